@@ -1,0 +1,10 @@
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { installBrowserBridge } from './bridge/browser-bridge';
+import './styles/global.css';
+
+installBrowserBridge();
+
+const target = document.getElementById('app');
+if (!target) throw new Error('index.html has no #app element');
+export default mount(App, { target });

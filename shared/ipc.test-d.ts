@@ -1,0 +1,28 @@
+import { expectTypeOf, test } from 'vitest';
+import type { EventChannel, InvokeChannel, InvokeResponse } from './ipc';
+import { eventChannels, invokeChannels } from './ipc';
+import type { HearthApi } from './hearth-api';
+import type { requestSchemas } from './schemas';
+import type { TaskSnapshot } from './model';
+
+test('the runtime channel lists name every channel of the map, and nothing else', () => {
+  expectTypeOf<(typeof invokeChannels)[number]>().toEqualTypeOf<InvokeChannel>();
+  expectTypeOf<(typeof eventChannels)[number]>().toEqualTypeOf<EventChannel>();
+});
+
+test('every invoke channel has a request schema, and every schema a channel', () => {
+  expectTypeOf<keyof typeof requestSchemas>().toEqualTypeOf<InvokeChannel>();
+});
+
+test('window.hearth has one method per channel with the mapped types', () => {
+  expectTypeOf<HearthApi['tasks']['cancel']>().parameters.toEqualTypeOf<[{ id: string }]>();
+  expectTypeOf<HearthApi['tasks']['cancel']>().returns.resolves.toEqualTypeOf<InvokeResponse<'tasks:cancel'>>();
+  expectTypeOf<HearthApi['tasks']['list']>().parameters.toEqualTypeOf<[]>();
+  expectTypeOf<HearthApi['tasks']['list']>().returns.resolves.toEqualTypeOf<TaskSnapshot[]>();
+  expectTypeOf<keyof HearthApi>().toEqualTypeOf<'app' | 'settings' | 'tasks' | 'checks' | 'on'>();
+});
+
+test('events deliver their mapped payloads', () => {
+  type Listener = Parameters<HearthApi['on']>;
+  expectTypeOf<Listener[0]>().toEqualTypeOf<EventChannel>();
+});
