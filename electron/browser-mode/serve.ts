@@ -1,0 +1,44 @@
+// `npm run dev:web`: runs Hearth's services in Node and serves the renderer to a browser.
+// Prints the address to open (with this run's token) and, for tests, a JSON line.
+import { mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger } from '../services/logger';
+import { startBrowserMode } from './web-server';
+
+const { values } = parseArgs({
+  options: {
+    port: { type: 'string', default: '5780' },
+    'user-data': { type: 'string', default: join(homedir(), '.config', 'Hearth-browser-mode') },
+    'check-listen-ms': { type: 'string' },
+  },
+});
+
+const root = resolve(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+const userDataDir = resolve(values['user-data']);
+mkdirSync(userDataDir, { recursive: true, mode: 0o700 });
+const log = createLogger({ destination: join(userDataDir, 'logs', 'hearth.log') });
+
+const server = await startBrowserMode({
+  rendererDir: join(root, 'renderer', 'dist'),
+  userDataDir,
+  version: pkg.version,
+  log,
+  port: Number(values.port),
+  ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
+}).catch((error: NodeJS.ErrnoException) => {
+  const reason = error.code === 'EADDRINUSE' ? `port ${values.port} is in use (try --port 0)` : error.message;
+  console.error(`Hearth could not start browser mode: ${reason}.`);
+  process.exit(1);
+});
+
+console.log(`Hearth is running in browser mode. Open this address in Chromium:\n\n  ${server.url}\n`);
+console.log(JSON.stringify({ hearthBrowserMode: { url: server.url, origin: server.origin } }));
+
+const stop = () => {
+  void server.close().then(() => process.exit(0));
+};
+process.on('SIGINT', stop);
+process.on('SIGTERM', stop);
