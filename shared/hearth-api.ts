@@ -32,7 +32,20 @@ export interface HearthTransport {
   subscribe(channel: EventChannel, listener: (payload: unknown) => void): () => void;
 }
 
-export function buildHearthApi(transport: HearthTransport, channels: readonly InvokeChannel[] = invokeChannels): HearthApi {
+export interface BuildOptions {
+  /**
+   * Reject with plain { code, message } objects instead of HearthError instances.
+   * Electron's contextBridge keeps only the message of an Error that crosses it, so the
+   * preload needs this; renderer code reads any rejection through deserializeError().
+   */
+  plainErrors?: boolean;
+}
+
+export function buildHearthApi(
+  transport: HearthTransport,
+  { plainErrors = false }: BuildOptions = {},
+  channels: readonly InvokeChannel[] = invokeChannels,
+): HearthApi {
   const api: Record<string, Record<string, (request?: unknown) => Promise<unknown>>> = {};
   for (const channel of channels) {
     const [domain, verb] = channel.split(':') as [string, string];
@@ -40,7 +53,9 @@ export function buildHearthApi(transport: HearthTransport, channels: readonly In
     api[domain][verb] = async (request?: unknown) => {
       const result = await transport.invoke(channel, request);
       if (result.ok) return result.value;
-      throw deserializeError(result.error);
+      const error = deserializeError(result.error);
+      // eslint-disable-next-line @typescript-eslint/only-throw-error -- see BuildOptions.plainErrors
+      throw plainErrors ? error.toJSON() : error;
     };
   }
   const on = (channel: EventChannel, listener: (payload: unknown) => void) => transport.subscribe(channel, listener);

@@ -1,0 +1,81 @@
+// Composition root: builds the services, wires IPC, the protocol and the window.
+// Bundled to CommonJS (.vite/build/main.cjs), hence __dirname.
+import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { join } from 'node:path';
+import { createAppServices } from './app-services';
+import { contentSecurityPolicy } from './csp';
+import { createHandle } from './ipc/handle';
+import { registerIpc } from './ipc/register-ipc';
+import { createLogger } from './services/logger';
+import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/app-protocol';
+import { electronEmit, electronRegistrar } from './shell/electron-ipc';
+import { claimSingleInstance } from './shell/single-instance';
+import { createMainWindow, isAppUrl } from './shell/window';
+
+declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
+declare const MAIN_WINDOW_VITE_NAME: string;
+
+const devServerUrl = typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' ? MAIN_WINDOW_VITE_DEV_SERVER_URL : undefined;
+const startUrl = devServerUrl ?? `${APP_ORIGIN}/index.html`;
+
+protocol.registerSchemesAsPrivileged([appSchemePrivileges]);
+
+let mainWindow: BrowserWindow | null = null;
+const focusWindow = () => {
+  if (!mainWindow) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+};
+
+if (claimSingleInstance(app, focusWindow)) {
+  const userDataDir = app.getPath('userData');
+  const log = createLogger({ destination: join(userDataDir, 'logs', 'hearth.log') });
+  const services = createAppServices({
+    userDataDir,
+    emit: electronEmit(() => BrowserWindow.getAllWindows()),
+    log,
+    info: { name: 'Hearth', version: app.getVersion(), shell: 'electron', platform: process.platform },
+  });
+  const handle = createHandle({
+    registrar: electronRegistrar(ipcMain),
+    isTrustedSender: (sender) => sender.isMainFrame && isAppUrl(sender.url, startUrl),
+    log,
+  });
+  registerIpc(handle, services);
+
+  app.on('before-quit', () => services.dispose());
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  void app.whenReady().then(() => {
+    registerAppProtocol(protocol, join(__dirname, '..', 'renderer', MAIN_WINDOW_VITE_NAME));
+    if (devServerUrl) {
+      // The dev server is plain http, so its pages get the CSP through response headers;
+      // Vite injects styles inline there for hot reload.
+      session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+        callback({
+          responseHeaders: {
+            ...details.responseHeaders,
+            'Content-Security-Policy': [contentSecurityPolicy({ connect: [devServerUrl.replace(/^http/, 'ws')], devInlineStyles: true })],
+          },
+        });
+      });
+    }
+    const open = () => {
+      mainWindow = createMainWindow(
+        { BrowserWindow, shell },
+        {
+          preloadPath: join(__dirname, 'preload.cjs'),
+          startUrl,
+          onError: (error) => log.error({ err: error }, 'window error'),
+        },
+      );
+      mainWindow.on('closed', () => (mainWindow = null));
+    };
+    open();
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) open();
+    });
+  });
+}

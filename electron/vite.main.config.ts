@@ -1,0 +1,18 @@
+import { builtinModules } from 'node:module';
+import { defineConfig } from 'vite';
+
+// Main process bundle. Electron Forge merges its own entry into this; the lib settings
+// here let `npm run build` produce the same bundle without Forge.
+const external = ['electron', /^electron\/.+/, ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+
+export default defineConfig({
+  build: {
+    outDir: '.vite/build',
+    emptyOutDir: false,
+    target: 'node22',
+    minify: false,
+    sourcemap: true,
+    lib: { entry: 'electron/main.ts', formats: ['cjs'], fileName: () => 'main.cjs' },
+    rollupOptions: { external },
+  },
+});
