@@ -6,6 +6,8 @@ import { defineConfig } from 'vite';
 const external = ['electron', /^electron\/.+/, ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default defineConfig({
+  // Node's entry points, not the browser builds some packages (pino) also ship.
+  resolve: { conditions: ['node'], mainFields: ['module', 'jsnext:main', 'jsnext', 'main'] },
   build: {
     outDir: '.vite/build',
     emptyOutDir: false,
