@@ -9,6 +9,7 @@ const config: ForgeConfig = {
     executableName: 'hearth',
     appBundleId: 'org.hearth.desktop',
     icon: 'resources/icons/icon',
+    extraResource: ['resources/tray'],
     asar: true,
   },
   rebuildConfig: {},
