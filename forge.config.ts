@@ -18,7 +18,11 @@ const config: ForgeConfig = {
     new VitePlugin({
       build: [
         { entry: 'electron/main.ts', config: 'electron/vite.main.config.ts', target: 'main' },
-        { entry: 'electron/preload.ts', config: 'electron/vite.preload.config.ts', target: 'preload' },
+        {
+          entry: 'electron/preload.ts',
+          config: 'electron/vite.preload.config.ts',
+          target: 'preload',
+        },
       ],
       renderer: [{ name: 'main_window', config: 'renderer/vite.config.ts' }],
     }),

@@ -11,7 +11,11 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           include: ['electron/**/*.test.ts', 'shared/**/*.test.ts', 'e2e/lab/**/*.test.ts'],
-          typecheck: { enabled: true, include: ['shared/**/*.test-d.ts', 'electron/**/*.test-d.ts'], tsconfig: 'tsconfig.node.json' },
+          typecheck: {
+            enabled: true,
+            include: ['shared/**/*.test-d.ts', 'electron/**/*.test-d.ts'],
+            tsconfig: 'tsconfig.node.json',
+          },
         },
       },
       {

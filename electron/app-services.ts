@@ -35,9 +35,13 @@ export interface AppServices {
 export function createAppServices(options: AppServicesOptions): AppServices {
   const { emit, log, userDataDir } = options;
   const store = new AtomicJsonStore(join(userDataDir, 'state'), {
-    onRecovered: (name, movedTo) => log.warn({ name, movedTo }, 'a damaged state file was set aside and the last good copy used'),
+    onRecovered: (name, movedTo) =>
+      log.warn({ name, movedTo }, 'a damaged state file was set aside and the last good copy used'),
   });
-  const tasks = new TaskManager({ clock: options.clock ?? systemClock, publish: (s) => emit('tasks:updated', s) });
+  const tasks = new TaskManager({
+    clock: options.clock ?? systemClock,
+    publish: (s) => emit('tasks:updated', s),
+  });
   const settings = new SettingsService(store, (s) => emit('settings:changed', s));
   return {
     info: options.info,

@@ -15,8 +15,12 @@ import { createMainWindow, isAppUrl } from './shell/window';
 declare const MAIN_WINDOW_VITE_DEV_SERVER_URL: string | undefined;
 declare const MAIN_WINDOW_VITE_NAME: string;
 
-const devServerUrl = typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' ? MAIN_WINDOW_VITE_DEV_SERVER_URL : undefined;
+const devServerUrl =
+  typeof MAIN_WINDOW_VITE_DEV_SERVER_URL === 'string' ? MAIN_WINDOW_VITE_DEV_SERVER_URL : undefined;
 const startUrl = devServerUrl ?? `${APP_ORIGIN}/index.html`;
+// Forge defines these; `npm run build` (no Forge) uses Forge's default name.
+const rendererName =
+  typeof MAIN_WINDOW_VITE_NAME === 'string' ? MAIN_WINDOW_VITE_NAME : 'main_window';
 
 protocol.registerSchemesAsPrivileged([appSchemePrivileges]);
 
@@ -34,7 +38,12 @@ if (claimSingleInstance(app, focusWindow)) {
     userDataDir,
     emit: electronEmit(() => BrowserWindow.getAllWindows()),
     log,
-    info: { name: 'Hearth', version: app.getVersion(), shell: 'electron', platform: process.platform },
+    info: {
+      name: 'Hearth',
+      version: app.getVersion(),
+      shell: 'electron',
+      platform: process.platform,
+    },
   });
   const handle = createHandle({
     registrar: electronRegistrar(ipcMain),
@@ -49,7 +58,7 @@ if (claimSingleInstance(app, focusWindow)) {
   });
 
   void app.whenReady().then(() => {
-    registerAppProtocol(protocol, join(__dirname, '..', 'renderer', MAIN_WINDOW_VITE_NAME));
+    registerAppProtocol(protocol, join(__dirname, '..', 'renderer', rendererName));
     if (devServerUrl) {
       // The dev server is plain http, so its pages get the CSP through response headers;
       // Vite injects styles inline there for hot reload.
@@ -57,7 +66,12 @@ if (claimSingleInstance(app, focusWindow)) {
         callback({
           responseHeaders: {
             ...details.responseHeaders,
-            'Content-Security-Policy': [contentSecurityPolicy({ connect: [devServerUrl.replace(/^http/, 'ws')], devInlineStyles: true })],
+            'Content-Security-Policy': [
+              contentSecurityPolicy({
+                connect: [devServerUrl.replace(/^http/, 'ws')],
+                devInlineStyles: true,
+              }),
+            ],
           },
         });
       });

@@ -10,7 +10,8 @@ const allowedEvents = new Set<string>(eventChannels);
 
 const api = buildHearthApi(
   {
-    invoke: (channel, request) => ipcRenderer.invoke(channel, request) as Promise<InvokeResult<unknown>>,
+    invoke: (channel, request) =>
+      ipcRenderer.invoke(channel, request) as Promise<InvokeResult<unknown>>,
     subscribe: (channel: EventChannel, listener) => {
       if (!allowedEvents.has(channel)) return () => undefined;
       const forward = (_event: IpcRendererEvent, payload: unknown) => listener(payload);

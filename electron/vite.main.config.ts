@@ -3,7 +3,12 @@ import { defineConfig } from 'vite';
 
 // Main process bundle. Electron Forge merges its own entry into this; the lib settings
 // here let `npm run build` produce the same bundle without Forge.
-const external = ['electron', /^electron\/.+/, ...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
+const external = [
+  'electron',
+  /^electron\/.+/,
+  ...builtinModules,
+  ...builtinModules.map((m) => `node:${m}`),
+];
 
 export default defineConfig({
   // Node's entry points, not the browser builds some packages (pino) also ship.

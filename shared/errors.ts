@@ -7,10 +7,14 @@ export const errorMessages = {
   UNKNOWN_CHANNEL: 'Hearth does not know how to do that yet.',
   NOT_FOUND: 'Hearth could not find what you asked for. It may already be gone.',
   CANCELLED: 'Cancelled.',
-  DISK_FULL: "Your computer's disk is full, so Hearth could not save. Free some space and try again.",
-  STORAGE_FAILED: 'Hearth could not save its settings on this computer. Check that your disk is working and try again.',
-  DISCONNECTED: 'Hearth lost its connection to its background service. Reload the window to reconnect.',
-  INTERNAL: 'Something went wrong inside Hearth. Please try again; if it keeps happening, restart Hearth.',
+  DISK_FULL:
+    "Your computer's disk is full, so Hearth could not save. Free some space and try again.",
+  STORAGE_FAILED:
+    'Hearth could not save its settings on this computer. Check that your disk is working and try again.',
+  DISCONNECTED:
+    'Hearth lost its connection to its background service. Reload the window to reconnect.',
+  INTERNAL:
+    'Something went wrong inside Hearth. Please try again; if it keeps happening, restart Hearth.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;
@@ -28,7 +32,11 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export class HearthError extends Error {
   readonly code: ErrorCode;
 
-  constructor(code: ErrorCode, message: string = errorMessages[code], options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message: string = errorMessages[code],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'HearthError';
     this.code = code;
@@ -49,7 +57,10 @@ export function deserializeError(value: unknown): HearthError {
   if (typeof value === 'object' && value !== null) {
     const { code, message } = value as Record<string, unknown>;
     if (isErrorCode(code)) {
-      return new HearthError(code, typeof message === 'string' && message ? message : errorMessages[code]);
+      return new HearthError(
+        code,
+        typeof message === 'string' && message ? message : errorMessages[code],
+      );
     }
   }
   return new HearthError('INTERNAL');

@@ -5,7 +5,9 @@ import { invokeChannels } from './ipc';
 import { buildHearthApi } from './hearth-api';
 import type { HearthTransport } from './hearth-api';
 
-function fakeTransport(answer: (channel: InvokeChannel, request: unknown) => InvokeResult<unknown>) {
+function fakeTransport(
+  answer: (channel: InvokeChannel, request: unknown) => InvokeResult<unknown>,
+) {
   const calls: [InvokeChannel, unknown][] = [];
   const listeners = new Map<EventChannel, Set<(p: unknown) => void>>();
   const transport: HearthTransport = {
@@ -19,7 +21,8 @@ function fakeTransport(answer: (channel: InvokeChannel, request: unknown) => Inv
       return () => set.delete(listener);
     },
   };
-  const fire = (channel: EventChannel, payload: unknown) => listeners.get(channel)?.forEach((l) => l(payload));
+  const fire = (channel: EventChannel, payload: unknown) =>
+    listeners.get(channel)?.forEach((l) => l(payload));
   return { transport, calls, fire };
 }
 
@@ -29,29 +32,42 @@ describe('buildHearthApi', () => {
     const api = buildHearthApi(transport);
     for (const channel of invokeChannels) {
       const [domain, verb] = channel.split(':') as [string, string];
-      expect(typeof (api as unknown as Record<string, Record<string, unknown>>)[domain]![verb]).toBe('function');
+      expect(
+        typeof (api as unknown as Record<string, Record<string, unknown>>)[domain]![verb],
+      ).toBe('function');
     }
     expect(await api.tasks.cancel({ id: 'abc' })).toEqual({ cancelled: true });
     expect(calls).toEqual([['tasks:cancel', { id: 'abc' }]]);
   });
 
   it('rejects with a HearthError carrying the code and the owner’s sentence', async () => {
-    const { transport } = fakeTransport(() => ({ ok: false, error: { code: 'DISK_FULL', message: 'Disk full.' } }));
+    const { transport } = fakeTransport(() => ({
+      ok: false,
+      error: { code: 'DISK_FULL', message: 'Disk full.' },
+    }));
     const failure = buildHearthApi(transport).settings.get();
     await expect(failure).rejects.toBeInstanceOf(HearthError);
     await expect(failure).rejects.toMatchObject({ code: 'DISK_FULL', message: 'Disk full.' });
   });
 
   it('can reject with plain objects for the contextBridge, which the renderer reads back the same', async () => {
-    const { transport } = fakeTransport(() => ({ ok: false, error: { code: 'NOT_FOUND', message: 'Gone.' } }));
-    const rejection: unknown = await buildHearthApi(transport, { plainErrors: true }).tasks.list().catch((e: unknown) => e);
+    const { transport } = fakeTransport(() => ({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'Gone.' },
+    }));
+    const rejection: unknown = await buildHearthApi(transport, { plainErrors: true })
+      .tasks.list()
+      .catch((e: unknown) => e);
     expect(rejection).not.toBeInstanceOf(Error);
     expect(structuredClone(rejection)).toEqual({ code: 'NOT_FOUND', message: 'Gone.' });
     expect(deserializeError(rejection)).toMatchObject({ code: 'NOT_FOUND', message: 'Gone.' });
   });
 
   it('turns an unknown error code into INTERNAL rather than trusting it', async () => {
-    const { transport } = fakeTransport(() => ({ ok: false, error: { code: 'rm -rf', message: '<script>' } }));
+    const { transport } = fakeTransport(() => ({
+      ok: false,
+      error: { code: 'rm -rf', message: '<script>' },
+    }));
     await expect(buildHearthApi(transport).app.info()).rejects.toMatchObject({ code: 'INTERNAL' });
   });
 

@@ -24,7 +24,10 @@ export type HearthApi = {
   };
 } & {
   /** Subscribe to an event channel; returns the unsubscribe function. */
-  readonly on: <E extends EventChannel>(channel: E, listener: (payload: EventMap[E]) => void) => () => void;
+  readonly on: <E extends EventChannel>(
+    channel: E,
+    listener: (payload: EventMap[E]) => void,
+  ) => () => void;
 };
 
 export interface HearthTransport {
@@ -58,6 +61,7 @@ export function buildHearthApi(
       throw plainErrors ? error.toJSON() : error;
     };
   }
-  const on = (channel: EventChannel, listener: (payload: unknown) => void) => transport.subscribe(channel, listener);
+  const on = (channel: EventChannel, listener: (payload: unknown) => void) =>
+    transport.subscribe(channel, listener);
   return { ...api, on } as unknown as HearthApi;
 }

@@ -1,6 +1,6 @@
 import { expectTypeOf, test } from 'vitest';
 import type { EventChannel, InvokeChannel, InvokeResponse } from './ipc';
-import { eventChannels, invokeChannels } from './ipc';
+import type { eventChannels, invokeChannels } from './ipc';
 import type { HearthApi } from './hearth-api';
 import type { requestSchemas } from './schemas';
 import type { TaskSnapshot } from './model';
@@ -16,7 +16,9 @@ test('every invoke channel has a request schema, and every schema a channel', ()
 
 test('window.hearth has one method per channel with the mapped types', () => {
   expectTypeOf<HearthApi['tasks']['cancel']>().parameters.toEqualTypeOf<[{ id: string }]>();
-  expectTypeOf<HearthApi['tasks']['cancel']>().returns.resolves.toEqualTypeOf<InvokeResponse<'tasks:cancel'>>();
+  expectTypeOf<HearthApi['tasks']['cancel']>().returns.resolves.toEqualTypeOf<
+    InvokeResponse<'tasks:cancel'>
+  >();
   expectTypeOf<HearthApi['tasks']['list']>().parameters.toEqualTypeOf<[]>();
   expectTypeOf<HearthApi['tasks']['list']>().returns.resolves.toEqualTypeOf<TaskSnapshot[]>();
   expectTypeOf<keyof HearthApi>().toEqualTypeOf<'app' | 'settings' | 'tasks' | 'checks' | 'on'>();

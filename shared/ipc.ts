@@ -38,7 +38,11 @@ export const invokeChannels = [
   'checks:run',
 ] as const satisfies readonly InvokeChannel[];
 
-export const eventChannels = ['tasks:updated', 'settings:changed'] as const satisfies readonly EventChannel[];
+export const eventChannels = [
+  'tasks:updated',
+  'settings:changed',
+] as const satisfies readonly EventChannel[];
 
 /** What crosses the wire for every invoke, in both transports. */
-export type InvokeResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+export type InvokeResult<T> =
+  { ok: true; value: T } | { ok: false; error: { code: string; message: string } };

@@ -11,7 +11,8 @@ export interface TaskProgress {
   unit: 'steps' | 'bytes';
 }
 
-export type StepState = 'pending' | 'running' | 'done' | 'already-done' | 'warning' | 'failed' | 'skipped';
+export type StepState =
+  'pending' | 'running' | 'done' | 'already-done' | 'warning' | 'failed' | 'skipped';
 
 export interface TaskStep {
   label: string;

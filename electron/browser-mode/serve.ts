@@ -22,19 +22,22 @@ mkdirSync(userDataDir, { recursive: true, mode: 0o700 });
 const log = createLogger({ destination: join(userDataDir, 'logs', 'hearth.log') });
 
 const server = await startBrowserMode({
-  rendererDir: join(root, 'renderer', 'dist'),
+  rendererDir: join(root, '.vite', 'renderer', 'main_window'),
   userDataDir,
   version: pkg.version,
   log,
   port: Number(values.port),
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
-  const reason = error.code === 'EADDRINUSE' ? `port ${values.port} is in use (try --port 0)` : error.message;
+  const reason =
+    error.code === 'EADDRINUSE' ? `port ${values.port} is in use (try --port 0)` : error.message;
   console.error(`Hearth could not start browser mode: ${reason}.`);
   process.exit(1);
 });
 
-console.log(`Hearth is running in browser mode. Open this address in Chromium:\n\n  ${server.url}\n`);
+console.log(
+  `Hearth is running in browser mode. Open this address in Chromium:\n\n  ${server.url}\n`,
+);
 console.log(JSON.stringify({ hearthBrowserMode: { url: server.url, origin: server.origin } }));
 
 const stop = () => {

@@ -13,7 +13,13 @@ let server: BrowserModeServer;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hearth-web-'));
   await writeFile(join(dir, 'index.html'), '<!doctype html><title>Hearth</title>');
-  server = await startBrowserMode({ rendererDir: dir, userDataDir: join(dir, 'user'), version: '1.2.3', log: silentLogger, checkListenMs: 200 });
+  server = await startBrowserMode({
+    rendererDir: dir,
+    userDataDir: join(dir, 'user'),
+    version: '1.2.3',
+    log: silentLogger,
+    checkListenMs: 200,
+  });
 });
 afterEach(async () => {
   await server.close();
@@ -21,9 +27,12 @@ afterEach(async () => {
 });
 
 function connect(options: { token?: string; origin?: string } = {}): Promise<WebSocket> {
-  const ws = new WebSocket(`ws://127.0.0.1:${new URL(server.origin).port}/ipc?token=${options.token ?? server.token}`, {
-    origin: options.origin ?? server.origin,
-  });
+  const ws = new WebSocket(
+    `ws://127.0.0.1:${new URL(server.origin).port}/ipc?token=${options.token ?? server.token}`,
+    {
+      origin: options.origin ?? server.origin,
+    },
+  );
   return new Promise((resolve, reject) => {
     ws.once('open', () => resolve(ws));
     ws.once('unexpected-response', (_req, res) => reject(new Error(String(res.statusCode))));
@@ -34,7 +43,11 @@ function connect(options: { token?: string; origin?: string } = {}): Promise<Web
 function invoke(ws: WebSocket, id: number, channel: string, request?: unknown): Promise<unknown> {
   return new Promise((resolve) => {
     const onMessage = (data: Buffer) => {
-      const message = JSON.parse(data.toString()) as { type: string; id?: number; result?: unknown };
+      const message = JSON.parse(data.toString()) as {
+        type: string;
+        id?: number;
+        result?: unknown;
+      };
       if (message.type === 'result' && message.id === id) {
         ws.off('message', onMessage);
         resolve(message.result);
@@ -64,19 +77,39 @@ describe('browser mode server', () => {
 
   it('carries the same contract: requests, validation errors and events', async () => {
     const ws = await connect();
-    expect(await invoke(ws, 1, 'app:info')).toEqual({ ok: true, value: expect.objectContaining({ version: '1.2.3', shell: 'browser' }) as unknown });
-    expect(await invoke(ws, 2, 'tasks:cancel', { id: 42 })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-    expect(await invoke(ws, 3, 'nope:never')).toMatchObject({ ok: false, error: { code: 'UNKNOWN_CHANNEL' } });
+    expect(await invoke(ws, 1, 'app:info')).toEqual({
+      ok: true,
+      value: expect.objectContaining({ version: '1.2.3', shell: 'browser' }) as unknown,
+    });
+    expect(await invoke(ws, 2, 'tasks:cancel', { id: 42 })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(await invoke(ws, 3, 'nope:never')).toMatchObject({
+      ok: false,
+      error: { code: 'UNKNOWN_CHANNEL' },
+    });
 
     const events: { channel: string; payload: { state?: string } }[] = [];
     ws.on('message', (data: Buffer) => {
-      const m = JSON.parse(data.toString()) as { type: string; channel: string; payload: { state?: string } };
+      const m = JSON.parse(data.toString()) as {
+        type: string;
+        channel: string;
+        payload: { state?: string };
+      };
       if (m.type === 'event') events.push(m);
     });
     await invoke(ws, 4, 'settings:update', { theme: 'dark' });
     const started = (await invoke(ws, 5, 'checks:run')) as { ok: true; value: { taskId: string } };
-    await expect.poll(() => events.some((e) => e.channel === 'tasks:updated' && e.payload.state === 'succeeded'), { timeout: 10_000 }).toBe(true);
-    expect(events.find((e) => e.channel === 'settings:changed')?.payload).toMatchObject({ theme: 'dark' });
+    await expect
+      .poll(
+        () => events.some((e) => e.channel === 'tasks:updated' && e.payload.state === 'succeeded'),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    expect(events.find((e) => e.channel === 'settings:changed')?.payload).toMatchObject({
+      theme: 'dark',
+    });
     expect(started.value.taskId).toMatch(/^[a-z0-9-]+$/);
     ws.close();
   });

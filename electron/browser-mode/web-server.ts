@@ -60,7 +60,12 @@ interface InvokeMessage {
 function parseInvoke(data: string): InvokeMessage | null {
   try {
     const message = JSON.parse(data) as Partial<InvokeMessage>;
-    if (message?.type !== 'invoke' || !Number.isSafeInteger(message.id) || typeof message.channel !== 'string') return null;
+    if (
+      message?.type !== 'invoke' ||
+      !Number.isSafeInteger(message.id) ||
+      typeof message.channel !== 'string'
+    )
+      return null;
     return message as InvokeMessage;
   } catch {
     return null;
@@ -82,7 +87,12 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     userDataDir: options.userDataDir,
     emit,
     log,
-    info: { name: 'Hearth', version: options.version, shell: 'browser', platform: process.platform },
+    info: {
+      name: 'Hearth',
+      version: options.version,
+      shell: 'browser',
+      platform: process.platform,
+    },
     ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
   });
 
@@ -97,7 +107,10 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
 
   const assets = sirv(options.rendererDir, { dev: false, etag: true, gzip: false, brotli: false });
   const server = createServer((req, res) => {
-    res.setHeader('Content-Security-Policy', contentSecurityPolicy({ connect: [origin.replace('http:', 'ws:')] }));
+    res.setHeader(
+      'Content-Security-Policy',
+      contentSecurityPolicy({ connect: [origin.replace('http:', 'ws:')] }),
+    );
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('Cache-Control', 'no-store');
@@ -125,14 +138,24 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       ws.on('error', () => clients.delete(ws));
       ws.on('message', (data, isBinary) => {
         if (isBinary) return;
-        const message = parseInvoke(data.toString());
+        const message = parseInvoke(
+          Buffer.isBuffer(data)
+            ? data.toString('utf8')
+            : Buffer.concat(data instanceof ArrayBuffer ? [Buffer.from(data)] : data).toString(
+                'utf8',
+              ),
+        );
         if (!message) return;
         const listener = listeners.get(message.channel as InvokeChannel);
         const reply = listener
           ? listener({ url: origin, isMainFrame: true }, message.request)
-          : Promise.resolve({ ok: false as const, error: { code: 'UNKNOWN_CHANNEL', message: errorMessages.UNKNOWN_CHANNEL } });
+          : Promise.resolve({
+              ok: false as const,
+              error: { code: 'UNKNOWN_CHANNEL', message: errorMessages.UNKNOWN_CHANNEL },
+            });
         void reply.then((result) => {
-          if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ type: 'result', id: message.id, result }));
+          if (ws.readyState === ws.OPEN)
+            ws.send(JSON.stringify({ type: 'result', id: message.id, result }));
         });
       });
     });

@@ -20,7 +20,8 @@ function setup() {
     isTrustedSender: (s) => s.isMainFrame && s.url?.startsWith('app://hearth/') === true,
     log: silentLogger,
   });
-  const call = (channel: InvokeChannel, request?: unknown, sender = app) => listeners.get(channel)!(sender, request);
+  const call = (channel: InvokeChannel, request?: unknown, sender = app) =>
+    listeners.get(channel)!(sender, request);
   return { handle, call, listeners };
 }
 
@@ -28,7 +29,10 @@ describe('handle()', () => {
   it('answers a valid request from the app', async () => {
     const { handle, call } = setup();
     handle('tasks:cancel', ({ id }) => ({ cancelled: id === 'abc' }));
-    expect(await call('tasks:cancel', { id: 'abc' })).toEqual({ ok: true, value: { cancelled: true } });
+    expect(await call('tasks:cancel', { id: 'abc' })).toEqual({
+      ok: true,
+      value: { cancelled: true },
+    });
   });
 
   it('refuses senders that are not the app’s own top-level page, before running anything', async () => {
@@ -40,7 +44,10 @@ describe('handle()', () => {
       { url: 'app://hearth/index.html', isMainFrame: false },
       { url: null, isMainFrame: true },
     ]) {
-      expect(await call('tasks:list', undefined, sender)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
+      expect(await call('tasks:list', undefined, sender)).toMatchObject({
+        ok: false,
+        error: { code: 'FORBIDDEN_SENDER' },
+      });
     }
     expect(ran).toBe(false);
   });
@@ -48,11 +55,24 @@ describe('handle()', () => {
   it('refuses input that does not match the channel’s schema', async () => {
     const { handle, call } = setup();
     handle('tasks:cancel', () => ({ cancelled: true }));
-    for (const bad of [undefined, {}, { id: 42 }, { id: '../../etc' }, { id: 'a', extra: 1 }, 'abc']) {
-      expect(await call('tasks:cancel', bad)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    for (const bad of [
+      undefined,
+      {},
+      { id: 42 },
+      { id: '../../etc' },
+      { id: 'a', extra: 1 },
+      'abc',
+    ]) {
+      expect(await call('tasks:cancel', bad)).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT' },
+      });
     }
     handle('settings:update', (p) => ({ theme: p.theme ?? 'system', welcomeDone: false }));
-    expect(await call('settings:update', { theme: 'neon' })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await call('settings:update', { theme: 'neon' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
   });
 
   it('passes owner-readable errors through and hides everything else', async () => {
@@ -63,7 +83,10 @@ describe('handle()', () => {
     handle('tasks:clearFinished', () => {
       throw new Error('EACCES: /home/someone/.config/Hearth');
     });
-    expect(await call('tasks:list')).toEqual({ ok: false, error: { code: 'DISK_FULL', message: expect.stringContaining('disk is full') as string } });
+    expect(await call('tasks:list')).toEqual({
+      ok: false,
+      error: { code: 'DISK_FULL', message: expect.stringContaining('disk is full') as string },
+    });
     const hidden = await call('tasks:clearFinished');
     expect(hidden).toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
     expect(JSON.stringify(hidden)).not.toContain('/home/someone');
@@ -73,7 +96,9 @@ describe('handle()', () => {
     const { handle } = setup();
     handle('tasks:list', () => []);
     expect(() => handle('tasks:list', () => [])).toThrow('registered twice');
-    expect(() => handle('nope:never' as InvokeChannel, () => undefined as never)).toThrow('not in the channel map');
+    expect(() => handle('nope:never' as InvokeChannel, () => undefined as never)).toThrow(
+      'not in the channel map',
+    );
   });
 });
 

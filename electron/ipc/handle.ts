@@ -22,7 +22,9 @@ export interface InvokeRegistrar {
   register(channel: InvokeChannel, listener: RawListener): void;
 }
 
-export type Handler<C extends InvokeChannel> = (request: InvokeRequest<C>) => Promise<InvokeResponse<C>> | InvokeResponse<C>;
+export type Handler<C extends InvokeChannel> = (
+  request: InvokeRequest<C>,
+) => Promise<InvokeResponse<C>> | InvokeResponse<C>;
 
 export type Handle = <C extends InvokeChannel>(channel: C, handler: Handler<C>) => void;
 
@@ -32,11 +34,16 @@ export interface HandleOptions {
   log: Logger;
 }
 
-export function createHandle({ registrar, isTrustedSender, log }: HandleOptions): Handle & { registered(): InvokeChannel[] } {
+export function createHandle({
+  registrar,
+  isTrustedSender,
+  log,
+}: HandleOptions): Handle & { registered(): InvokeChannel[] } {
   const registered = new Set<InvokeChannel>();
 
   const handle = <C extends InvokeChannel>(channel: C, handler: Handler<C>) => {
-    if (!(invokeChannels as readonly string[]).includes(channel)) throw new Error(`${channel} is not in the channel map`);
+    if (!(invokeChannels as readonly string[]).includes(channel))
+      throw new Error(`${channel} is not in the channel map`);
     if (registered.has(channel)) throw new Error(`${channel} is registered twice`);
     registered.add(channel);
     const schema = requestSchemas[channel];
@@ -52,7 +59,7 @@ export function createHandle({ registrar, isTrustedSender, log }: HandleOptions)
           log.warn({ channel, issues: parsed.error.issues.length }, 'refused invalid input');
           throw new HearthError('INVALID_INPUT');
         }
-        const value = await handler(parsed.data as InvokeRequest<C>);
+        const value = await handler(parsed.data);
         return { ok: true, value };
       } catch (error) {
         if (!(error instanceof HearthError)) log.error({ channel, err: error }, 'handler failed');

@@ -5,11 +5,28 @@ import type { Logger } from 'pino';
 
 export type { Logger };
 
-export const redactedFields = ['password', 'passphrase', 'privateKey', 'token', 'secret', '*.password', '*.passphrase', '*.privateKey', '*.token', '*.secret'];
+export const redactedFields = [
+  'password',
+  'passphrase',
+  'privateKey',
+  'token',
+  'secret',
+  '*.password',
+  '*.passphrase',
+  '*.privateKey',
+  '*.token',
+  '*.secret',
+];
 
-export function createLogger(options: { destination?: string | number; level?: string } = {}): Logger {
+export function createLogger(
+  options: { destination?: string | number; level?: string } = {},
+): Logger {
   return pino(
-    { level: options.level ?? 'info', redact: { paths: redactedFields, censor: '[redacted]' }, base: null },
+    {
+      level: options.level ?? 'info',
+      redact: { paths: redactedFields, censor: '[redacted]' },
+      base: null,
+    },
     pino.destination({ dest: options.destination ?? 2, sync: true, mkdir: true }),
   );
 }

@@ -23,7 +23,9 @@ describe('app:// protocol', () => {
 
   it('never serves a file outside the renderer folder, or another host', () => {
     expect(resolveAppFile(dir, 'app://hearth/../../etc/passwd')).toBe(join(dir, 'etc', 'passwd'));
-    expect(resolveAppFile(dir, 'app://hearth/%2e%2e/%2e%2e/etc/passwd')).toBe(join(dir, 'etc', 'passwd'));
+    expect(resolveAppFile(dir, 'app://hearth/%2e%2e/%2e%2e/etc/passwd')).toBe(
+      join(dir, 'etc', 'passwd'),
+    );
     expect(resolveAppFile(dir, 'app://hearth/..%2f..%2f..%2fetc%2fpasswd')).toBeNull();
     expect(resolveAppFile(dir, 'app://other/index.html')).toBeNull();
   });

@@ -36,11 +36,19 @@ export function resolveAppFile(rendererDir: string, requestUrl: string): string 
 
 export async function serveAppRequest(rendererDir: string, request: Request): Promise<Response> {
   const file = resolveAppFile(rendererDir, request.url);
-  const headers = { 'Content-Security-Policy': contentSecurityPolicy(), 'X-Content-Type-Options': 'nosniff' };
+  const headers = {
+    'Content-Security-Policy': contentSecurityPolicy(),
+    'X-Content-Type-Options': 'nosniff',
+  };
   if (!file) return new Response('Not found', { status: 404, headers });
   try {
     const body = await readFile(file);
-    return new Response(body, { headers: { ...headers, 'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream' } });
+    return new Response(body, {
+      headers: {
+        ...headers,
+        'Content-Type': contentTypes[extname(file)] ?? 'application/octet-stream',
+      },
+    });
   } catch {
     return new Response('Not found', { status: 404, headers });
   }

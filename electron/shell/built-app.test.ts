@@ -14,12 +14,11 @@ import { FakeBrowserWindow } from './fake-electron';
 let dir: string;
 const root = join(import.meta.dirname, '..', '..');
 
-async function bundle(config: string, define: Record<string, string> = {}) {
+async function bundle(config: string) {
   await build({
     configFile: join(root, config),
     root,
     logLevel: 'silent',
-    define,
     build: { outDir: join(dir, 'build'), sourcemap: false },
   });
 }
@@ -29,17 +28,17 @@ function loadWithElectron(file: string, fake: unknown) {
   const electronDir = join(dir, 'build', 'node_modules', 'electron');
   mkdirSync(electronDir, { recursive: true });
   // Resolved per property, so each bundle sees the fake installed for it.
-  writeFileSync(join(electronDir, 'index.js'), 'module.exports = new Proxy({}, { get: (_, key) => globalThis.__fakeElectron[key] });');
+  writeFileSync(
+    join(electronDir, 'index.js'),
+    'module.exports = new Proxy({}, { get: (_, key) => globalThis.__fakeElectron[key] });',
+  );
   (globalThis as Record<string, unknown>).__fakeElectron = fake;
   createRequire(import.meta.url)(file);
 }
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'hearth-built-'));
-  await bundle('electron/vite.main.config.ts', {
-    MAIN_WINDOW_VITE_DEV_SERVER_URL: 'undefined',
-    MAIN_WINDOW_VITE_NAME: JSON.stringify('main_window'),
-  });
+  await bundle('electron/vite.main.config.ts');
   await bundle('electron/vite.preload.config.ts');
   const rendererDir = join(dir, 'renderer', 'main_window');
   mkdirSync(rendererDir, { recursive: true });
@@ -69,22 +68,31 @@ describe('the built main process', () => {
         whenReady: () => Promise.resolve(),
       },
       BrowserWindow: FakeBrowserWindow,
-      ipcMain: { handle: (channel: string, fn: (e: unknown, r: unknown) => Promise<unknown>) => handlers.set(channel, fn) },
+      ipcMain: {
+        handle: (channel: string, fn: (e: unknown, r: unknown) => Promise<unknown>) =>
+          handlers.set(channel, fn),
+      },
       protocol: {
         registerSchemesAsPrivileged: (schemes: unknown[]) => (privileged = schemes),
-        handle: (scheme: string, fn: (r: Request) => Promise<Response>) => protocolHandlers.set(scheme, fn),
+        handle: (scheme: string, fn: (r: Request) => Promise<Response>) =>
+          protocolHandlers.set(scheme, fn),
       },
       session: { defaultSession: { webRequest: { onHeadersReceived: () => undefined } } },
       shell: { openExternal: () => Promise.resolve() },
     });
     // whenReady() resolves on a microtask; the window follows right after.
-    for (let i = 0; i < 50 && FakeBrowserWindow.created.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && FakeBrowserWindow.created.length === 0; i++)
+      await new Promise((r) => setTimeout(r, 10));
   });
 
   it('opens one secure window on the app:// page with the built preload', () => {
     const window = FakeBrowserWindow.created[0]!;
     expect(window.loadedUrl).toBe('app://hearth/index.html');
-    expect(window.options.webPreferences).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false });
+    expect(window.options.webPreferences).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+    });
     expect(window.options.webPreferences?.preload).toBe(join(dir, 'build', 'preload.cjs'));
     expect(privileged).toEqual([expect.objectContaining({ scheme: 'app' })]);
   });
@@ -101,12 +109,26 @@ describe('the built main process', () => {
     const window = FakeBrowserWindow.created[0]!;
     const mainFrame = window.webContents.mainFrame;
     const fromApp = { sender: window.webContents, senderFrame: mainFrame };
-    expect(await handlers.get('app:info')!(fromApp, undefined)).toMatchObject({ ok: true, value: { version: '9.9.9', shell: 'electron' } });
-    const fromIframe = { sender: window.webContents, senderFrame: { url: 'app://hearth/index.html' } };
-    expect(await handlers.get('app:info')!(fromIframe, undefined)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
-    const fromElsewhere = { sender: window.webContents, senderFrame: { url: 'https://evil.example/' } };
+    expect(await handlers.get('app:info')!(fromApp, undefined)).toMatchObject({
+      ok: true,
+      value: { version: '9.9.9', shell: 'electron' },
+    });
+    const fromIframe = {
+      sender: window.webContents,
+      senderFrame: { url: 'app://hearth/index.html' },
+    };
+    expect(await handlers.get('app:info')!(fromIframe, undefined)).toMatchObject({
+      ok: false,
+      error: { code: 'FORBIDDEN_SENDER' },
+    });
+    const fromElsewhere = {
+      sender: window.webContents,
+      senderFrame: { url: 'https://evil.example/' },
+    };
     mainFrame.url = 'https://evil.example/';
-    expect(await handlers.get('app:info')!({ ...fromElsewhere, senderFrame: mainFrame }, undefined)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
+    expect(
+      await handlers.get('app:info')!({ ...fromElsewhere, senderFrame: mainFrame }, undefined),
+    ).toMatchObject({ ok: false, error: { code: 'FORBIDDEN_SENDER' } });
     mainFrame.url = 'app://hearth/index.html';
   });
 
@@ -114,7 +136,10 @@ describe('the built main process', () => {
     const window = FakeBrowserWindow.created[0]!;
     const fromApp = { sender: window.webContents, senderFrame: window.webContents.mainFrame };
     await handlers.get('settings:update')!(fromApp, { theme: 'dark' });
-    expect(window.webContents.sent).toContainEqual(['settings:changed', { theme: 'dark', welcomeDone: false }]);
+    expect(window.webContents.sent).toContainEqual([
+      'settings:changed',
+      { theme: 'dark', welcomeDone: false },
+    ]);
   });
 });
 
@@ -134,7 +159,10 @@ describe('the built preload', () => {
       },
     });
     expect([...exposed.keys()]).toEqual(['hearth']);
-    const hearth = exposed.get('hearth') as Record<string, Record<string, (r?: unknown) => Promise<unknown>>>;
+    const hearth = exposed.get('hearth') as Record<
+      string,
+      Record<string, (r?: unknown) => Promise<unknown>>
+    >;
     expect(Object.keys(hearth).sort()).toEqual(['app', 'checks', 'on', 'settings', 'tasks']);
     expect(hearth).not.toHaveProperty('ipcRenderer');
     const rejection = await hearth.tasks!.cancel!({ id: 'x' }).catch((e: unknown) => e);

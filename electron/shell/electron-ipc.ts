@@ -11,7 +11,8 @@ export function senderOf(event: Pick<IpcMainInvokeEvent, 'senderFrame' | 'sender
 
 export function electronRegistrar(ipcMain: Pick<IpcMain, 'handle'>): InvokeRegistrar {
   return {
-    register: (channel, listener) => ipcMain.handle(channel, (event, request: unknown) => listener(senderOf(event), request)),
+    register: (channel, listener) =>
+      ipcMain.handle(channel, (event, request: unknown) => listener(senderOf(event), request)),
   };
 }
 

@@ -4,13 +4,18 @@ import type { Shell } from 'electron';
 export function isSafeExternalUrl(raw: string): boolean {
   try {
     const url = new URL(raw);
-    return url.protocol === 'https:' && url.username === '' && url.password === '' && url.hostname !== '';
+    return (
+      url.protocol === 'https:' && url.username === '' && url.password === '' && url.hostname !== ''
+    );
   } catch {
     return false;
   }
 }
 
-export async function openExternalSafely(shell: Pick<Shell, 'openExternal'>, raw: string): Promise<boolean> {
+export async function openExternalSafely(
+  shell: Pick<Shell, 'openExternal'>,
+  raw: string,
+): Promise<boolean> {
   if (!isSafeExternalUrl(raw)) return false;
   await shell.openExternal(raw, { activate: true });
   return true;

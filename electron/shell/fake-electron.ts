@@ -20,11 +20,13 @@ export class FakeEmitter {
 
 export class FakeWebContents extends FakeEmitter {
   windowOpenHandler: ((details: { url: string }) => { action: string }) | null = null;
-  permissionHandler: ((wc: unknown, permission: string, cb: (ok: boolean) => void) => void) | null = null;
+  permissionHandler: ((wc: unknown, permission: string, cb: (ok: boolean) => void) => void) | null =
+    null;
   readonly sent: [string, unknown][] = [];
   readonly mainFrame = { url: '' };
   readonly session = {
-    setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) => (this.permissionHandler = h),
+    setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) =>
+      (this.permissionHandler = h),
   };
   setWindowOpenHandler(handler: FakeWebContents['windowOpenHandler']): void {
     this.windowOpenHandler = handler;

@@ -1,7 +1,10 @@
 import type { App } from 'electron';
 
 /** One Hearth per login: a second launch focuses the first instead of starting twice. */
-export function claimSingleInstance(app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on'>, focus: () => void): boolean {
+export function claimSingleInstance(
+  app: Pick<App, 'requestSingleInstanceLock' | 'quit' | 'on'>,
+  focus: () => void,
+): boolean {
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return false;

@@ -8,7 +8,12 @@ const startUrl = 'app://hearth/index.html';
 function open() {
   const shell = fakeShell();
   const window = createMainWindow(
-    { BrowserWindow: FakeBrowserWindow as unknown as new (o: BrowserWindowConstructorOptions) => BrowserWindow, shell },
+    {
+      BrowserWindow: FakeBrowserWindow as unknown as new (
+        o: BrowserWindowConstructorOptions,
+      ) => BrowserWindow,
+      shell,
+    },
     { preloadPath: '/app/preload.cjs', startUrl },
   ) as unknown as FakeBrowserWindow;
   return { window, shell, contents: window.webContents };
@@ -47,7 +52,12 @@ describe('the main window', () => {
     const inside = navigationEvent();
     contents.emit('will-navigate', inside, 'app://hearth/index.html#activity');
     expect(inside.prevented).toBe(false);
-    for (const url of ['https://example.org/help', 'http://example.org/', 'file:///etc/passwd', 'javascript:alert(1)']) {
+    for (const url of [
+      'https://example.org/help',
+      'http://example.org/',
+      'file:///etc/passwd',
+      'javascript:alert(1)',
+    ]) {
       const event = navigationEvent();
       contents.emit('will-navigate', event, url);
       expect(event.prevented).toBe(true);
@@ -57,7 +67,12 @@ describe('the main window', () => {
 
   it('denies every new window, opening only https links externally', () => {
     const { contents, shell } = open();
-    for (const url of ['https://example.org/', 'http://example.org/', 'smb://nas/share', 'https://user:pw@example.org/']) {
+    for (const url of [
+      'https://example.org/',
+      'http://example.org/',
+      'smb://nas/share',
+      'https://user:pw@example.org/',
+    ]) {
       expect(contents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
     }
     expect(shell.opened).toEqual(['https://example.org/']);

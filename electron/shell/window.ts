@@ -52,7 +52,11 @@ export function isAppUrl(url: string | null | undefined, startUrl: string): bool
   return origin !== null && origin === originOf(startUrl);
 }
 
-export function lockDownContents(contents: WebContents, deps: Pick<MainWindowDeps, 'shell'>, options: MainWindowOptions): void {
+export function lockDownContents(
+  contents: WebContents,
+  deps: Pick<MainWindowDeps, 'shell'>,
+  options: MainWindowOptions,
+): void {
   const report = options.onError ?? (() => undefined);
   contents.on('will-navigate', (event, url) => {
     if (isAppUrl(url, options.startUrl)) return;
@@ -67,7 +71,9 @@ export function lockDownContents(contents: WebContents, deps: Pick<MainWindowDep
     openExternalSafely(deps.shell, url).catch(report);
     return { action: 'deny' };
   });
-  contents.session.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  contents.session.setPermissionRequestHandler((_contents, _permission, callback) =>
+    callback(false),
+  );
 }
 
 export function createMainWindow(deps: MainWindowDeps, options: MainWindowOptions): BrowserWindow {

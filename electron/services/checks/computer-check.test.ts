@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { networkInterfaces } from 'node:os';
 import type { TaskSnapshot } from '../../../shared/model';
 import type { ListenOptions } from '../discovery/mdns-listen';
 import { AtomicJsonStore } from '../store/atomic-json-store';
@@ -16,14 +17,19 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const wifi = () => ({
-  lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
-  wlan0: [{ address: '192.0.2.5', family: 'IPv4', internal: false }],
-}) as unknown as ReturnType<typeof import('node:os').networkInterfaces>;
+const wifi = () =>
+  ({
+    lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+    wlan0: [{ address: '192.0.2.5', family: 'IPv4', internal: false }],
+  }) as unknown as ReturnType<typeof networkInterfaces>;
 
 function setup(overrides: Partial<Parameters<typeof runComputerCheck>[0]> = {}) {
   const published: TaskSnapshot[] = [];
-  const tasks = new TaskManager({ clock: { now: () => Date.now() }, publish: (s) => published.push(s), progressIntervalMs: 0 });
+  const tasks = new TaskManager({
+    clock: { now: () => Date.now() },
+    publish: (s) => published.push(s),
+    progressIntervalMs: 0,
+  });
   const run = runComputerCheck({
     tasks,
     store: new AtomicJsonStore(dir),
@@ -32,7 +38,13 @@ function setup(overrides: Partial<Parameters<typeof runComputerCheck>[0]> = {}) 
     interfaces: wifi,
     freeBytes: () => Promise.resolve(50 * 1024 ** 3),
     listen: (o: ListenOptions) => {
-      o.onFound?.({ type: 'ssh', name: 'raspberrypi', host: 'raspberrypi.local', port: 22, addresses: [] });
+      o.onFound?.({
+        type: 'ssh',
+        name: 'raspberrypi',
+        host: 'raspberrypi.local',
+        port: 22,
+        addresses: [],
+      });
       return Promise.resolve([]);
     },
     ...overrides,
@@ -56,27 +68,42 @@ describe('Check this computer', () => {
 
   it('explains, in words, a computer with no network and little room', async () => {
     const { run, last } = setup({
-      interfaces: () => ({ lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }] }) as unknown as ReturnType<typeof wifi>,
+      interfaces: () =>
+        ({
+          lo: [{ address: '127.0.0.1', family: 'IPv4', internal: true }],
+        }) as unknown as ReturnType<typeof wifi>,
       freeBytes: () => Promise.resolve(300 * 1024 ** 2),
     });
     await run.done;
     const steps = last().steps;
-    expect(steps[1]).toMatchObject({ state: 'warning', note: expect.stringContaining('Only 300 MB free') as string });
-    expect(steps[2]).toMatchObject({ state: 'failed', note: expect.stringContaining('Connect to your home Wi-Fi') as string });
+    expect(steps[1]).toMatchObject({
+      state: 'warning',
+      note: expect.stringContaining('Only 300 MB free') as string,
+    });
+    expect(steps[2]).toMatchObject({
+      state: 'failed',
+      note: expect.stringContaining('Connect to your home Wi-Fi') as string,
+    });
     expect(last().summary).toContain('2 things to look at');
   });
 
   it('warns rather than fails when the network cannot be listened to', async () => {
     const { run, last } = setup({ listen: () => Promise.reject(new Error('EADDRINUSE')) });
     await run.done;
-    expect(last().steps[3]).toMatchObject({ state: 'warning', note: expect.stringContaining('add a device by its address') as string });
+    expect(last().steps[3]).toMatchObject({
+      state: 'warning',
+      note: expect.stringContaining('add a device by its address') as string,
+    });
     expect(JSON.stringify(last())).not.toContain('EADDRINUSE');
   });
 
   it('says when the settings folder cannot be written', async () => {
     const { run, last } = setup({ store: new AtomicJsonStore(join(dir, 'missing', '\0bad')) });
     await run.done;
-    expect(last().steps[0]).toMatchObject({ state: 'failed', note: expect.stringContaining('could not save') as string });
+    expect(last().steps[0]).toMatchObject({
+      state: 'failed',
+      note: expect.stringContaining('could not save') as string,
+    });
   });
 
   it('stops listening at once when cancelled', async () => {

@@ -69,7 +69,10 @@ export function runComputerCheck(deps: ComputerCheckDeps): { taskId: string; don
           ctx.step(0, 'done', 'Your settings and device list will be kept safely.');
           return 'done';
         } catch (error) {
-          const message = error instanceof HearthError ? error.message : new HearthError('STORAGE_FAILED').message;
+          const message =
+            error instanceof HearthError
+              ? error.message
+              : new HearthError('STORAGE_FAILED').message;
           ctx.step(0, 'failed', message);
           return 'failed';
         }
@@ -79,7 +82,11 @@ export function runComputerCheck(deps: ComputerCheckDeps): { taskId: string; don
         ctx.detail('Measuring free space…');
         const free = await (deps.freeBytes ?? measureFreeBytes)(deps.userDataDir);
         if (free < (deps.lowSpaceBytes ?? 2 * 1024 ** 3)) {
-          ctx.step(1, 'warning', `Only ${formatBytes(free)} free. Backups kept on this computer need more room; free some space or choose an external drive for backups.`);
+          ctx.step(
+            1,
+            'warning',
+            `Only ${formatBytes(free)} free. Backups kept on this computer need more room; free some space or choose an external drive for backups.`,
+          );
           return 'warning';
         }
         ctx.step(1, 'done', `${formatBytes(free)} free.`);
@@ -92,10 +99,18 @@ export function runComputerCheck(deps: ComputerCheckDeps): { taskId: string; don
           .filter(([, addrs]) => (addrs ?? []).some((a) => a.family === 'IPv4' && !a.internal))
           .map(([name]) => name);
         if (names.length === 0) {
-          ctx.step(2, 'failed', 'This computer is not connected to a network. Connect to your home Wi-Fi or plug in a network cable, then check again.');
+          ctx.step(
+            2,
+            'failed',
+            'This computer is not connected to a network. Connect to your home Wi-Fi or plug in a network cable, then check again.',
+          );
           return 'failed';
         }
-        ctx.step(2, 'done', `Connected through ${plural(names.length, 'connection', 'connections')} (${names.join(', ')}).`);
+        ctx.step(
+          2,
+          'done',
+          `Connected through ${plural(names.length, 'connection', 'connections')} (${names.join(', ')}).`,
+        );
         return 'done';
       });
 
@@ -111,10 +126,20 @@ export function runComputerCheck(deps: ComputerCheckDeps): { taskId: string; don
   return { taskId: handle.id, done: handle.done };
 }
 
-async function listenStep(ctx: TaskContext, deps: ComputerCheckDeps, listenMs: number, total: number) {
-  ctx.detail(`Listening for devices that announce themselves (${Math.round(listenMs / 1000)} seconds)…`);
+async function listenStep(
+  ctx: TaskContext,
+  deps: ComputerCheckDeps,
+  listenMs: number,
+  total: number,
+) {
+  ctx.detail(
+    `Listening for devices that announce themselves (${Math.round(listenMs / 1000)} seconds)…`,
+  );
   const started = Date.now();
-  const ticker = setInterval(() => ctx.progress(3 + Math.min(1, (Date.now() - started) / listenMs) * 0.99, total), 250);
+  const ticker = setInterval(
+    () => ctx.progress(3 + Math.min(1, (Date.now() - started) / listenMs) * 0.99, total),
+    250,
+  );
   const heard = new Set<string>();
   try {
     await deps.listen({
@@ -127,17 +152,29 @@ async function listenStep(ctx: TaskContext, deps: ComputerCheckDeps, listenMs: n
       },
     });
   } catch {
-    ctx.step(3, 'warning', 'Hearth could not listen on this network (another program may be using it). You can still add a device by its address.');
+    ctx.step(
+      3,
+      'warning',
+      'Hearth could not listen on this network (another program may be using it). You can still add a device by its address.',
+    );
     return 'warning' as const;
   } finally {
     clearInterval(ticker);
   }
   ctx.throwIfCancelled();
   if (heard.size === 0) {
-    ctx.step(3, 'warning', 'No device answered. That is fine: some networks hide devices from each other, and you can add a device by its address.');
+    ctx.step(
+      3,
+      'warning',
+      'No device answered. That is fine: some networks hide devices from each other, and you can add a device by its address.',
+    );
     return 'warning' as const;
   }
   const names = [...heard].sort().slice(0, 5).join(', ');
-  ctx.step(3, 'done', `Heard from ${plural(heard.size, 'device', 'devices')}: ${names}${heard.size > 5 ? ', …' : ''}.`);
+  ctx.step(
+    3,
+    'done',
+    `Heard from ${plural(heard.size, 'device', 'devices')}: ${names}${heard.size > 5 ? ', …' : ''}.`,
+  );
   return 'done' as const;
 }

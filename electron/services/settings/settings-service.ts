@@ -16,7 +16,9 @@ export class SettingsService {
   }
 
   get(): Promise<Settings> {
-    this.#current ??= this.#store.load('settings', settingsSchema, () => ({ ...defaultSettings })).then((r) => r.value);
+    this.#current ??= this.#store
+      .load('settings', settingsSchema, () => ({ ...defaultSettings }))
+      .then((r) => r.value);
     return this.#current.then((s) => ({ ...s }));
   }
 

@@ -20,9 +20,15 @@ afterEach(async () => {
 describe('AtomicJsonStore', () => {
   it('gives the fallback when nothing was saved, and what was saved afterwards', async () => {
     const store = new AtomicJsonStore(dir);
-    expect(await store.load('settings', schema, fallback)).toEqual({ value: { count: 0 }, source: 'default' });
+    expect(await store.load('settings', schema, fallback)).toEqual({
+      value: { count: 0 },
+      source: 'default',
+    });
     await store.save('settings', { count: 3 });
-    expect(await new AtomicJsonStore(dir).load('settings', schema, fallback)).toEqual({ value: { count: 3 }, source: 'file' });
+    expect(await new AtomicJsonStore(dir).load('settings', schema, fallback)).toEqual({
+      value: { count: 3 },
+      source: 'file',
+    });
   });
 
   it('leaves no temp files and keeps the files private', async () => {
@@ -30,13 +36,17 @@ describe('AtomicJsonStore', () => {
     await store.save('settings', { count: 1 });
     await store.save('settings', { count: 2 });
     expect((await readdir(dir)).sort()).toEqual(['settings.json', 'settings.json.bak']);
-    const mode = execFileSync('stat', ['-c', '%a', join(dir, 'settings.json')]).toString().trim();
+    const mode = execFileSync('stat', ['-c', '%a', join(dir, 'settings.json')])
+      .toString()
+      .trim();
     expect(mode).toBe('600');
   });
 
   it('detects a torn file, sets it aside, and recovers the last good copy', async () => {
     const recovered: string[] = [];
-    const store = new AtomicJsonStore(dir, { onRecovered: (_name, movedTo) => recovered.push(movedTo) });
+    const store = new AtomicJsonStore(dir, {
+      onRecovered: (_name, movedTo) => recovered.push(movedTo),
+    });
     await store.save('settings', { count: 1 });
     await store.save('settings', { count: 2 });
     await truncate(join(dir, 'settings.json'), 20);
@@ -54,7 +64,10 @@ describe('AtomicJsonStore', () => {
     await store.save('settings', { count: 2 });
     const path = join(dir, 'settings.json');
     await writeFile(path, (await readFile(path, 'utf8')).replace('"count":2', '"count":9'));
-    expect(await store.load('settings', schema, fallback)).toEqual({ value: { count: 1 }, source: 'backup' });
+    expect(await store.load('settings', schema, fallback)).toEqual({
+      value: { count: 1 },
+      source: 'backup',
+    });
   });
 
   it('never makes a damaged main file the backup', async () => {
@@ -68,8 +81,14 @@ describe('AtomicJsonStore', () => {
   });
 
   it('falls back to defaults when neither copy is usable', async () => {
-    await writeFile(join(dir, 'settings.json'), '{"format":"hearth-store/1","sha256":"x","data":{}}');
-    expect(await new AtomicJsonStore(dir).load('settings', schema, fallback)).toEqual({ value: { count: 0 }, source: 'default' });
+    await writeFile(
+      join(dir, 'settings.json'),
+      '{"format":"hearth-store/1","sha256":"x","data":{}}',
+    );
+    expect(await new AtomicJsonStore(dir).load('settings', schema, fallback)).toEqual({
+      value: { count: 0 },
+      source: 'default',
+    });
   });
 
   it('rejects data that fails the schema as damaged', async () => {
@@ -90,20 +109,26 @@ describe('AtomicJsonStore', () => {
   });
 
   // Needs a tiny filesystem to fill, and mounting one takes root (CI runs as root).
-  it.runIf(process.getuid?.() === 0)('says the disk is full, in words, and keeps the previous value', async () => {
-    const mnt = join(dir, 'tiny');
-    execFileSync('mkdir', [mnt]);
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
-    try {
-      const store = new AtomicJsonStore(mnt);
-      await store.save('settings', { count: 1 });
-      await writeFile(join(mnt, 'filler'), Buffer.alloc(60 * 1024)).catch(() => undefined);
-      const big = { count: 2, blob: 'x'.repeat(64 * 1024) };
-      await expect(store.save('settings', big)).rejects.toMatchObject({ code: 'DISK_FULL', message: expect.stringContaining('disk is full') as string });
-      expect((await store.load('settings', schema, fallback)).value).toEqual({ count: 1 });
-      expect((await readdir(mnt)).filter((f) => f.includes('.tmp-'))).toEqual([]);
-    } finally {
-      execFileSync('umount', [mnt]);
-    }
-  });
+  it.runIf(process.getuid?.() === 0)(
+    'says the disk is full, in words, and keeps the previous value',
+    async () => {
+      const mnt = join(dir, 'tiny');
+      execFileSync('mkdir', [mnt]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+      try {
+        const store = new AtomicJsonStore(mnt);
+        await store.save('settings', { count: 1 });
+        await writeFile(join(mnt, 'filler'), Buffer.alloc(60 * 1024)).catch(() => undefined);
+        const big = { count: 2, blob: 'x'.repeat(64 * 1024) };
+        await expect(store.save('settings', big)).rejects.toMatchObject({
+          code: 'DISK_FULL',
+          message: expect.stringContaining('disk is full') as string,
+        });
+        expect((await store.load('settings', schema, fallback)).value).toEqual({ count: 1 });
+        expect((await readdir(mnt)).filter((f) => f.includes('.tmp-'))).toEqual([]);
+      } finally {
+        execFileSync('umount', [mnt]);
+      }
+    },
+  );
 });

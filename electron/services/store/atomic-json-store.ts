@@ -31,13 +31,19 @@ function checksum(json: string): string {
 
 function encode(data: unknown): string {
   const json = JSON.stringify(data);
-  return JSON.stringify({ format: FORMAT, sha256: checksum(json), data: JSON.parse(json) as unknown });
+  return JSON.stringify({
+    format: FORMAT,
+    sha256: checksum(json),
+    data: JSON.parse(json) as unknown,
+  });
 }
 
 function decode(text: string): unknown {
   const envelope = JSON.parse(text) as Partial<Envelope>;
-  if (envelope?.format !== FORMAT || typeof envelope.sha256 !== 'string') throw new Error('not a Hearth store file');
-  if (checksum(JSON.stringify(envelope.data)) !== envelope.sha256) throw new Error('checksum mismatch');
+  if (envelope?.format !== FORMAT || typeof envelope.sha256 !== 'string')
+    throw new Error('not a Hearth store file');
+  if (checksum(JSON.stringify(envelope.data)) !== envelope.sha256)
+    throw new Error('checksum mismatch');
   return envelope.data;
 }
 
@@ -47,7 +53,8 @@ function isNotFound(error: unknown): boolean {
 
 function storageError(error: unknown): HearthError {
   const code = (error as NodeJS.ErrnoException)?.code;
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new HearthError('DISK_FULL', undefined, { cause: error });
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new HearthError('DISK_FULL', undefined, { cause: error });
   return new HearthError('STORAGE_FAILED', undefined, { cause: error });
 }
 
@@ -56,7 +63,10 @@ export class AtomicJsonStore {
   readonly #queues = new Map<string, Promise<unknown>>();
   readonly #onRecovered: (name: string, movedTo: string) => void;
 
-  constructor(dir: string, options: { onRecovered?: (name: string, movedTo: string) => void } = {}) {
+  constructor(
+    dir: string,
+    options: { onRecovered?: (name: string, movedTo: string) => void } = {},
+  ) {
     this.#dir = dir;
     this.#onRecovered = options.onRecovered ?? (() => undefined);
   }
@@ -87,11 +97,15 @@ export class AtomicJsonStore {
   }
 
   #path(name: string): string {
-    if (!NAME.test(name)) throw new HearthError('INVALID_INPUT', `"${name}" is not a valid store name.`);
+    if (!NAME.test(name))
+      throw new HearthError('INVALID_INPUT', `"${name}" is not a valid store name.`);
     return join(this.#dir, `${name}.json`);
   }
 
-  async #readValid<T>(path: string, schema: ZodType<T>): Promise<{ ok: true; value: T } | { ok: false; present: boolean }> {
+  async #readValid<T>(
+    path: string,
+    schema: ZodType<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false; present: boolean }> {
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -107,7 +121,11 @@ export class AtomicJsonStore {
     }
   }
 
-  async #write(name: string, value: unknown, { keepBackup }: { keepBackup: boolean }): Promise<void> {
+  async #write(
+    name: string,
+    value: unknown,
+    { keepBackup }: { keepBackup: boolean },
+  ): Promise<void> {
     const path = this.#path(name);
     const temp = `${path}.tmp-${randomBytes(6).toString('hex')}`;
     try {
@@ -152,7 +170,10 @@ export class AtomicJsonStore {
   #serialize<T>(name: string, work: () => Promise<T>): Promise<T> {
     const previous = this.#queues.get(name) ?? Promise.resolve();
     const next = previous.then(work, work);
-    this.#queues.set(name, next.catch(() => undefined));
+    this.#queues.set(
+      name,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }

@@ -25,17 +25,25 @@ function deferred() {
 describe('TaskManager', () => {
   it('publishes progress and ends at 100% with a summary', async () => {
     const { manager, published, advance } = setup();
-    const handle = manager.run({ kind: 'demo', title: 'Copying', steps: ['One', 'Two'] }, async (ctx) => {
-      ctx.step(0, 'running');
-      advance(200);
-      ctx.progress(1, 2);
-      ctx.step(0, 'done');
-      ctx.step(1, 'already-done', 'Nothing to do.');
-      return { value: 42, summary: 'All copied.' };
-    });
+    const handle = manager.run(
+      { kind: 'demo', title: 'Copying', steps: ['One', 'Two'] },
+      async (ctx) => {
+        ctx.step(0, 'running');
+        advance(200);
+        ctx.progress(1, 2);
+        ctx.step(0, 'done');
+        ctx.step(1, 'already-done', 'Nothing to do.');
+        return { value: 42, summary: 'All copied.' };
+      },
+    );
     await expect(handle.done).resolves.toBe(42);
     const last = published.at(-1)!;
-    expect(last).toMatchObject({ id: 'task-1', state: 'succeeded', summary: 'All copied.', endedAt: 1_200 });
+    expect(last).toMatchObject({
+      id: 'task-1',
+      state: 'succeeded',
+      summary: 'All copied.',
+      endedAt: 1_200,
+    });
     expect(last.progress).toEqual({ done: 2, total: 2, unit: 'steps' });
     expect(last.steps.map((s) => s.state)).toEqual(['done', 'already-done']);
     expect(published.some((s) => s.progress?.done === 1)).toBe(true);
@@ -55,11 +63,16 @@ describe('TaskManager', () => {
   it('cancels through the AbortSignal and marks unfinished steps skipped', async () => {
     const { manager, published } = setup();
     const started = deferred();
-    const handle = manager.run({ kind: 'demo', title: 'Waiting', steps: ['Wait', 'After'] }, (ctx) => {
-      ctx.step(0, 'running');
-      started.resolve();
-      return new Promise<never>((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)));
-    });
+    const handle = manager.run(
+      { kind: 'demo', title: 'Waiting', steps: ['Wait', 'After'] },
+      (ctx) => {
+        ctx.step(0, 'running');
+        started.resolve();
+        return new Promise<never>((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason as Error)),
+        );
+      },
+    );
     await started.promise;
     expect(manager.cancel(handle.id)).toBe(true);
     await expect(handle.done).rejects.toMatchObject({ code: 'CANCELLED' });
@@ -84,8 +97,12 @@ describe('TaskManager', () => {
 
   it('reports failures with the owner-readable message, and hides internal errors', async () => {
     const { manager } = setup();
-    const owned = manager.run({ kind: 'demo', title: 'Saving' }, () => Promise.reject(new HearthError('DISK_FULL')));
-    const internal = manager.run({ kind: 'demo', title: 'Oops' }, () => Promise.reject(new Error('ENOENT /secret/path')));
+    const owned = manager.run({ kind: 'demo', title: 'Saving' }, () =>
+      Promise.reject(new HearthError('DISK_FULL')),
+    );
+    const internal = manager.run({ kind: 'demo', title: 'Oops' }, () =>
+      Promise.reject(new Error('ENOENT /secret/path')),
+    );
     await expect(owned.done).rejects.toMatchObject({ code: 'DISK_FULL' });
     await expect(internal.done).rejects.toThrow('ENOENT');
     const [oops, saving] = manager.list();
@@ -96,7 +113,9 @@ describe('TaskManager', () => {
 
   it('refuses to cancel a task it does not know, and one that is not cancellable', async () => {
     const { manager } = setup();
-    expect(() => manager.cancel('nope')).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }) as Error);
+    expect(() => manager.cancel('nope')).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }) as Error,
+    );
     const gate = deferred();
     const handle = manager.run({ kind: 'demo', title: 'Atomic', cancellable: false }, async () => {
       await gate.promise;
@@ -109,7 +128,8 @@ describe('TaskManager', () => {
 
   it('lists newest first, clears finished tasks, and forgets the oldest beyond its limit', async () => {
     const { manager } = setup(2);
-    for (let i = 0; i < 3; i++) await manager.run({ kind: 'demo', title: `T${i}` }, async () => ({ value: i })).done;
+    for (let i = 0; i < 3; i++)
+      await manager.run({ kind: 'demo', title: `T${i}` }, async () => ({ value: i })).done;
     const gate = deferred();
     manager.run({ kind: 'demo', title: 'Running' }, async () => {
       await gate.promise;

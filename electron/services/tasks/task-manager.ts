@@ -91,7 +91,9 @@ export class TaskManager {
         return outcome.value;
       } catch (error) {
         const cancelled = controller.signal.aborted;
-        const serialized = cancelled ? new HearthError('CANCELLED').toJSON() : serializeError(error);
+        const serialized = cancelled
+          ? new HearthError('CANCELLED').toJSON()
+          : serializeError(error);
         for (const step of entry.snapshot.steps) {
           if (step.state === 'running') step.state = cancelled ? 'skipped' : 'failed';
           else if (step.state === 'pending') step.state = 'skipped';
@@ -150,7 +152,8 @@ export class TaskManager {
         snap.progress = { done: clamped, total, unit };
         const now = this.#options.clock.now();
         const finished = clamped >= total;
-        if (finished || now - entry.lastPublished >= this.#options.progressIntervalMs) this.#publish(entry);
+        if (finished || now - entry.lastPublished >= this.#options.progressIntervalMs)
+          this.#publish(entry);
       },
       detail: (text) => {
         if (!live()) return;
@@ -171,21 +174,29 @@ export class TaskManager {
     };
   }
 
-  #finish(entry: Entry, state: TaskSnapshot['state'], fields: Pick<Partial<TaskSnapshot>, 'summary' | 'error'>): void {
+  #finish(
+    entry: Entry,
+    state: TaskSnapshot['state'],
+    fields: Pick<Partial<TaskSnapshot>, 'summary' | 'error'>,
+  ): void {
     const snap = entry.snapshot;
     snap.state = state;
     snap.endedAt = this.#options.clock.now();
     snap.detail = null;
     snap.summary = fields.summary ?? null;
     snap.error = fields.error ?? null;
-    if (state === 'succeeded' && snap.progress) snap.progress = { ...snap.progress, done: snap.progress.total };
+    if (state === 'succeeded' && snap.progress)
+      snap.progress = { ...snap.progress, done: snap.progress.total };
     this.#publish(entry);
     this.#forgetOldFinished();
   }
 
   #forgetOldFinished(): void {
     const finished = [...this.#tasks.entries()].filter(([, e]) => e.snapshot.state !== 'running');
-    for (const [id] of finished.slice(0, Math.max(0, finished.length - this.#options.keepFinished))) {
+    for (const [id] of finished.slice(
+      0,
+      Math.max(0, finished.length - this.#options.keepFinished),
+    )) {
       this.#tasks.delete(id);
     }
   }

@@ -1,0 +1,102 @@
+// Starts Hearth in browser mode (the real services in a Node process, the real renderer
+// build) with a fresh user-data folder, and opens it in the test's page.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { test as base } from '@playwright/test';
+
+export interface HearthApp {
+  url: string;
+  origin: string;
+  userDataDir: string;
+  /** Stops the services (as quitting would) and starts them again on the same data. */
+  restart(): Promise<void>;
+}
+
+const root = join(import.meta.dirname, '..', '..');
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  origin: string;
+}
+
+export function startBrowserModeProcess(
+  userDataDir: string,
+  extraArgs: string[] = [],
+  command: string[] = [],
+): Promise<Started> {
+  // `command` prefixes the launch, e.g. to run the services inside the lab's laptop side.
+  const argv = [
+    ...command,
+    process.execPath,
+    '--import',
+    'tsx',
+    'electron/browser-mode/serve.ts',
+    '--port',
+    '0',
+    '--user-data',
+    userDataDir,
+    ...extraArgs,
+  ];
+  const program = argv.shift() ?? process.execPath;
+  const child = spawn(program, argv, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    const timer = setTimeout(
+      () => reject(new Error(`browser mode did not start in time: ${stderr}`)),
+      30_000,
+    );
+    lines.on('line', (line) => {
+      if (!line.startsWith('{"hearthBrowserMode"')) return;
+      clearTimeout(timer);
+      const { url, origin } = (
+        JSON.parse(line) as { hearthBrowserMode: { url: string; origin: string } }
+      ).hearthBrowserMode;
+      resolve({ child, url, origin });
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`browser mode exited (${code}): ${stderr}`));
+    });
+  });
+}
+
+export function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+export const test = base.extend<{ hearth: HearthApp; checkListenMs: number }>({
+  checkListenMs: [3_000, { option: true }],
+  hearth: async ({ page, checkListenMs }, use) => {
+    const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
+    const args = ['--check-listen-ms', String(checkListenMs)];
+    let current = await startBrowserModeProcess(userDataDir, args);
+    const app: HearthApp = {
+      url: current.url,
+      origin: current.origin,
+      userDataDir,
+      restart: async () => {
+        await stopProcess(current.child);
+        current = await startBrowserModeProcess(userDataDir, args);
+        app.url = current.url;
+        app.origin = current.origin;
+      },
+    };
+    await page.goto(app.url);
+    await use(app);
+    await stopProcess(current.child);
+    rmSync(userDataDir, { recursive: true, force: true });
+  },
+});
+
+export { expect } from '@playwright/test';
