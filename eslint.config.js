@@ -112,6 +112,8 @@ export default tseslint.config(
   },
   {
     files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
+    // The build configs run in Node, not in the page.
+    ignores: ['renderer/vite.config.ts', 'renderer/svelte.config.js'],
     languageOptions: { globals: globals.browser },
     rules: { 'no-restricted-imports': ['error', rendererStaysInTheBrowser] },
   },

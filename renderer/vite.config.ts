@@ -11,7 +11,8 @@ export default defineConfig({
   base: './',
   plugins: [svelte({ configFile: fileURLToPath(new URL('./svelte.config.js', import.meta.url)) })],
   build: {
-    outDir: fileURLToPath(new URL('./dist', import.meta.url)),
+    // Where Forge puts it too, so the packaged app and browser mode serve the same files.
+    outDir: fileURLToPath(new URL('../.vite/renderer/main_window', import.meta.url)),
     emptyOutDir: true,
     // No inline scripts or data: URLs for scripts: the CSP allows only 'self'.
     assetsInlineLimit: 0,

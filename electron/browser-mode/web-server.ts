@@ -105,7 +105,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
   });
   registerIpc(handle, services);
 
-  const assets = sirv(options.rendererDir, { dev: false, etag: true, gzip: false, brotli: false });
+  // dev: true looks each file up per request, so a rebuild that empties the folder gives
+  // 404s instead of crashing the server on a vanished file.
+  const assets = sirv(options.rendererDir, { dev: true, etag: true });
   const server = createServer((req, res) => {
     res.setHeader(
       'Content-Security-Policy',

@@ -1,0 +1,176 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HearthError } from '../../shared/errors';
+import App from './App.svelte';
+import type { FakeHearth } from './test-support/fake-hearth';
+import { fakeTask, installFakeHearth } from './test-support/fake-hearth';
+
+let hearth: FakeHearth;
+
+beforeEach(() => {
+  hearth = installFakeHearth();
+});
+
+afterEach(() => {
+  delete document.documentElement.dataset.theme;
+});
+
+async function openApp(welcomeDone = true) {
+  hearth.settings = { theme: 'system', welcomeDone };
+  render(App);
+  if (welcomeDone) await screen.findByRole('navigation', { name: 'Main' });
+  else await screen.findByRole('heading', { name: 'Welcome to Hearth' });
+}
+
+describe('first run', () => {
+  it('welcomes a new owner and leads to adding a device', async () => {
+    await openApp(false);
+    expect(screen.queryByRole('navigation', { name: 'Main' })).not.toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'Add your first device' })).toBeVisible();
+  });
+
+  it('hides the welcome after "Explore Hearth" and remembers it', async () => {
+    await openApp(false);
+    await fireEvent.click(screen.getByRole('button', { name: 'Explore Hearth' }));
+
+    expect(await screen.findByRole('navigation', { name: 'Main' })).toBeVisible();
+    expect(screen.queryByRole('heading', { name: 'Welcome to Hearth' })).not.toBeInTheDocument();
+    expect(hearth.invokesOf('settings:update')).toEqual([{ welcomeDone: true }]);
+    expect(screen.getByRole('button', { name: 'Devices' })).toHaveAttribute('aria-current', 'page');
+    expect(screen.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
+  });
+
+  it('is honest that device setup is not here yet, and offers the computer check', async () => {
+    await openApp(false);
+    await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
+
+    expect(screen.getByRole('heading', { name: 'Add a device' })).toHaveFocus();
+    expect(screen.getByText(/coming in the next version of Hearth/)).toBeVisible();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Check this computer' }));
+
+    expect(hearth.invokesOf('checks:run')).toHaveLength(1);
+    expect(await screen.findByRole('heading', { name: 'Activity' })).toHaveFocus();
+    expect(screen.getByRole('button', { name: 'Activity' })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
+    expect(hearth.invokesOf('settings:update')).toEqual([{ welcomeDone: true }]);
+  });
+
+  it('does not show the welcome to a returning owner', async () => {
+    await openApp(true);
+    expect(screen.queryByRole('heading', { name: 'Welcome to Hearth' })).not.toBeInTheDocument();
+  });
+});
+
+describe('navigation', () => {
+  it('switches views, marks the current one and focuses its heading', async () => {
+    await openApp();
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+
+    for (const name of ['Apps', 'Backups', 'Activity', 'Devices']) {
+      await fireEvent.click(within(nav).getByRole('button', { name }));
+      expect(within(nav).getByRole('button', { name })).toHaveAttribute('aria-current', 'page');
+      expect(screen.getByRole('heading', { level: 1, name })).toHaveFocus();
+    }
+    expect(within(nav).getByRole('button', { name: 'Apps' })).not.toHaveAttribute('aria-current');
+  });
+
+  it('offers a skip link to the content', async () => {
+    await openApp();
+    expect(screen.getByRole('link', { name: 'Skip to content' })).toHaveAttribute(
+      'href',
+      '#content',
+    );
+    expect(screen.getByRole('main')).toHaveAttribute('id', 'content');
+  });
+
+  it('leads from the empty Devices view to the add-device screen and back', async () => {
+    await openApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
+    expect(screen.getByRole('heading', { name: 'Add a device' })).toHaveFocus();
+    await fireEvent.click(screen.getByRole('button', { name: 'Not now' }));
+    expect(screen.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
+  });
+});
+
+describe('errors', () => {
+  it('shows the owner-readable message when settings cannot be read', async () => {
+    hearth.fail('settings:get', new HearthError('STORAGE_FAILED'));
+    render(App);
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'Hearth could not save its settings on this computer.',
+    );
+    // The app still opens (at the welcome), rather than crashing.
+    expect(screen.getByRole('heading', { name: 'Welcome to Hearth' })).toBeVisible();
+  });
+
+  it('stays put and explains when the check cannot start', async () => {
+    hearth.fail('checks:run', new HearthError('DISCONNECTED'));
+    await openApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Check this computer' }));
+
+    expect(await screen.findByText(/lost its connection/)).toBeVisible();
+    expect(screen.getByRole('heading', { name: 'Add a device' })).toBeVisible();
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Dismiss this message' }));
+    expect(screen.queryByText(/lost its connection/)).not.toBeInTheDocument();
+  });
+
+  it('never shows internal details of an unexpected failure', async () => {
+    hearth.handle('tasks:cancel', () => {
+      throw new TypeError('x is undefined at /app/task-manager.ts:42');
+    });
+    hearth.tasks = [fakeTask()];
+    await openApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Activity' }));
+    await fireEvent.click(
+      await screen.findByRole('button', { name: 'Cancel Check this computer' }),
+    );
+
+    expect(await screen.findByText(/Something went wrong inside Hearth/)).toBeVisible();
+    expect(screen.queryByText(/task-manager/)).not.toBeInTheDocument();
+  });
+});
+
+describe('appearance', () => {
+  it('follows the system by default', async () => {
+    await openApp();
+    expect(screen.getByRole('radio', { name: 'System' })).toBeChecked();
+    // jsdom has no OS preference, so "System" resolves to light.
+    expect(document.documentElement.dataset.theme).toBe('light');
+  });
+
+  it('applies and saves the chosen theme', async () => {
+    await openApp();
+    await fireEvent.click(screen.getByRole('radio', { name: 'Dark' }));
+
+    expect(document.documentElement.dataset.theme).toBe('dark');
+    expect(screen.getByRole('radio', { name: 'Dark' })).toBeChecked();
+    expect(hearth.invokesOf('settings:update')).toEqual([{ theme: 'dark' }]);
+  });
+
+  it('reacts to settings changed elsewhere', async () => {
+    await openApp();
+    hearth.emit('settings:changed', { theme: 'dark', welcomeDone: true });
+    await expect.poll(() => document.documentElement.dataset.theme).toBe('dark');
+    expect(screen.getByRole('radio', { name: 'Dark' })).toBeChecked();
+  });
+});
+
+describe('announcements', () => {
+  it('says politely when a task finishes', async () => {
+    hearth.tasks = [fakeTask()];
+    await openApp();
+    const live = screen.getByRole('status');
+    expect(live).toHaveAttribute('aria-live', 'polite');
+
+    hearth.emit(
+      'tasks:updated',
+      fakeTask({ state: 'succeeded', summary: 'This computer is ready.', endedAt: Date.now() }),
+    );
+    await expect.poll(() => live.textContent).toContain('Check this computer finished.');
+  });
+});

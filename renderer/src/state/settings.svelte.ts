@@ -1,0 +1,72 @@
+// The owner's settings, loaded from the app and kept in step with settings:changed
+// (another window, or the tray, may change them too). Also resolves "System" to the
+// OS's light or dark preference.
+import type { HearthApi } from '../../../shared/hearth-api';
+import type { Settings, ThemePreference } from '../../../shared/model';
+import type { NoticesState } from './notices.svelte';
+
+const darkQuery = '(prefers-color-scheme: dark)';
+
+// Used only when the app cannot tell us: show the welcome and follow the OS.
+const fallback: Settings = { theme: 'system', welcomeDone: false };
+
+export class SettingsState {
+  /** Null until the first answer (or failure) arrives, so nothing flashes. */
+  current = $state<Settings | null>(null);
+  systemDark = $state(false);
+
+  readonly theme = $derived<ThemePreference>(this.current?.theme ?? 'system');
+  readonly resolvedTheme = $derived<'light' | 'dark'>(
+    this.theme === 'system' ? (this.systemDark ? 'dark' : 'light') : this.theme,
+  );
+
+  readonly #api: HearthApi;
+  readonly #notices: NoticesState;
+  readonly #cleanups: (() => void)[] = [];
+
+  constructor(api: HearthApi, notices: NoticesState) {
+    this.#api = api;
+    this.#notices = notices;
+  }
+
+  async start(): Promise<void> {
+    this.#cleanups.push(this.#api.on('settings:changed', (settings) => (this.current = settings)));
+    this.#followSystemTheme();
+    try {
+      const settings = await this.#api.settings.get();
+      // An event may have arrived meanwhile; it is at least as fresh as this answer.
+      this.current ??= settings;
+    } catch (error) {
+      this.current ??= { ...fallback };
+      this.#notices.report(error);
+    }
+  }
+
+  stop(): void {
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+  }
+
+  /**
+   * Applies the change at once (the owner sees their choice), then saves it. If saving
+   * fails the choice still holds for this session and the owner is told why it won't
+   * be remembered.
+   */
+  async update(patch: Partial<Settings>): Promise<void> {
+    this.current = { ...(this.current ?? fallback), ...patch };
+    try {
+      this.current = await this.#api.settings.update(patch);
+    } catch (error) {
+      this.#notices.report(error);
+    }
+  }
+
+  #followSystemTheme(): void {
+    // jsdom and some embedded browsers lack matchMedia; then "System" means light.
+    if (typeof window.matchMedia !== 'function') return;
+    const query = window.matchMedia(darkQuery);
+    this.systemDark = query.matches;
+    const onChange = (event: MediaQueryListEvent) => (this.systemDark = event.matches);
+    query.addEventListener('change', onChange);
+    this.#cleanups.push(() => query.removeEventListener('change', onChange));
+  }
+}

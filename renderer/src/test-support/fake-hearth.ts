@@ -1,0 +1,126 @@
+// A window.hearth for component tests: the real buildHearthApi over an in-memory
+// transport that records every invoke and lets a test emit events or make calls fail.
+import { HearthError, serializeError } from '../../../shared/errors';
+import type { HearthApi, HearthTransport } from '../../../shared/hearth-api';
+import { buildHearthApi } from '../../../shared/hearth-api';
+import type {
+  EventChannel,
+  EventMap,
+  InvokeChannel,
+  InvokeRequest,
+  InvokeResponse,
+  InvokeResult,
+} from '../../../shared/ipc';
+import type { Settings, TaskSnapshot } from '../../../shared/model';
+
+type Handler<C extends InvokeChannel> = (
+  request: InvokeRequest<C>,
+) => InvokeResponse<C> | Promise<InvokeResponse<C>>;
+
+type Handlers = { [C in InvokeChannel]?: Handler<C> };
+
+export interface RecordedInvoke {
+  channel: InvokeChannel;
+  request: unknown;
+}
+
+export class FakeHearth implements HearthTransport {
+  readonly invokes: RecordedInvoke[] = [];
+  settings: Settings = { theme: 'system', welcomeDone: false };
+  tasks: TaskSnapshot[] = [];
+  readonly api: HearthApi = buildHearthApi(this);
+  readonly #handlers: Handlers = {};
+  readonly #listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
+
+  constructor() {
+    this.handle('settings:get', () => ({ ...this.settings }));
+    this.handle('settings:update', (patch) => (this.settings = { ...this.settings, ...patch }));
+    this.handle('tasks:list', () => [...this.tasks]);
+    this.handle('tasks:cancel', () => ({ cancelled: true }));
+    this.handle(
+      'tasks:clearFinished',
+      () => (this.tasks = this.tasks.filter((t) => t.state === 'running')),
+    );
+    this.handle('checks:run', () => ({ taskId: 'check-1' }));
+    this.handle('app:info', () => ({
+      name: 'Hearth',
+      version: '0.1.0',
+      shell: 'browser',
+      platform: 'linux',
+    }));
+  }
+
+  /** Replaces how one channel answers. */
+  handle<C extends InvokeChannel>(channel: C, handler: Handler<C>): void {
+    (this.#handlers as Record<string, unknown>)[channel] = handler;
+  }
+
+  /** Makes one channel reject with a HearthError, as main would. */
+  fail(channel: InvokeChannel, error: HearthError): void {
+    (this.#handlers as Record<string, unknown>)[channel] = () => {
+      throw error;
+    };
+  }
+
+  invokesOf(channel: InvokeChannel): unknown[] {
+    return this.invokes.filter((i) => i.channel === channel).map((i) => i.request);
+  }
+
+  emit<E extends EventChannel>(channel: E, payload: EventMap[E]): void {
+    for (const listener of this.#listeners.get(channel) ?? []) listener(payload);
+  }
+
+  async invoke(channel: InvokeChannel, request: unknown): Promise<InvokeResult<unknown>> {
+    this.invokes.push({ channel, request });
+    const handler = this.#handlers[channel] as ((request: unknown) => unknown) | undefined;
+    try {
+      if (!handler) throw new HearthError('UNKNOWN_CHANNEL');
+      return { ok: true, value: await handler(request) };
+    } catch (error) {
+      // As main does: only the code and the owner's sentence cross the wire.
+      return { ok: false, error: serializeError(error) };
+    }
+  }
+
+  subscribe(channel: EventChannel, listener: (payload: unknown) => void): () => void {
+    const set = this.#listeners.get(channel) ?? new Set();
+    set.add(listener);
+    this.#listeners.set(channel, set);
+    return () => set.delete(listener);
+  }
+
+  /** Puts this fake on window.hearth for the current test. */
+  install(): this {
+    Object.defineProperty(window, 'hearth', {
+      value: this.api,
+      configurable: true,
+      writable: true,
+    });
+    return this;
+  }
+}
+
+export function installFakeHearth(): FakeHearth {
+  return new FakeHearth().install();
+}
+
+export function fakeTask(overrides: Partial<TaskSnapshot> = {}): TaskSnapshot {
+  return {
+    id: 'task-1',
+    kind: 'checks',
+    title: 'Check this computer',
+    state: 'running',
+    progress: { done: 1, total: 4, unit: 'steps' },
+    detail: 'Looking at your network',
+    steps: [
+      { label: 'Disk space', state: 'done' },
+      { label: 'Network', state: 'running' },
+    ],
+    cancellable: true,
+    startedAt: 1_700_000_000_000,
+    endedAt: null,
+    summary: null,
+    error: null,
+    ...overrides,
+  };
+}
