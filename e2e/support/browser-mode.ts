@@ -77,26 +77,30 @@ export function stopProcess(child: ChildProcess): Promise<void> {
 
 export const test = base.extend<{ hearth: HearthApp; checkListenMs: number }>({
   checkListenMs: [3_000, { option: true }],
-  hearth: async ({ page, checkListenMs }, use) => {
-    const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
-    const args = ['--check-listen-ms', String(checkListenMs)];
-    let current = await startBrowserModeProcess(userDataDir, args);
-    const app: HearthApp = {
-      url: current.url,
-      origin: current.origin,
-      userDataDir,
-      restart: async () => {
-        await stopProcess(current.child);
-        current = await startBrowserModeProcess(userDataDir, args);
-        app.url = current.url;
-        app.origin = current.origin;
-      },
-    };
-    await page.goto(app.url);
-    await use(app);
-    await stopProcess(current.child);
-    rmSync(userDataDir, { recursive: true, force: true });
-  },
+  // auto: every test gets the app opened in its page, whether or not it names `hearth`.
+  hearth: [
+    async ({ page, checkListenMs }, use) => {
+      const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
+      const args = ['--check-listen-ms', String(checkListenMs)];
+      let current = await startBrowserModeProcess(userDataDir, args);
+      const app: HearthApp = {
+        url: current.url,
+        origin: current.origin,
+        userDataDir,
+        restart: async () => {
+          await stopProcess(current.child);
+          current = await startBrowserModeProcess(userDataDir, args);
+          app.url = current.url;
+          app.origin = current.origin;
+        },
+      };
+      await page.goto(app.url);
+      await use(app);
+      await stopProcess(current.child);
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+    { auto: true },
+  ],
 });
 
 export { expect } from '@playwright/test';
