@@ -25,3 +25,6 @@ const api = buildHearthApi(
 );
 
 contextBridge.exposeInMainWorld('hearth', api);
+
+/** What the preload exposes; a type test pins it to the contract's HearthApi. */
+export type PreloadApi = typeof api;
