@@ -15,6 +15,36 @@ export const errorMessages = {
     'Hearth lost its connection to its background service. Reload the window to reconnect.',
   INTERNAL:
     'Something went wrong inside Hearth. Please try again; if it keeps happening, restart Hearth.',
+  // Talking to devices
+  DEVICE_UNREACHABLE:
+    'Hearth could not reach the device. Check that it is switched on and connected to your home network.',
+  DEVICE_REFUSED:
+    'The device answered but does not accept sign-ins (SSH is not running on it). Turn on SSH on the device and try again.',
+  DEVICE_TIMEOUT:
+    'The device took too long to answer. Check that it is switched on and connected, then try again.',
+  CONNECTION_LOST:
+    'The connection to the device was lost. Check its network connection and try again; Hearth will pick up where it stopped.',
+  WRONG_PASSWORD:
+    'The device did not accept that user name and password. Check them and try again.',
+  HOST_KEY_CHANGED:
+    "This device's identity has changed since Hearth last saw it, so Hearth did not connect or send anything to it.",
+  HOST_KEY_NOT_CONFIRMED: "Hearth did not connect because the device's identity was not confirmed.",
+  DEVICE_GARBLED:
+    'The device sent an answer Hearth could not understand. Try again; if it keeps happening, restart the device.',
+  COMMAND_TIMEOUT:
+    'The device stopped responding in the middle of a step. Check that it is still on and try again.',
+  SUDO_REFUSED:
+    'The device did not allow this user to make system changes (administrator rights). Use an account that can, or give this one administrator rights.',
+  SUDO_PASSWORD_NEEDED:
+    'The device asks for the password again to make system changes. Enter the password for this user.',
+  NOT_DEBIAN:
+    'Hearth can prepare devices running Debian or Raspberry Pi OS. This device runs something else.',
+  NO_VIRTUALIZATION:
+    'This device cannot run the apps Hearth installs: it has no Xen, KVM or QEMU, and none can be installed.',
+  DISK_NEARLY_FULL:
+    'The device is nearly out of storage space. Free some space on it and try again.',
+  KEY_VAULT_UNAVAILABLE:
+    "Hearth could not use this computer's secure storage to protect its key. Unlock your keyring, or allow Hearth to store it less securely, and try again.",
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;
