@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { run } from './command';
+import { cacheDir, debianMirror, debianSuite } from './paths';
+
+/**
+ * What every device holds. Later issues need qemu (the runtime), restic (backups), sftp (backups
+ * to another device), busybox wget and curl (probes). debootstrap resolves Depends only, so
+ * Recommends stay out and the root stays small.
+ */
+export const devicePackages = [
+  'systemd',
+  'systemd-sysv',
+  'dbus',
+  'openssh-server',
+  'openssh-sftp-server',
+  'avahi-daemon',
+  'libnss-mdns',
+  'sudo',
+  'qemu-system-x86',
+  'qemu-utils',
+  'restic',
+  'iproute2',
+  'iputils-ping',
+  'procps',
+  'busybox',
+  'curl',
+  'kmod',
+  'e2fsprogs',
+] as const;
+
+/** Bump when the build steps below change in a way that must invalidate cached roots. */
+const recipeVersion = 3;
+
+export function deviceRootKey(packages: readonly string[] = devicePackages): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ recipeVersion, suite: debianSuite, packages: [...packages].sort() }));
+  return h.digest('hex').slice(0, 16);
+}
+
+export const deviceRootPath = (key = deviceRootKey()): string => `${cacheDir}/rootfs-${key}`;
+
+const completeMarker = '.hearth-root-complete';
+
+export function deviceRootReady(path = deviceRootPath()): boolean {
+  return existsSync(`${path}/${completeMarker}`);
+}
+
+/**
+ * Returns the cached Debian root, building it first if needed. The build happens in a temporary
+ * directory renamed into place at the end, so an interrupted build is never mistaken for a root.
+ */
+export async function ensureDeviceRoot(
+  log: (line: string) => void = () => undefined,
+): Promise<string> {
+  const final = deviceRootPath();
+  if (deviceRootReady(final)) return final;
+  await mkdir(cacheDir, { recursive: true });
+  await removeAbandonedBuilds();
+  const tmp = `${final}.tmp-${process.pid}`;
+  await rm(tmp, { recursive: true, force: true });
+  const debs = `${cacheDir}/debs`;
+  await mkdir(debs, { recursive: true });
+  log(`building the device root (debootstrap ${debianSuite}, once; cached as ${final})`);
+  const started = Date.now();
+  await run(
+    [
+      'debootstrap',
+      '--variant=minbase',
+      `--include=${devicePackages.join(',')}`,
+      `--cache-dir=${debs}`,
+      debianSuite,
+      tmp,
+      debianMirror,
+    ],
+    { timeoutMs: 30 * 60_000 },
+  );
+  await finishRoot(tmp);
+  await writeFile(`${tmp}/${completeMarker}`, `${new Date().toISOString()}\n`);
+  if (deviceRootReady(final)) {
+    // Another lab process won the race; its root is as good as ours.
+    await rm(tmp, { recursive: true, force: true });
+  } else {
+    await rename(tmp, final);
+  }
+  await removeOtherRoots(final);
+  log(`device root ready in ${Math.round((Date.now() - started) / 1000)} s`);
+  return final;
+}
+
+/** Makes the root generic: each device gets its own identity when its layer is created. */
+async function finishRoot(root: string): Promise<void> {
+  const script = [
+    'set -e',
+    'rm -f /etc/ssh/ssh_host_*',
+    ': > /etc/machine-id',
+    'rm -f /var/lib/dbus/machine-id',
+    // Devices have no route out: timers that reach the archive would only fail noisily.
+    'systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1 || true',
+    // A container's root is not remounted by it: the unit would only fail and mark boot degraded.
+    'systemctl mask systemd-remount-fs.service >/dev/null 2>&1 || true',
+    'apt-get clean',
+    'rm -rf /var/lib/apt/lists/*',
+    'passwd -l root >/dev/null',
+  ].join('\n');
+  await run(['chroot', root, '/bin/sh', '-c', script], {
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LANG: 'C' },
+  });
+}
+
+async function removeAbandonedBuilds(): Promise<void> {
+  for (const name of await readdir(cacheDir)) {
+    const m = /^rootfs-[0-9a-f]+\.tmp-(\d+)$/.exec(name);
+    if (m && !processAlive(Number(m[1]))) {
+      await rm(`${cacheDir}/${name}`, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Roots of older package lists: `up` runs `down` first, so none is in use any more. */
+async function removeOtherRoots(keep: string): Promise<void> {
+  for (const name of await readdir(cacheDir)) {
+    if (/^rootfs-[0-9a-f]+$/.test(name) && `${cacheDir}/${name}` !== keep) {
+      await rm(`${cacheDir}/${name}`, { recursive: true, force: true });
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
