@@ -2,12 +2,22 @@
 // browser-mode server both call this: the logic behind window.hearth is the same code
 // in both; only the transport differs.
 import { join } from 'node:path';
-import type { AppInfo } from '../shared/model';
+import { HearthError } from '../shared/errors';
+import type { AppInfo, DeviceIdentity, DeviceRecord } from '../shared/model';
 import type { Emit } from './ipc/events';
 import { runComputerCheck } from './services/checks/computer-check';
 import { systemClock } from './services/clock';
 import type { Clock } from './services/clock';
+import { DeviceStore } from './services/devices/device-store';
+import { identifyDevice } from './services/devices/identify-device';
+import { DiscoveryService } from './services/discovery/discovery-service';
 import { listenForServices } from './services/discovery/mdns-listen';
+import { ensureInstallKey } from './services/keys/install-key';
+import type { KeyVault } from './services/keys/key-vault';
+import { provision } from './services/provisioning/provisioner';
+import type { ProvisionRequest } from './services/provisioning/provisioner';
+import { probeHostKey } from './services/ssh/probe-host-key';
+import { connectSsh } from './services/ssh/ssh-connect';
 import type { Logger } from './services/logger';
 import { SettingsService } from './services/settings/settings-service';
 import { AtomicJsonStore } from './services/store/atomic-json-store';
@@ -18,9 +28,12 @@ export interface AppServicesOptions {
   emit: Emit;
   log: Logger;
   info: AppInfo;
+  keyVault: KeyVault;
   clock?: Clock;
   /** How long "Check this computer" listens for devices. */
   checkListenMs?: number;
+  /** The one-shot mDNS listener of "Check this computer" (tests pass one that stays off the network). */
+  listen?: typeof listenForServices;
 }
 
 export interface AppServices {
@@ -28,7 +41,15 @@ export interface AppServices {
   store: AtomicJsonStore;
   settings: SettingsService;
   tasks: TaskManager;
+  devices: DeviceStore;
+  discovery: DiscoveryService;
   runComputerCheck(): string;
+  scanNetwork(): string;
+  identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
+  provisionDevice(request: ProvisionRequest): string;
+  renameDevice(id: string, name: string): Promise<DeviceRecord>;
+  /** Starts what runs in the background (discovery); tests that don't need it skip this. */
+  start(): void;
   dispose(): void;
 }
 
@@ -43,6 +64,19 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     publish: (s) => emit('tasks:updated', s),
   });
   const settings = new SettingsService(store, (s) => emit('settings:changed', s));
+  const clock = options.clock ?? systemClock;
+  const devices = new DeviceStore(store, (d) => emit('devices:changed', d));
+  const discovery = new DiscoveryService({ clock, publish: (d) => emit('discovery:changed', d) });
+  const installKey = () => ensureInstallKey(options.keyVault);
+
+  // Tell discovery the key of whatever answered at an address, so entries merge by identity.
+  const learned = (address: string, fingerprint: string) => {
+    const entry = discovery
+      .list()
+      .find((d) => d.addresses.includes(address) || d.hostnames.includes(address.toLowerCase()));
+    if (entry) discovery.setHostKey(entry.key, fingerprint);
+  };
+
   return {
     info: options.info,
     store,
@@ -53,11 +87,71 @@ export function createAppServices(options: AppServicesOptions): AppServices {
         tasks,
         store,
         userDataDir,
-        listen: listenForServices,
+        listen: options.listen ?? listenForServices,
         ...(options.checkListenMs === undefined ? {} : { listenMs: options.checkListenMs }),
       });
       return check.taskId;
     },
-    dispose: () => tasks.cancelAll(),
+    devices,
+    discovery,
+    scanNetwork: () =>
+      tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {
+        ctx.detail('Knocking on the door of every address on your home network…');
+        const found = await discovery.scanSubnets({
+          signal: ctx.signal,
+          onProgress: (p) => ctx.progress(p.done, p.total),
+        });
+        ctx.throwIfCancelled();
+        const summary =
+          found.length === 0
+            ? 'No device that accepts sign-ins answered.'
+            : `Found ${found.length} ${found.length === 1 ? 'device' : 'devices'}.`;
+        return { value: found.length, summary };
+      }).id,
+    identifyDevice: (address, port) =>
+      identifyDevice(
+        { probe: (host, p) => probeHostKey({ host, port: p }), devices, learned },
+        address,
+        port,
+      ),
+    provisionDevice: (request) => {
+      const run = provision(
+        {
+          tasks,
+          hearthVersion: options.info.version,
+          installKey,
+          saveDevice: async (record) => {
+            await devices.save(record);
+            learned(request.address, record.hostKeyFingerprint);
+          },
+          connect: async (r) => {
+            // Defence in depth: the wizard already refused a changed identity.
+            const known = await devices.byAddress(r.address);
+            if (known && known.hostKeyFingerprint !== r.fingerprint) {
+              throw new HearthError(
+                'HOST_KEY_CHANGED',
+                `This device's identity has changed: Hearth knew it as ${known.hostKeyFingerprint} and it now says ${r.fingerprint}. Hearth did not sign in or send anything to it.`,
+              );
+            }
+            return connectSsh({
+              host: r.address,
+              port: r.port,
+              username: r.username,
+              auth: r.auth,
+              hostKey: { kind: 'pinned', fingerprint: r.fingerprint },
+              signal: r.signal,
+            });
+          },
+        },
+        request,
+      );
+      return run.taskId;
+    },
+    renameDevice: (id, name) => devices.rename(id, name),
+    start: () => discovery.start(),
+    dispose: () => {
+      tasks.cancelAll();
+      discovery.stop();
+    },
   };
 }

@@ -1,6 +1,6 @@
 // Composition root: builds the services, wires IPC, the protocol and the window.
 // Bundled to CommonJS (.vite/build/main.cjs), hence __dirname.
-import { app, BrowserWindow, ipcMain, protocol, session, shell } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell } from 'electron';
 import { join } from 'node:path';
 import { createAppServices } from './app-services';
 import { contentSecurityPolicy } from './csp';
@@ -8,6 +8,7 @@ import { createHandle } from './ipc/handle';
 import { registerIpc } from './ipc/register-ipc';
 import { createLogger } from './services/logger';
 import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/app-protocol';
+import { SafeStorageVault } from './shell/safe-storage-vault';
 import { electronEmit, electronRegistrar } from './shell/electron-ipc';
 import { claimSingleInstance } from './shell/single-instance';
 import { createMainWindow, isAppUrl } from './shell/window';
@@ -44,6 +45,7 @@ if (claimSingleInstance(app, focusWindow)) {
       shell: 'electron',
       platform: process.platform,
     },
+    keyVault: new SafeStorageVault({ dir: join(userDataDir, 'vault'), safeStorage }),
   });
   const handle = createHandle({
     registrar: electronRegistrar(ipcMain),
@@ -58,6 +60,8 @@ if (claimSingleInstance(app, focusWindow)) {
   });
 
   void app.whenReady().then(() => {
+    // HEARTH_DISCOVERY=off keeps the app off the network (tests of the built bundle).
+    if (process.env.HEARTH_DISCOVERY !== 'off') services.start();
     registerAppProtocol(protocol, join(__dirname, '..', 'renderer', rendererName));
     if (devServerUrl) {
       // The dev server is plain http, so its pages get the CSP through response headers;

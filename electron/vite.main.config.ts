@@ -3,9 +3,13 @@ import { defineConfig } from 'vite';
 
 // Main process bundle. Electron Forge merges its own entry into this; the lib settings
 // here let `npm run build` produce the same bundle without Forge.
+// Native addons (ssh2's optional crypto binding, cpu-features) stay unbundled: ssh2
+// requires them inside try/catch and falls back to its pure-JS code when they are absent.
 const external = [
   'electron',
   /^electron\/.+/,
+  /\.node$/,
+  'cpu-features',
   ...builtinModules,
   ...builtinModules.map((m) => `node:${m}`),
 ];

@@ -2,7 +2,14 @@
 // response, every event channel with its payload. Runtime lists of the names live here
 // too, so the preload can be generated from them without bundling any schema code.
 import type { z } from 'zod';
-import type { AppInfo, Settings, TaskSnapshot } from './model';
+import type {
+  AppInfo,
+  DeviceIdentity,
+  DeviceRecord,
+  DiscoveredDevice,
+  Settings,
+  TaskSnapshot,
+} from './model';
 import type { requestSchemas } from './schemas';
 
 type RequestOf<C extends keyof typeof requestSchemas> = z.infer<(typeof requestSchemas)[C]>;
@@ -16,11 +23,31 @@ export interface InvokeMap {
   'tasks:clearFinished': { request: RequestOf<'tasks:clearFinished'>; response: TaskSnapshot[] };
   /** Starts "Check this computer"; progress arrives as tasks:updated. */
   'checks:run': { request: RequestOf<'checks:run'>; response: { taskId: string } };
+  /** Devices Hearth has prepared. */
+  'devices:list': { request: RequestOf<'devices:list'>; response: DeviceRecord[] };
+  'devices:rename': { request: RequestOf<'devices:rename'>; response: DeviceRecord };
+  /** Devices seen on the network (or added by address) that could be prepared. */
+  'discovery:list': { request: RequestOf<'discovery:list'>; response: DiscoveredDevice[] };
+  'discovery:addByAddress': {
+    request: RequestOf<'discovery:addByAddress'>;
+    response: DiscoveredDevice;
+  };
+  /** Looks for devices on this computer's local networks; a task with progress. */
+  'discovery:scan': { request: RequestOf<'discovery:scan'>; response: { taskId: string } };
+  /** Learns the device's identity (host key) without signing in, for the owner to confirm. */
+  'provisioning:identify': {
+    request: RequestOf<'provisioning:identify'>;
+    response: DeviceIdentity;
+  };
+  /** Prepares the device; the password is used for this run only. */
+  'provisioning:start': { request: RequestOf<'provisioning:start'>; response: { taskId: string } };
 }
 
 export interface EventMap {
   'tasks:updated': TaskSnapshot;
   'settings:changed': Settings;
+  'devices:changed': DeviceRecord[];
+  'discovery:changed': DiscoveredDevice[];
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -36,11 +63,20 @@ export const invokeChannels = [
   'tasks:cancel',
   'tasks:clearFinished',
   'checks:run',
+  'devices:list',
+  'devices:rename',
+  'discovery:list',
+  'discovery:addByAddress',
+  'discovery:scan',
+  'provisioning:identify',
+  'provisioning:start',
 ] as const satisfies readonly InvokeChannel[];
 
 export const eventChannels = [
   'tasks:updated',
   'settings:changed',
+  'devices:changed',
+  'discovery:changed',
 ] as const satisfies readonly EventChannel[];
 
 /** What crosses the wire for every invoke, in both transports. */

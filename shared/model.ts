@@ -53,3 +53,66 @@ export interface AppInfo {
   shell: 'electron' | 'browser';
   platform: string;
 }
+
+export interface DeviceCapabilities {
+  arch: 'x86_64' | 'aarch64' | 'armv7' | 'armv6' | 'other';
+  rawArch: string;
+  os: { id: string; name: string; version: string; debianFamily: boolean };
+  xenDom0: boolean;
+  /** /dev/kvm exists; whether it really works is proven by a probe boot at install time. */
+  kvmDevice: boolean;
+  qemu: boolean;
+  solo5Hvt: boolean;
+  restic: boolean;
+  avahi: boolean;
+  systemd: boolean;
+  memoryBytes: number | null;
+  freeDiskBytes: number | null;
+}
+
+/** A device seen on the network (or entered by address) that may become a Hearth device. */
+export interface DiscoveredDevice {
+  /** Identity: Hearth id, else SSH host key fingerprint, else provisional host name. */
+  key: string;
+  name: string;
+  hostnames: string[];
+  addresses: string[];
+  interfaces: string[];
+  services: ('hearth' | 'ssh' | 'sftp-ssh' | 'workstation')[];
+  sshPort?: number;
+  hearthId?: string;
+  arch?: string;
+  hypervisor?: string;
+  hostKeyFingerprint?: string;
+  sshBanner?: string;
+  kind: 'hearth' | 'candidate';
+  /** What it is, in plain words: "Raspberry Pi running Debian". */
+  description: string;
+  source: 'mdns' | 'manual' | 'scan';
+  lastSeen: number;
+}
+
+/** A device Hearth has prepared and looks after. */
+export interface DeviceRecord {
+  id: string;
+  name: string;
+  hostKeyFingerprint: string;
+  /** Where it was last reached; identity never depends on these. */
+  addresses: string[];
+  hostname: string;
+  sshPort: number;
+  capabilities: DeviceCapabilities;
+  hypervisor: 'xen' | 'kvm' | 'qemu';
+  provisionedAt: number;
+}
+
+/** The device's identity as the owner confirms it in the wizard. */
+export interface DeviceIdentity {
+  address: string;
+  port: number;
+  fingerprint: string;
+  /** OpenSSH-style "randomart": a picture of the fingerprint that is easier to compare. */
+  art: string[];
+  /** Set when Hearth knew this device under a different key: the owner must see both. */
+  previousFingerprint: string | null;
+}

@@ -13,6 +13,32 @@ export const settingsPatchSchema = settingsSchema.partial();
 
 const none = z.undefined();
 
+/** An IPv4 address or a host name such as raspberrypi.local; never a URL or a path. */
+export const addressSchema = z
+  .string()
+  .trim()
+  .max(253)
+  .regex(
+    /^(?:\d{1,3}(?:\.\d{1,3}){3}|[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))*)$/,
+    'not an address',
+  );
+export const portSchema = z.number().int().min(1).max(65535);
+export const fingerprintSchema = z
+  .string()
+  .regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'not a fingerprint');
+export const deviceIdSchema = z.uuid();
+export const deviceNameSchema = z.string().trim().min(1).max(40);
+
+export const provisionRequestSchema = z.strictObject({
+  address: addressSchema,
+  port: portSchema,
+  fingerprint: fingerprintSchema,
+  username: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, 'not a user name'),
+  password: z.string().min(1).max(1024),
+  sudoPassword: z.string().min(1).max(1024).optional(),
+  allowInstall: z.boolean().optional(),
+});
+
 export const requestSchemas = {
   'app:info': none,
   'settings:get': none,
@@ -21,4 +47,11 @@ export const requestSchemas = {
   'tasks:cancel': z.strictObject({ id: taskIdSchema }),
   'tasks:clearFinished': none,
   'checks:run': none,
+  'devices:list': none,
+  'devices:rename': z.strictObject({ id: deviceIdSchema, name: deviceNameSchema }),
+  'discovery:list': none,
+  'discovery:addByAddress': z.strictObject({ address: addressSchema }),
+  'discovery:scan': none,
+  'provisioning:identify': z.strictObject({ address: addressSchema, port: portSchema }),
+  'provisioning:start': provisionRequestSchema,
 } as const;

@@ -27,6 +27,7 @@ const server = await startBrowserMode({
   version: pkg.version,
   log,
   port: Number(values.port),
+  discovery: true,
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =

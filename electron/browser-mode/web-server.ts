@@ -3,6 +3,7 @@
 // so no other site or local user's page can drive Hearth.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -12,7 +13,8 @@ import type { WebSocket } from 'ws';
 import { errorMessages } from '../../shared/errors';
 import type { InvokeChannel } from '../../shared/ipc';
 import { createAppServices } from '../app-services';
-import type { AppServices } from '../app-services';
+import type { AppServices, AppServicesOptions } from '../app-services';
+import { FileKeyVault } from '../services/keys/file-key-vault';
 import { contentSecurityPolicy } from '../csp';
 import type { Emit } from '../ipc/events';
 import { createHandle } from '../ipc/handle';
@@ -27,6 +29,9 @@ export interface BrowserModeOptions {
   log: Logger;
   port?: number;
   checkListenMs?: number;
+  /** Start live discovery (the real app does; unit tests of the transport don't). */
+  discovery?: boolean;
+  listen?: AppServicesOptions['listen'];
 }
 
 export interface BrowserModeServer {
@@ -93,8 +98,12 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
       shell: 'browser',
       platform: process.platform,
     },
+    // Browser mode has no OS keyring: a private 0600 file vault, as in tests.
+    keyVault: new FileKeyVault(join(options.userDataDir, 'vault')),
     ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
+    ...(options.listen ? { listen: options.listen } : {}),
   });
+  if (options.discovery) services.start();
 
   let origin = '';
   const handle = createHandle({

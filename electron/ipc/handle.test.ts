@@ -6,6 +6,7 @@ import { HearthError } from '../../shared/errors';
 import { invokeChannels } from '../../shared/ipc';
 import type { InvokeChannel } from '../../shared/ipc';
 import { createAppServices } from '../app-services';
+import { FileKeyVault } from '../services/keys/file-key-vault';
 import { silentLogger } from '../services/logger';
 import { createHandle } from './handle';
 import type { RawListener, SenderInfo } from './handle';
@@ -118,6 +119,7 @@ describe('registerIpc()', () => {
       emit: () => undefined,
       log: silentLogger,
       info: { name: 'Hearth', version: '0.0.0', shell: 'browser', platform: 'linux' },
+      keyVault: new FileKeyVault(join(dir, 'vault')),
     });
     registerIpc(handle, services);
     expect(handle.registered().sort()).toEqual([...invokeChannels].sort());

@@ -2,7 +2,10 @@
 import type { AppServices } from '../app-services';
 import { registerAppIpc } from './app-ipc';
 import { registerChecksIpc } from './checks-ipc';
+import { registerDevicesIpc } from './devices-ipc';
+import { registerDiscoveryIpc } from './discovery-ipc';
 import type { Handle } from './handle';
+import { registerProvisioningIpc } from './provisioning-ipc';
 import { registerSettingsIpc } from './settings-ipc';
 import { registerTasksIpc } from './tasks-ipc';
 
@@ -11,4 +14,7 @@ export function registerIpc(handle: Handle, services: AppServices): void {
   registerSettingsIpc(handle, services);
   registerTasksIpc(handle, services);
   registerChecksIpc(handle, services);
+  registerDevicesIpc(handle, services);
+  registerDiscoveryIpc(handle, services);
+  registerProvisioningIpc(handle, services);
 }

@@ -47,6 +47,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
+  delete process.env.HEARTH_DISCOVERY;
   delete (globalThis as Record<string, unknown>).__fakeElectron;
 });
 
@@ -58,6 +59,7 @@ describe('the built main process', () => {
 
   beforeAll(async () => {
     FakeBrowserWindow.created.length = 0;
+    process.env.HEARTH_DISCOVERY = 'off';
     loadWithElectron(join(dir, 'build', 'main.cjs'), {
       app: {
         requestSingleInstanceLock: () => true,
@@ -163,7 +165,16 @@ describe('the built preload', () => {
       string,
       Record<string, (r?: unknown) => Promise<unknown>>
     >;
-    expect(Object.keys(hearth).sort()).toEqual(['app', 'checks', 'on', 'settings', 'tasks']);
+    expect(Object.keys(hearth).sort()).toEqual([
+      'app',
+      'checks',
+      'devices',
+      'discovery',
+      'on',
+      'provisioning',
+      'settings',
+      'tasks',
+    ]);
     expect(hearth).not.toHaveProperty('ipcRenderer');
     const rejection = await hearth.tasks!.cancel!({ id: 'x' }).catch((e: unknown) => e);
     expect(invoked).toEqual([['tasks:cancel', { id: 'x' }]]);

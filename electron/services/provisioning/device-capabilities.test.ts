@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { chooseHypervisor, describeCapabilities, parseCapabilities } from './device-capabilities';
+
+const raspberryPi = `@arch
+aarch64
+@os
+PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
+NAME="Debian GNU/Linux"
+VERSION_ID="12"
+ID=debian
+@xen
+@kvm
+@tools
+qemu-system-aarch64
+qemu-img
+systemctl
+avahi-daemon
+visudo
+@mem
+MemTotal:        3884068 kB
+MemAvailable:    3500000 kB
+@disk
+/dev/mmcblk0p2   29000000 4000000 25000000  14% /
+@end
+`;
+
+describe('reading what a device is', () => {
+  it('understands a Raspberry Pi running Debian', () => {
+    const caps = parseCapabilities(raspberryPi);
+    expect(caps).toMatchObject({
+      arch: 'aarch64',
+      os: { id: 'debian', version: '12', debianFamily: true },
+      qemu: true,
+      xenDom0: false,
+      kvmDevice: false,
+      avahi: true,
+      systemd: true,
+      memoryBytes: 3884068 * 1024,
+      freeDiskBytes: 25000000 * 1024,
+    });
+    expect(chooseHypervisor(caps)).toBe('qemu');
+    expect(describeCapabilities(caps)).toBe(
+      'Debian GNU/Linux 12 (bookworm) (aarch64), 4 GB memory',
+    );
+  });
+
+  it('recognises a Xen dom0 only with control_d and xl together', () => {
+    const dom0 = raspberryPi.replace('@xen\n', '@xen\ncontrol_d\nxl\n');
+    expect(chooseHypervisor(parseCapabilities(dom0))).toBe('xen');
+    const domU = raspberryPi.replace('@xen\n', '@xen\nxl\n');
+    expect(parseCapabilities(domU).xenDom0).toBe(false);
+  });
+
+  it('knows Raspberry Pi OS and Ubuntu are Debian-based, and Fedora is not', () => {
+    expect(
+      parseCapabilities(raspberryPi.replace('ID=debian', 'ID=raspbian\nID_LIKE=debian')).os
+        .debianFamily,
+    ).toBe(true);
+    expect(
+      parseCapabilities(raspberryPi.replace('ID=debian', 'ID=ubuntu\nID_LIKE=debian')).os
+        .debianFamily,
+    ).toBe(true);
+    expect(parseCapabilities(raspberryPi.replace('ID=debian', 'ID=fedora')).os.debianFamily).toBe(
+      false,
+    );
+  });
+
+  it('says the answer is garbled rather than guessing', () => {
+    for (const garbage of ['', 'hello', '@arch\nx86_64\n', '\u0000\u0001binary']) {
+      expect(() => parseCapabilities(garbage)).toThrow(
+        expect.objectContaining({ code: 'DEVICE_GARBLED' }) as Error,
+      );
+    }
+  });
+
+  it('bounds what it keeps from a hostile answer', () => {
+    const hostile = raspberryPi.replace(
+      'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"',
+      `PRETTY_NAME="${'A'.repeat(100_000)}"`,
+    );
+    expect(parseCapabilities(hostile).os.name.length).toBeLessThanOrEqual(80);
+  });
+});

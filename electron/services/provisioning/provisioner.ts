@@ -1,0 +1,356 @@
+// Prepares a device for Hearth, as a task with a checklist. Every step first looks at
+// what is already there, so running it again reports "already done" and changes nothing,
+// and a run cut off half-way is finished by the next one.
+import { randomUUID } from 'node:crypto';
+import { HearthError } from '../../../shared/errors';
+import type { DeviceCapabilities, DeviceRecord } from '../../../shared/model';
+import type { TaskContext, TaskManager } from '../tasks/task-manager';
+import {
+  capabilitiesScript,
+  chooseHypervisor,
+  describeCapabilities,
+  parseCapabilities,
+} from './device-capabilities';
+import type { DeviceConnection } from './device-connection';
+import {
+  HEARTH_USER,
+  appUnitTemplate,
+  authorizedKeys,
+  avahiService,
+  deviceJson,
+  parseDeviceJson,
+  paths,
+  sudoersDropIn,
+} from './device-files';
+import { RemoteShell } from './remote-shell';
+import { shellQuote } from './shell-quote';
+
+export const provisioningSteps = [
+  'Connect securely',
+  'Check what this device is',
+  'Check administrator rights',
+  'Make sure apps can run here',
+  'Create the Hearth account',
+  'Allow Hearth only what it needs',
+  "Set up Hearth's folders and service",
+  'Announce it on your network',
+  "Sign in with Hearth's own key",
+] as const;
+
+export interface ProvisionRequest {
+  address: string;
+  port: number;
+  /** The fingerprint the owner confirmed; any other key is refused before signing in. */
+  fingerprint: string;
+  username: string;
+  /** Used for this run only: never stored, never logged. */
+  password: string;
+  sudoPassword?: string;
+  /** The owner agreed to install missing packages with apt. */
+  allowInstall?: boolean;
+}
+
+export interface ConnectRequest {
+  address: string;
+  port: number;
+  fingerprint: string;
+  username: string;
+  auth: { password: string } | { privateKey: string };
+  signal: AbortSignal;
+}
+
+export interface ProvisionerDeps {
+  tasks: TaskManager;
+  connect: (request: ConnectRequest) => Promise<DeviceConnection>;
+  installKey: () => Promise<{ publicKey: string; privateKey: string }>;
+  saveDevice: (record: DeviceRecord) => Promise<void>;
+  hearthVersion: string;
+  now?: () => number;
+}
+
+/** Below this much free space on the device, Hearth will not start. */
+const MIN_FREE_BYTES = 512 * 1024 ** 2;
+const RUNTIME_PACKAGES = ['qemu-system-x86', 'qemu-utils'];
+
+export function provision(
+  deps: ProvisionerDeps,
+  request: ProvisionRequest,
+): { taskId: string; done: Promise<DeviceRecord> } {
+  const handle = deps.tasks.run(
+    {
+      kind: 'provisioning',
+      title: `Prepare the device at ${request.address}`,
+      steps: [...provisioningSteps],
+    },
+    async (ctx) => {
+      const record = await runSteps(deps, request, ctx);
+      return { value: record, summary: `${record.name} is ready.` };
+    },
+  );
+  return { taskId: handle.id, done: handle.done };
+}
+
+async function runSteps(
+  deps: ProvisionerDeps,
+  request: ProvisionRequest,
+  ctx: TaskContext,
+): Promise<DeviceRecord> {
+  const total = provisioningSteps.length;
+  let index = 0;
+  const step = async <T>(
+    work: () => Promise<{ value: T; state: 'done' | 'already-done'; note?: string }>,
+  ): Promise<T> => {
+    ctx.throwIfCancelled();
+    ctx.step(index, 'running');
+    ctx.detail(`${provisioningSteps[index]}…`);
+    ctx.progress(index, total);
+    try {
+      const outcome = await work();
+      ctx.step(index, outcome.state, outcome.note);
+      index++;
+      ctx.progress(index, total);
+      return outcome.value;
+    } catch (error) {
+      if (!ctx.signal.aborted) {
+        const message =
+          error instanceof HearthError ? error.message : new HearthError('INTERNAL').message;
+        ctx.step(index, 'failed', message);
+      }
+      throw error;
+    }
+  };
+
+  const connection = await step(async () => ({
+    value: await deps.connect({
+      address: request.address,
+      port: request.port,
+      fingerprint: request.fingerprint,
+      username: request.username,
+      auth: { password: request.password },
+      signal: ctx.signal,
+    }),
+    state: 'done',
+    note: `Signed in as ${request.username}; the device proved its identity.`,
+  }));
+  const onAbort = () => connection.close();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const shell = new RemoteShell(connection, ctx.signal);
+
+    const caps = await step(async () => {
+      const caps = parseCapabilities(await shell.check(capabilitiesScript, 'describe itself'));
+      if (!caps.os.debianFamily)
+        throw new HearthError(
+          'NOT_DEBIAN',
+          `Hearth can prepare devices running Debian or Raspberry Pi OS. This one runs ${caps.os.name}.`,
+        );
+      if (!caps.systemd)
+        throw new HearthError(
+          'NOT_DEBIAN',
+          'This device does not use systemd, which Hearth needs to look after apps.',
+        );
+      if (caps.freeDiskBytes !== null && caps.freeDiskBytes < MIN_FREE_BYTES)
+        throw new HearthError('DISK_NEARLY_FULL');
+      return { value: caps, state: 'done' as const, note: describeCapabilities(caps) };
+    });
+
+    await step(async () => {
+      const mode = await shell.detectSudo(request.sudoPassword ?? request.password);
+      const note =
+        mode.kind === 'password'
+          ? 'Your password allows system changes; Hearth uses it only now.'
+          : 'This account may make system changes.';
+      return { value: mode, state: 'done' as const, note };
+    });
+
+    const hypervisor = await step(async () => {
+      let current: DeviceCapabilities = caps;
+      let state: 'done' | 'already-done' = 'already-done';
+      if (!chooseHypervisor(current)) {
+        if (!request.allowInstall) {
+          throw new HearthError(
+            'NO_VIRTUALIZATION',
+            'This device needs QEMU to run apps. Allow Hearth to install it, then try again.',
+          );
+        }
+        await shell.checkAsRoot(
+          `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES.join(' ')}`,
+          'install QEMU',
+          { timeoutMs: 30 * 60_000 },
+        );
+        current = parseCapabilities(await shell.check(capabilitiesScript, 'describe itself'));
+        state = 'done';
+      }
+      const hv = chooseHypervisor(current);
+      if (!hv) throw new HearthError('NO_VIRTUALIZATION');
+      const names = { xen: 'Xen', kvm: 'QEMU (with KVM when it works)', qemu: 'QEMU' } as const;
+      return { value: hv, state, note: `Apps will run under ${names[hv]}.` };
+    });
+
+    const { publicKey, privateKey } = await deps.installKey();
+
+    await step(async () => {
+      let changed = false;
+      const exists = (await shell.run(`id -u ${HEARTH_USER}`)).code === 0;
+      if (!exists) {
+        await shell.checkAsRoot(
+          `useradd --system --create-home --home-dir /home/${HEARTH_USER} --shell /bin/sh ${HEARTH_USER}`,
+          'create the hearth account',
+        );
+        changed = true;
+      }
+      const groups = (await shell.run(`id -nG ${HEARTH_USER}`)).stdout.split(/\s+/);
+      const hasKvmGroup = (await shell.run('getent group kvm')).code === 0;
+      if (hasKvmGroup && !groups.includes('kvm')) {
+        await shell.checkAsRoot(
+          `usermod -aG kvm ${HEARTH_USER}`,
+          'let the hearth account use virtualization',
+        );
+        changed = true;
+      }
+      const dir = `/home/${HEARTH_USER}/.ssh`;
+      const perms = await shell.asRoot(`stat -c '%a %U' ${dir}`);
+      if (perms.stdout.trim() !== `700 ${HEARTH_USER}`) {
+        await shell.checkAsRoot(
+          `install -d -m 700 -o ${HEARTH_USER} -g ${HEARTH_USER} ${dir}`,
+          'prepare the hearth account',
+        );
+        changed = true;
+      }
+      changed =
+        (await shell.ensureFile(
+          paths.authorizedKeys,
+          authorizedKeys(publicKey),
+          '0600',
+          `${HEARTH_USER}:${HEARTH_USER}`,
+        )) || changed;
+      return {
+        value: undefined,
+        state: changed ? 'done' : 'already-done',
+        note: 'Hearth signs in with its own key, never your password.',
+      };
+    });
+
+    await step(async () => {
+      const changed = await shell.ensureFile(
+        paths.sudoers,
+        sudoersDropIn(),
+        '0440',
+        'root:root',
+        (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
+      );
+      return {
+        value: undefined,
+        state: changed ? 'done' : 'already-done',
+        note: 'It may start, stop and check Hearth apps, and nothing else.',
+      };
+    });
+
+    const identity = await step(async () => {
+      const existing = parseDeviceJson(
+        (await shell.asRoot(`cat ${paths.deviceJson} 2>/dev/null`)).stdout,
+      );
+      const now = deps.now ?? Date.now;
+      const id = existing?.id ?? randomUUID();
+      const hostname = (await shell.run('hostname')).stdout
+        .trim()
+        .replace(/[^\w.-]/g, '')
+        .slice(0, 64);
+      const name = existing?.name || hostname || caps.os.name;
+      const provisionedAt = existing?.provisionedAt ?? new Date(now()).toISOString();
+      let changed = false;
+      const dirs = await shell.asRoot(
+        `stat -c '%a %U' /etc/hearth ${paths.stateDir} ${paths.appsDir} 2>/dev/null`,
+      );
+      if (dirs.stdout.trim() !== `755 root\n750 ${HEARTH_USER}\n750 ${HEARTH_USER}`) {
+        await shell.checkAsRoot(
+          `install -d -m 755 -o root -g root /etc/hearth && install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${paths.stateDir} ${paths.appsDir}`,
+          "create Hearth's folders",
+        );
+        changed = true;
+      }
+      // Owned by the hearth account, so renaming the device later needs no root.
+      changed =
+        (await shell.ensureFile(
+          paths.deviceJson,
+          deviceJson({
+            id,
+            name,
+            provisionedAt,
+            hearthVersion: existing?.hearthVersion || deps.hearthVersion,
+          }),
+          '0644',
+          `${HEARTH_USER}:${HEARTH_USER}`,
+        )) || changed;
+      if (await shell.ensureFile(paths.unit, appUnitTemplate(), '0644', 'root:root')) {
+        await shell.checkAsRoot('systemctl daemon-reload', 'load the Hearth service');
+        changed = true;
+      }
+      return {
+        value: { id, name, provisionedAt, hostname },
+        state: changed ? 'done' : 'already-done',
+        note: 'Apps will start when the device starts, and restart if they fail.',
+      };
+    });
+
+    await step(async () => {
+      const changed = await shell.ensureFile(
+        paths.avahiService,
+        avahiService({ id: identity.id, arch: caps.arch, hv: hypervisor, v: '1' }, request.port),
+        '0644',
+        'root:root',
+      );
+      const note = caps.avahi
+        ? 'Hearth will find it by itself from now on.'
+        : 'This device has no avahi; Hearth will reach it by its address.';
+      return { value: undefined, state: changed ? 'done' : 'already-done', note };
+    });
+
+    await step(async () => {
+      const hearth = await deps.connect({
+        address: request.address,
+        port: request.port,
+        fingerprint: request.fingerprint,
+        username: HEARTH_USER,
+        auth: { privateKey },
+        signal: ctx.signal,
+      });
+      try {
+        const allowed = await hearth.exec(
+          'sudo -n -l /usr/bin/systemctl is-active hearth-app@probe',
+          { timeoutMs: 30_000, signal: ctx.signal },
+        );
+        if (allowed.code !== 0)
+          throw new HearthError(
+            'SUDO_REFUSED',
+            'The device did not give the Hearth account the rights it was just given. Try again.',
+          );
+      } finally {
+        hearth.close();
+      }
+      return {
+        value: undefined,
+        state: 'done' as const,
+        note: 'Hearth no longer needs your password for this device.',
+      };
+    });
+
+    const record: DeviceRecord = {
+      id: identity.id,
+      name: identity.name,
+      hostKeyFingerprint: request.fingerprint,
+      addresses: [request.address],
+      hostname: identity.hostname,
+      sshPort: request.port,
+      capabilities: caps,
+      hypervisor,
+      provisionedAt: Date.parse(identity.provisionedAt) || Date.now(),
+    };
+    await deps.saveDevice(record);
+    return record;
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
+    connection.close();
+  }
+}
