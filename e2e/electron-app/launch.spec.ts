@@ -43,6 +43,6 @@ test('the desktop app opens its window with window.hearth and no Node', async ()
     await window.evaluate(() =>
       Object.keys((globalThis as unknown as { hearth: object }).hearth).sort(),
     ),
-  ).toEqual(['app', 'checks', 'on', 'settings', 'tasks']);
+  ).toEqual(['app', 'checks', 'devices', 'discovery', 'on', 'provisioning', 'settings', 'tasks']);
   await app.close();
 });

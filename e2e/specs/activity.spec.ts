@@ -2,9 +2,13 @@ import type { Page } from '@playwright/test';
 import { expect, test } from '../support/browser-mode';
 
 async function startCheck(page: Page) {
-  await page.getByRole('button', { name: 'Add your first device' }).click();
-  await page.getByRole('button', { name: 'Check this computer' }).click();
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Activity' })
+    .click();
   await expect(page.getByRole('heading', { level: 1, name: 'Activity' })).toBeVisible();
+  await page.getByRole('button', { name: 'Check this computer' }).click();
   return page.getByRole('article', { name: 'Check this computer' });
 }
 

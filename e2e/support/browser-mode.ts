@@ -1,12 +1,14 @@
 // Starts Hearth in browser mode (the real services in a Node process, the real renderer
-// build) with a fresh user-data folder, and opens it in the test's page.
+// build) with a fresh user-data folder, and opens it in the test's page. Both run on the
+// lab's laptop side: the services' mDNS and scans then only ever reach the lab's own
+// virtual LAN, never the network of the machine the tests run on.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { test as base } from '@playwright/test';
+import { test as labTest } from '../lab/fixture';
 
 export interface HearthApp {
   url: string;
@@ -75,21 +77,32 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export const test = base.extend<{ hearth: HearthApp; checkListenMs: number }>({
+export const test = labTest.extend<{ hearth: HearthApp; checkListenMs: number }>({
+  // Chromium runs inside the laptop namespace too, to reach a server bound to its 127.0.0.1.
+  browser: [
+    async ({ lab, playwright, launchOptions }, use) => {
+      const executablePath = (await lab.state()).laptop.chromium;
+      const browser = await playwright.chromium.launch({ ...launchOptions, executablePath });
+      await use(browser);
+      await browser.close();
+    },
+    { scope: 'worker' },
+  ],
   checkListenMs: [3_000, { option: true }],
   // auto: every test gets the app opened in its page, whether or not it names `hearth`.
   hearth: [
-    async ({ page, checkListenMs }, use) => {
+    async ({ page, lab, checkListenMs }, use) => {
       const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
       const args = ['--check-listen-ms', String(checkListenMs)];
-      let current = await startBrowserModeProcess(userDataDir, args);
+      const onLaptop = lab.laptopArgv([]);
+      let current = await startBrowserModeProcess(userDataDir, args, onLaptop);
       const app: HearthApp = {
         url: current.url,
         origin: current.origin,
         userDataDir,
         restart: async () => {
           await stopProcess(current.child);
-          current = await startBrowserModeProcess(userDataDir, args);
+          current = await startBrowserModeProcess(userDataDir, args, onLaptop);
           app.url = current.url;
           app.origin = current.origin;
         },

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../shared/errors';
 import App from './App.svelte';
 import type { FakeHearth } from './test-support/fake-hearth';
-import { fakeTask, installFakeHearth } from './test-support/fake-hearth';
+import { fakeDevice, fakeTask, installFakeHearth } from './test-support/fake-hearth';
 
 let hearth: FakeHearth;
 
@@ -40,21 +40,16 @@ describe('first run', () => {
     expect(screen.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
   });
 
-  it('is honest that device setup is not here yet, and offers the computer check', async () => {
+  it('opens the add-device wizard from the welcome, and can leave it', async () => {
     await openApp(false);
     await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
 
-    expect(screen.getByRole('heading', { name: 'Add a device' })).toHaveFocus();
-    expect(screen.getByText(/coming in the next version of Hearth/)).toBeVisible();
+    expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
+    expect(screen.queryByText(/coming in the next version/)).not.toBeInTheDocument();
+    expect(hearth.invokesOf('discovery:list')).toHaveLength(1);
 
-    await fireEvent.click(screen.getByRole('button', { name: 'Check this computer' }));
-
-    expect(hearth.invokesOf('checks:run')).toHaveLength(1);
-    expect(await screen.findByRole('heading', { name: 'Activity' })).toHaveFocus();
-    expect(screen.getByRole('button', { name: 'Activity' })).toHaveAttribute(
-      'aria-current',
-      'page',
-    );
+    await fireEvent.click(screen.getByRole('button', { name: 'Explore Hearth' }));
+    expect(await screen.findByRole('navigation', { name: 'Main' })).toBeVisible();
     expect(hearth.invokesOf('settings:update')).toEqual([{ welcomeDone: true }]);
   });
 
@@ -86,12 +81,40 @@ describe('navigation', () => {
     expect(screen.getByRole('main')).toHaveAttribute('id', 'content');
   });
 
-  it('leads from the empty Devices view to the add-device screen and back', async () => {
+  it('leads from the empty Devices view to the wizard and back', async () => {
     await openApp();
-    await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
-    expect(screen.getByRole('heading', { name: 'Add a device' })).toHaveFocus();
+    await fireEvent.click(await screen.findByRole('button', { name: 'Add your first device' }));
+    expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
     await fireEvent.click(screen.getByRole('button', { name: 'Not now' }));
     expect(screen.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
+  });
+
+  it('lists prepared devices and offers to add another', async () => {
+    hearth.devices = [fakeDevice({ name: 'Living-room Pi' })];
+    await openApp();
+    const list = await screen.findByRole('list', { name: 'Your devices' });
+    const card = within(list).getByRole('article', { name: 'Living-room Pi' });
+    expect(card).toHaveTextContent('Hearth device');
+    expect(card).toHaveTextContent('Debian GNU/Linux 12, aarch64');
+    expect(card).toHaveTextContent('raspberrypi.local');
+    expect(card).toHaveTextContent('192.168.1.20');
+
+    await fireEvent.click(screen.getByRole('button', { name: 'Add device' }));
+    expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
+  });
+
+  it('keeps the device list fresh', async () => {
+    await openApp();
+    await screen.findByRole('heading', { name: 'No devices yet' });
+    hearth.emit('devices:changed', [fakeDevice({ name: 'Attic box' })]);
+    expect(await screen.findByRole('article', { name: 'Attic box' })).toBeVisible();
+  });
+
+  it('checks this computer from Activity', async () => {
+    await openApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Activity' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Check this computer' }));
+    expect(hearth.invokesOf('checks:run')).toHaveLength(1);
   });
 });
 
@@ -109,11 +132,11 @@ describe('errors', () => {
   it('stays put and explains when the check cannot start', async () => {
     hearth.fail('checks:run', new HearthError('DISCONNECTED'));
     await openApp();
-    await fireEvent.click(screen.getByRole('button', { name: 'Add your first device' }));
+    await fireEvent.click(screen.getByRole('button', { name: 'Activity' }));
     await fireEvent.click(screen.getByRole('button', { name: 'Check this computer' }));
 
     expect(await screen.findByText(/lost its connection/)).toBeVisible();
-    expect(screen.getByRole('heading', { name: 'Add a device' })).toBeVisible();
+    expect(screen.getByRole('heading', { name: 'Activity' })).toBeVisible();
 
     await fireEvent.click(screen.getByRole('button', { name: 'Dismiss this message' }));
     expect(screen.queryByText(/lost its connection/)).not.toBeInTheDocument();

@@ -1,5 +1,5 @@
-// "Check this computer": the one real task an owner can start before device setup
-// exists. Progress arrives through TasksState like any other task.
+// "Check this computer" (from Activity's heading): progress arrives through TasksState
+// like any other task.
 import type { HearthApi } from '../../../shared/hearth-api';
 import type { NoticesState } from './notices.svelte';
 

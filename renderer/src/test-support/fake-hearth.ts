@@ -11,7 +11,13 @@ import type {
   InvokeResponse,
   InvokeResult,
 } from '../../../shared/ipc';
-import type { Settings, TaskSnapshot } from '../../../shared/model';
+import type {
+  DeviceIdentity,
+  DeviceRecord,
+  DiscoveredDevice,
+  Settings,
+  TaskSnapshot,
+} from '../../../shared/model';
 
 type Handler<C extends InvokeChannel> = (
   request: InvokeRequest<C>,
@@ -28,6 +34,8 @@ export class FakeHearth implements HearthTransport {
   readonly invokes: RecordedInvoke[] = [];
   settings: Settings = { theme: 'system', welcomeDone: false };
   tasks: TaskSnapshot[] = [];
+  devices: DeviceRecord[] = [];
+  discovered: DiscoveredDevice[] = [];
   readonly api: HearthApi = buildHearthApi(this);
   readonly #handlers: Handlers = {};
   readonly #listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
@@ -42,6 +50,8 @@ export class FakeHearth implements HearthTransport {
       () => (this.tasks = this.tasks.filter((t) => t.state === 'running')),
     );
     this.handle('checks:run', () => ({ taskId: 'check-1' }));
+    this.handle('devices:list', () => [...this.devices]);
+    this.handle('discovery:list', () => [...this.discovered]);
     this.handle('app:info', () => ({
       name: 'Hearth',
       version: '0.1.0',
@@ -121,6 +131,64 @@ export function fakeTask(overrides: Partial<TaskSnapshot> = {}): TaskSnapshot {
     endedAt: null,
     summary: null,
     error: null,
+    ...overrides,
+  };
+}
+
+export const fakeFingerprint = 'SHA256:' + 'a'.repeat(40) + 'Pi0';
+
+export function fakeDiscovered(overrides: Partial<DiscoveredDevice> = {}): DiscoveredDevice {
+  return {
+    key: 'raspberrypi',
+    name: 'raspberrypi',
+    hostnames: ['raspberrypi.local'],
+    addresses: ['192.168.1.20'],
+    interfaces: ['eth0'],
+    services: ['ssh', 'workstation'],
+    sshPort: 22,
+    kind: 'candidate',
+    description: 'Raspberry Pi running Debian',
+    source: 'mdns',
+    lastSeen: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
+export function fakeIdentity(overrides: Partial<DeviceIdentity> = {}): DeviceIdentity {
+  return {
+    address: '192.168.1.20',
+    port: 22,
+    fingerprint: fakeFingerprint,
+    art: ['+--[ED25519 256]--+', '|     .o+=*B      |', '+----[SHA256]-----+'],
+    previousFingerprint: null,
+    ...overrides,
+  };
+}
+
+export function fakeDevice(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
+  return {
+    id: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+    name: 'raspberrypi',
+    hostKeyFingerprint: fakeFingerprint,
+    addresses: ['192.168.1.20'],
+    hostname: 'raspberrypi',
+    sshPort: 22,
+    capabilities: {
+      arch: 'aarch64',
+      rawArch: 'aarch64',
+      os: { id: 'debian', name: 'Debian GNU/Linux', version: '12', debianFamily: true },
+      xenDom0: false,
+      kvmDevice: true,
+      qemu: true,
+      solo5Hvt: false,
+      restic: false,
+      avahi: true,
+      systemd: true,
+      memoryBytes: 4 * 1024 ** 3,
+      freeDiskBytes: 20 * 1024 ** 3,
+    },
+    hypervisor: 'kvm',
+    provisionedAt: 1_700_000_000_000,
     ...overrides,
   };
 }

@@ -18,7 +18,7 @@ beforeEach(() => {
 async function showActivity() {
   const tasks = new TasksState(window.hearth, notices);
   await tasks.start();
-  render(ActivityView, { tasks, focusRequest: 1 });
+  render(ActivityView, { tasks, focusRequest: 1, checking: false, onCheck: () => {} });
   return tasks;
 }
 

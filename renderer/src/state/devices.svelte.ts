@@ -1,0 +1,60 @@
+// The devices Hearth has prepared: one list from devices:list, then kept fresh by
+// devices:changed events (a finished setup or a rename anywhere updates it).
+import type { HearthApi } from '../../../shared/hearth-api';
+import type { DeviceRecord } from '../../../shared/model';
+import type { NoticesState } from './notices.svelte';
+
+export class DevicesState {
+  list = $state.raw<readonly DeviceRecord[]>([]);
+  /** Whether devices:list has answered (the empty state waits for it). */
+  loaded = $state(false);
+
+  readonly #api: HearthApi;
+  readonly #notices: NoticesState;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(api: HearthApi, notices: NoticesState) {
+    this.#api = api;
+    this.#notices = notices;
+  }
+
+  async start(): Promise<void> {
+    this.#unsubscribe ??= this.#api.on('devices:changed', (devices) => {
+      this.list = devices;
+      this.loaded = true;
+    });
+    await this.refresh();
+  }
+
+  stop(): void {
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      this.list = await this.#api.devices.list();
+    } catch (error) {
+      this.#notices.report(error);
+    } finally {
+      this.loaded = true;
+    }
+  }
+
+  /** The device Hearth knows by this host key, if any. */
+  byFingerprint(fingerprint: string): DeviceRecord | undefined {
+    return this.list.find((device) => device.hostKeyFingerprint === fingerprint);
+  }
+
+  /** Renames a device; returns the updated record, or null (owner told why). */
+  async rename(id: string, name: string): Promise<DeviceRecord | null> {
+    try {
+      const renamed = await this.#api.devices.rename({ id, name });
+      this.list = this.list.map((device) => (device.id === id ? renamed : device));
+      return renamed;
+    } catch (error) {
+      this.#notices.report(error);
+      return null;
+    }
+  }
+}
