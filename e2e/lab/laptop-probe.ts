@@ -79,6 +79,8 @@ export interface MdnsService {
   port: number;
   type: string;
   addresses: string[];
+  /** TXT record, e.g. a Hearth device's id, arch and hv. */
+  txt: Record<string, string>;
 }
 
 export async function probeMdns(opts: {
@@ -104,6 +106,9 @@ export async function probeMdns(opts: {
       port: s.port,
       type: s.type,
       addresses: s.addresses ?? [],
+      txt: Object.fromEntries(
+        Object.entries((s.txt ?? {}) as Record<string, unknown>).map(([k, v]) => [k, String(v)]),
+      ),
     });
   });
   await new Promise((r) => setTimeout(r, opts.timeoutMs ?? 3000));
