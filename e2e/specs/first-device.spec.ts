@@ -21,7 +21,7 @@ async function fingerprintOfWrites(lab: Lab, device: string): Promise<string> {
 }
 
 async function prepare(page: Page, options: { user?: string; password: string; name: string }) {
-  await expect(page.getByRole('heading', { name: 'Sign in to your device' })).toBeFocused();
+  await expect(page.getByRole('heading', { name: 'Sign in to your device' })).toBeVisible();
   if (options.user !== undefined)
     await page.getByRole('textbox', { name: 'User name' }).fill(options.user);
   await page.getByLabel('Password', { exact: true }).fill(options.password);
@@ -143,4 +143,88 @@ test('a new owner prepares the Pi found over mDNS, and it becomes a Hearth devic
     });
     expect(await fingerprintOfWrites(lab, 'pi')).toBe(before);
   });
+});
+
+test('a plain Debian box is added by its address; a cut cable fails a step clearly and the retry finishes', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(8 * 60_000);
+  const debian = await lab.device('debian');
+
+  await page.getByRole('button', { name: 'Add your first device' }).click();
+  await page.getByRole('textbox', { name: 'Address' }).fill(debian.address);
+  await page.getByRole('button', { name: 'Look for this address' }).click();
+  await expect(page.getByRole('heading', { name: 'Is this your device?' })).toBeFocused({
+    timeout: 30_000,
+  });
+  await expect(page.getByText(debian.hostKeyFingerprint, { exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+
+  // A slow link keeps the run going long enough to pull the cable in the middle of it.
+  await lab.shape('debian', '48kbit');
+  try {
+    await page.getByRole('textbox', { name: 'User name' }).fill(debian.user);
+    await page.getByLabel('Password', { exact: true }).fill(debian.password);
+    await page.getByRole('button', { name: 'Prepare this device' }).click();
+    const steps = page.getByRole('list', { name: /^Steps of / });
+    await expect(
+      steps.getByRole('listitem').filter({ hasText: 'Check what this device is' }),
+    ).toContainText('Done', { timeout: 120_000 });
+    await lab.cut('debian');
+    // The step that was running says what happened, in words.
+    const failed = steps.getByRole('listitem').filter({ hasText: 'Failed' });
+    await expect(failed).toContainText('The connection to the device was lost', {
+      timeout: 120_000,
+    });
+  } finally {
+    await lab.heal('debian');
+    await lab.unshape('debian');
+  }
+
+  await page.getByRole('button', { name: 'Try again' }).click();
+  await expect(page.getByLabel('Password', { exact: true })).toHaveValue('');
+  await prepare(page, { user: debian.user, password: debian.password, name: 'Study Debian box' });
+  // sudo needed the password here: it worked once, and was not written anywhere.
+  const sudoers = await lab.exec('debian', ['cat', '/etc/sudoers.d/hearth']);
+  expect(sudoers.stdout).toContain('NOPASSWD: HEARTH_APPS');
+  const leftovers = await lab.exec('debian', [
+    'sh',
+    '-c',
+    'ls /tmp/hearth-upload-* /etc/**/*.hearth-new 2>/dev/null | wc -l',
+  ]);
+  expect(leftovers.stdout.trim()).toBe('0');
+});
+
+test('a device whose identity changed is refused, with both fingerprints shown', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(6 * 60_000);
+  const pi = await lab.device('pi');
+  await page.getByRole('button', { name: 'Add your first device' }).click();
+  await chooseFoundDevice(page, 'raspberrypi');
+  await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+  await page.getByRole('textbox', { name: 'User name' }).fill(pi.user);
+  await prepare(page, { password: pi.password, name: 'Kitchen Pi' });
+
+  // The device is replaced (or tampered with): same address, new host keys.
+  await lab.exec('pi', [
+    'sh',
+    '-c',
+    'rm -f /etc/ssh/ssh_host_* && ssh-keygen -A -q && systemctl restart ssh',
+  ]);
+  const newKey = (
+    await lab.exec('pi', ['ssh-keygen', '-lf', '/etc/ssh/ssh_host_ed25519_key.pub'])
+  ).stdout.split(' ')[1]!;
+
+  await page.getByRole('button', { name: 'Add device' }).click();
+  await page.getByRole('textbox', { name: 'Address' }).fill(pi.address);
+  await page.getByRole('button', { name: 'Look for this address' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: 'identity has changed' });
+  await expect(alert).toBeVisible({ timeout: 30_000 });
+  await expect(alert).toContainText(`Before: ${pi.hostKeyFingerprint}`);
+  await expect(alert).toContainText(`Now: ${newKey}`);
+  await expect(page.getByRole('button', { name: 'Yes, this is my device' })).toHaveCount(0);
+  await expect(page.getByRole('button', { name: 'Go back' })).toBeVisible();
 });
