@@ -35,6 +35,9 @@ const focusWindow = () => {
 if (claimSingleInstance(app, focusWindow)) {
   const userDataDir = app.getPath('userData');
   const log = createLogger({ destination: join(userDataDir, 'logs', 'hearth.log') });
+  // The vault asks the owner's settings whether a key without a keyring is acceptable;
+  // the settings exist once the services do.
+  let allowUnprotectedKey = () => Promise.resolve(false);
   const services = createAppServices({
     userDataDir,
     emit: electronEmit(() => BrowserWindow.getAllWindows()),
@@ -45,8 +48,13 @@ if (claimSingleInstance(app, focusWindow)) {
       shell: 'electron',
       platform: process.platform,
     },
-    keyVault: new SafeStorageVault({ dir: join(userDataDir, 'vault'), safeStorage }),
+    keyVault: new SafeStorageVault({
+      dir: join(userDataDir, 'vault'),
+      safeStorage,
+      allowPlaintext: () => allowUnprotectedKey(),
+    }),
   });
+  allowUnprotectedKey = async () => (await services.settings.get()).allowUnprotectedKey;
   const handle = createHandle({
     registrar: electronRegistrar(ipcMain),
     isTrustedSender: (sender) => sender.isMainFrame && isAppUrl(sender.url, startUrl),

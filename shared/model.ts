@@ -44,6 +44,11 @@ export interface Settings {
   theme: ThemePreference;
   /** The owner has seen the first-run welcome. */
   welcomeDone: boolean;
+  /**
+   * The owner agreed that, where this computer has no usable keyring, Hearth's key may be
+   * kept protected only by file permissions.
+   */
+  allowUnprotectedKey: boolean;
 }
 
 export interface AppInfo {

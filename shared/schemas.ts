@@ -4,12 +4,20 @@ import { z } from 'zod';
 
 export const taskIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a task id');
 
-export const settingsSchema = z.strictObject({
+const settingsFields = {
   theme: z.enum(['system', 'light', 'dark']),
   welcomeDone: z.boolean(),
+  allowUnprotectedKey: z.boolean(),
+};
+
+export const settingsSchema = z.strictObject({
+  ...settingsFields,
+  // Added after the first release: settings saved before it read as the safe default.
+  allowUnprotectedKey: z.boolean().default(false),
 });
 
-export const settingsPatchSchema = settingsSchema.partial();
+// No defaults in a patch: a field left out must stay as it is, not be reset.
+export const settingsPatchSchema = z.strictObject(settingsFields).partial();
 
 const none = z.undefined();
 

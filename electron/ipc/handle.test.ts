@@ -69,7 +69,11 @@ describe('handle()', () => {
         error: { code: 'INVALID_INPUT' },
       });
     }
-    handle('settings:update', (p) => ({ theme: p.theme ?? 'system', welcomeDone: false }));
+    handle('settings:update', (p) => ({
+      theme: p.theme ?? 'system',
+      welcomeDone: false,
+      allowUnprotectedKey: false,
+    }));
     expect(await call('settings:update', { theme: 'neon' })).toMatchObject({
       ok: false,
       error: { code: 'INVALID_INPUT' },

@@ -140,7 +140,7 @@ describe('the built main process', () => {
     await handlers.get('settings:update')!(fromApp, { theme: 'dark' });
     expect(window.webContents.sent).toContainEqual([
       'settings:changed',
-      { theme: 'dark', welcomeDone: false },
+      { theme: 'dark', welcomeDone: false, allowUnprotectedKey: false },
     ]);
   });
 });

@@ -106,6 +106,21 @@ describe('SafeStorageVault', () => {
     expect(onDisk.toString('latin1').startsWith('hearth-vault/1 os\n')).toBe(true);
   });
 
+  it('asks at each write whether the owner has accepted a key without a keyring', async () => {
+    fake.backend = 'basic_text';
+    let accepted = false;
+    const vault = new SafeStorageVault({
+      dir,
+      safeStorage: fake,
+      platform: 'linux',
+      allowPlaintext: () => Promise.resolve(accepted),
+    });
+    await expect(vault.write('a', secret)).rejects.toMatchObject({ code: 'KEY_VAULT_UNAVAILABLE' });
+    accepted = true;
+    await vault.write('a', secret);
+    expect(await vault.read('a')).toEqual(secret);
+  });
+
   it('never falls back to something weaker when an encrypted secret cannot be read', async () => {
     const vault = new SafeStorageVault({
       dir,

@@ -19,7 +19,7 @@ export interface SafeStorageVaultOptions {
   dir: string;
   safeStorage: SafeStoragePort;
   /** The owner accepted keeping secrets without OS encryption when none is available. */
-  allowPlaintext?: boolean;
+  allowPlaintext?: boolean | (() => Promise<boolean>);
   platform?: NodeJS.Platform;
 }
 
@@ -34,13 +34,15 @@ function startsWith(bytes: Buffer, prefix: Buffer): boolean {
 export class SafeStorageVault implements KeyVault {
   readonly #files: PrivateFiles;
   readonly #safeStorage: SafeStoragePort;
-  readonly #allowPlaintext: boolean;
+  readonly #allowPlaintext: () => Promise<boolean>;
   readonly #platform: NodeJS.Platform;
 
   constructor(options: SafeStorageVaultOptions) {
     this.#files = new PrivateFiles(options.dir);
     this.#safeStorage = options.safeStorage;
-    this.#allowPlaintext = options.allowPlaintext ?? false;
+    // Asked at each write: the owner can agree while Hearth runs (in the setup wizard).
+    const allow = options.allowPlaintext ?? false;
+    this.#allowPlaintext = typeof allow === 'function' ? allow : () => Promise.resolve(allow);
     this.#platform = options.platform ?? process.platform;
   }
 
@@ -81,7 +83,7 @@ export class SafeStorageVault implements KeyVault {
       }
       return this.#files.write(name, Buffer.concat([ENCRYPTED, encrypted]));
     }
-    if (!this.#allowPlaintext) throw new HearthError('KEY_VAULT_UNAVAILABLE');
+    if (!(await this.#allowPlaintext())) throw new HearthError('KEY_VAULT_UNAVAILABLE');
     return this.#files.write(name, Buffer.concat([PLAIN, secret]));
   }
 

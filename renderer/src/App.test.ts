@@ -16,7 +16,7 @@ afterEach(() => {
 });
 
 async function openApp(welcomeDone = true) {
-  hearth.settings = { theme: 'system', welcomeDone };
+  hearth.settings = { theme: 'system', welcomeDone, allowUnprotectedKey: false };
   render(App);
   if (welcomeDone) await screen.findByRole('navigation', { name: 'Main' });
   else await screen.findByRole('heading', { name: 'Welcome to Hearth' });
@@ -177,7 +177,11 @@ describe('appearance', () => {
 
   it('reacts to settings changed elsewhere', async () => {
     await openApp();
-    hearth.emit('settings:changed', { theme: 'dark', welcomeDone: true });
+    hearth.emit('settings:changed', {
+      theme: 'dark',
+      welcomeDone: true,
+      allowUnprotectedKey: false,
+    });
     await expect.poll(() => document.documentElement.dataset.theme).toBe('dark');
     expect(screen.getByRole('radio', { name: 'Dark' })).toBeChecked();
   });

@@ -16,7 +16,11 @@ afterEach(async () => {
 
 it('starts with the first-run defaults', async () => {
   const service = new SettingsService(new AtomicJsonStore(dir), () => undefined);
-  expect(await service.get()).toEqual({ theme: 'system', welcomeDone: false });
+  expect(await service.get()).toEqual({
+    theme: 'system',
+    welcomeDone: false,
+    allowUnprotectedKey: false,
+  });
 });
 
 it('saves a change, announces it, and still has it after a restart', async () => {
@@ -24,7 +28,34 @@ it('saves a change, announces it, and still has it after a restart', async () =>
   const service = new SettingsService(new AtomicJsonStore(dir), (s) => published.push(s));
   await service.update({ theme: 'dark' });
   await service.update({ welcomeDone: true });
-  expect(published.at(-1)).toEqual({ theme: 'dark', welcomeDone: true });
+  expect(published.at(-1)).toEqual({
+    theme: 'dark',
+    welcomeDone: true,
+    allowUnprotectedKey: false,
+  });
   const restarted = new SettingsService(new AtomicJsonStore(dir), () => undefined);
-  expect(await restarted.get()).toEqual({ theme: 'dark', welcomeDone: true });
+  expect(await restarted.get()).toEqual({
+    theme: 'dark',
+    welcomeDone: true,
+    allowUnprotectedKey: false,
+  });
+});
+
+it('keeps what a change leaves out, and reads settings saved before a field existed', async () => {
+  const store = new AtomicJsonStore(dir);
+  const service = new SettingsService(store, () => undefined);
+  await service.update({ allowUnprotectedKey: true });
+  await service.update({ theme: 'light' });
+  expect(await service.get()).toEqual({
+    theme: 'light',
+    welcomeDone: false,
+    allowUnprotectedKey: true,
+  });
+
+  await store.save('settings', { theme: 'dark', welcomeDone: true });
+  expect(await new SettingsService(new AtomicJsonStore(dir), () => undefined).get()).toEqual({
+    theme: 'dark',
+    welcomeDone: true,
+    allowUnprotectedKey: false,
+  });
 });

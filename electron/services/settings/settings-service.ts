@@ -3,7 +3,11 @@ import { settingsSchema } from '../../../shared/schemas';
 import type { Settings } from '../../../shared/model';
 import type { AtomicJsonStore } from '../store/atomic-json-store';
 
-export const defaultSettings: Settings = { theme: 'system', welcomeDone: false };
+export const defaultSettings: Settings = {
+  theme: 'system',
+  welcomeDone: false,
+  allowUnprotectedKey: false,
+};
 
 export class SettingsService {
   readonly #store: AtomicJsonStore;

@@ -8,7 +8,7 @@ import type { NoticesState } from './notices.svelte';
 const darkQuery = '(prefers-color-scheme: dark)';
 
 // Used only when the app cannot tell us: show the welcome and follow the OS.
-const fallback: Settings = { theme: 'system', welcomeDone: false };
+const fallback: Settings = { theme: 'system', welcomeDone: false, allowUnprotectedKey: false };
 
 export class SettingsState {
   /** Null until the first answer (or failure) arrives, so nothing flashes. */

@@ -231,6 +231,19 @@ export class WizardState {
     if (this.step === 'preparing') this.#go('name');
   }
 
+  /**
+   * This computer has no usable keyring: the owner agrees to keep Hearth's key protected
+   * by file permissions only, then signs in again.
+   */
+  async allowUnprotectedKey(): Promise<void> {
+    try {
+      await this.#api.settings.update({ allowUnprotectedKey: true });
+      this.tryAgain();
+    } catch (error) {
+      this.#notices.report(error);
+    }
+  }
+
   /** Back to sign in after a failure, ready for what the failure asked for. */
   tryAgain(): void {
     const code = this.failure?.code;

@@ -32,7 +32,7 @@ export interface RecordedInvoke {
 
 export class FakeHearth implements HearthTransport {
   readonly invokes: RecordedInvoke[] = [];
-  settings: Settings = { theme: 'system', welcomeDone: false };
+  settings: Settings = { theme: 'system', welcomeDone: false, allowUnprotectedKey: false };
   tasks: TaskSnapshot[] = [];
   devices: DeviceRecord[] = [];
   discovered: DiscoveredDevice[] = [];
