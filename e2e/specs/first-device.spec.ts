@@ -228,3 +228,23 @@ test('a device whose identity changed is refused, with both fingerprints shown',
   await expect(page.getByRole('button', { name: 'Yes, this is my device' })).toHaveCount(0);
   await expect(page.getByRole('button', { name: 'Go back' })).toBeVisible();
 });
+
+test('a device that announces nothing is found by searching the network', async ({ page, lab }) => {
+  test.setTimeout(4 * 60_000);
+  const debian = await lab.device('debian');
+  await page.getByRole('button', { name: 'Add your first device' }).click();
+  const found = page.getByRole('list', { name: 'Devices found' });
+  // Over mDNS the debian box says nothing: only the scan can find it.
+  await expect(found.getByRole('listitem').filter({ hasText: 'raspberrypi' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await expect(found.getByRole('listitem').filter({ hasText: debian.address })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Search this network' }).click();
+  await expect(page.getByRole('progressbar', { name: 'Search this network' })).toBeVisible();
+  const item = found.getByRole('listitem').filter({ hasText: debian.address });
+  await expect(item).toContainText('Debian', { timeout: 120_000 });
+  await item.getByRole('button').click();
+  await expect(page.getByText(debian.hostKeyFingerprint, { exact: true })).toBeVisible({
+    timeout: 30_000,
+  });
+});

@@ -128,6 +128,41 @@ describe('provisioning a device that misbehaves', () => {
     expect(failedStep?.note).toContain('This one runs Fedora Linux 41');
   });
 
+  it('is nearly out of space', async () => {
+    const { error, failedStep } = await run((command, channel) =>
+      answer(
+        channel,
+        command.includes('@arch')
+          ? debianAnswer.replace('100000000 1000000 90000000', '100000000 99900000 100000')
+          : '',
+      ),
+    );
+    expect(error).toMatchObject({ code: 'DISK_NEARLY_FULL' });
+    expect(failedStep).toMatchObject({
+      label: 'Check what this device is',
+      note: expect.stringContaining('nearly out of storage space') as string,
+    });
+  });
+
+  it('has no way to run apps, and the owner has not allowed installing one', async () => {
+    const {
+      error,
+      failedStep,
+      device: dev,
+    } = await run((command, channel) => {
+      if (command.includes('@arch'))
+        return answer(channel, debianAnswer.replace('qemu-system-x86_64\n', ''));
+      if (command.includes('id -u')) return answer(channel, '0\n');
+      answer(channel, '');
+    });
+    expect(error).toMatchObject({ code: 'NO_VIRTUALIZATION' });
+    expect(failedStep).toMatchObject({
+      label: 'Make sure apps can run here',
+      note: expect.stringContaining('Allow Hearth to install it') as string,
+    });
+    expect(dev.commands.some((c) => c.includes('apt-get'))).toBe(false);
+  });
+
   it('refuses administrator rights', async () => {
     const { error, failedStep } = await run((command, channel) => {
       if (command.includes('@arch')) return answer(channel, debianAnswer);
