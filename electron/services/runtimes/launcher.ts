@@ -1,0 +1,77 @@
+// One entry point for the apps service: the files a device's runtime needs for one app, with
+// their modes, ready to be written over SFTP into <appDir>. The `hearth-app@.service` unit runs
+// <appDir>/run and, when present, <appDir>/stop as ExecStop.
+import { LaunchSpecError } from './launch-spec';
+import type { LaunchSpec } from './launch-spec';
+import { qemuRunScript, qmpScript, stopScript } from './qemu-launcher';
+import { solo5HvtRunScript } from './solo5-launcher';
+import type { Solo5Options } from './solo5-launcher';
+import type { Solo5Manifest } from './solo5-manifest';
+import { xenConfigName, xenDomainConfig, xenRunScript, xenStopScript } from './xen-config';
+
+export type Hypervisor = 'xen' | 'kvm' | 'qemu' | 'hvt';
+
+export interface LauncherFile {
+  path: string;
+  content: string;
+  /** Octal file mode, as SFTP's chmod takes it ("0755"). */
+  mode: string;
+}
+
+export interface LauncherOptions {
+  /** Seconds a graceful stop may take before the VM is ended (default 30). */
+  stopTimeoutS?: number;
+  /** Xen: the bridge the guest's network joins (default xenbr0). */
+  bridge?: string;
+  /** hvt: the image's Solo5 manifest and the tap for each of its networks. */
+  solo5?: { manifest: Solo5Manifest } & Solo5Options;
+}
+
+export const defaultStopTimeoutS = 30;
+
+const script = (spec: LaunchSpec, name: string, content: string): LauncherFile => ({
+  path: `${spec.appDir}/${name}`,
+  content,
+  mode: '0755',
+});
+
+export function launcherFor(
+  hypervisor: Hypervisor,
+  spec: LaunchSpec,
+  options: LauncherOptions = {},
+): { files: LauncherFile[] } {
+  const timeout = options.stopTimeoutS ?? defaultStopTimeoutS;
+  switch (hypervisor) {
+    case 'kvm':
+    case 'qemu': {
+      // 'kvm' and 'qemu' differ only in the accelerator, which a probe boot chose (spec.accel).
+      return {
+        files: [
+          script(spec, 'run', qemuRunScript(spec)),
+          script(spec, 'qmp', qmpScript(spec)),
+          script(spec, 'stop', stopScript(spec, timeout)),
+        ],
+      };
+    }
+    case 'xen':
+      return {
+        files: [
+          {
+            path: `${spec.appDir}/${xenConfigName}`,
+            content: xenDomainConfig(spec, { bridge: options.bridge ?? 'xenbr0' }),
+            mode: '0644',
+          },
+          script(spec, 'run', xenRunScript(spec)),
+          script(spec, 'stop', xenStopScript(spec, timeout)),
+        ],
+      };
+    case 'hvt': {
+      if (!options.solo5)
+        throw new LaunchSpecError('a Solo5 hvt launcher needs the image manifest and its taps');
+      const { manifest, tapFor } = options.solo5;
+      return { files: [script(spec, 'run', solo5HvtRunScript(spec, manifest, { tapFor }))] };
+    }
+    default:
+      throw new LaunchSpecError(`unknown hypervisor ${JSON.stringify(hypervisor)}`);
+  }
+}
