@@ -9,7 +9,7 @@ const config: ForgeConfig = {
     executableName: 'hearth',
     appBundleId: 'org.hearth.desktop',
     icon: 'resources/icons/icon',
-    extraResource: ['resources/tray'],
+    extraResource: ['resources/tray', 'resources/catalog'],
     asar: true,
   },
   rebuildConfig: {},

@@ -3,11 +3,19 @@
 // in both; only the transport differs.
 import { join } from 'node:path';
 import { HearthError } from '../shared/errors';
-import type { AppInfo, DeviceIdentity, DeviceRecord } from '../shared/model';
+import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
 import type { Emit } from './ipc/events';
 import { runComputerCheck } from './services/checks/computer-check';
 import { systemClock } from './services/clock';
 import type { Clock } from './services/clock';
+import { AppsService } from './services/apps/apps-service';
+import { DeviceSessions } from './services/apps/device-sessions';
+import { ArtifactCache } from './services/catalog/artifact-cache';
+import { loadBundledCatalog } from './services/catalog/bundled-catalog';
+import { catalogAppViews, catalogPort } from './services/catalog/catalog-port';
+import { CatalogService } from './services/catalog/catalog-service';
+import type { TrustedKey } from './services/catalog/catalog-signature';
+import { launcherFor } from './services/runtimes/launcher';
 import { DeviceStore } from './services/devices/device-store';
 import { identifyDevice } from './services/devices/identify-device';
 import { DiscoveryService } from './services/discovery/discovery-service';
@@ -29,6 +37,11 @@ export interface AppServicesOptions {
   log: Logger;
   info: AppInfo;
   keyVault: KeyVault;
+  /** The folder holding catalog/ (the repo's resources/ in development). */
+  resourcesDir: string;
+  /** More catalogs and publisher keys to trust (the e2e specs' signed test catalog). */
+  extraCatalogs?: string[];
+  extraTrustedKeys?: TrustedKey[];
   clock?: Clock;
   /** How long "Check this computer" listens for devices. */
   checkListenMs?: number;
@@ -43,6 +56,8 @@ export interface AppServices {
   tasks: TaskManager;
   devices: DeviceStore;
   discovery: DiscoveryService;
+  apps: AppsService;
+  catalogApps(): Promise<CatalogApp[]>;
   runComputerCheck(): string;
   scanNetwork(): string;
   identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
@@ -69,6 +84,38 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const discovery = new DiscoveryService({ clock, publish: (d) => emit('discovery:changed', d) });
   const installKey = () => ensureInstallKey(options.keyVault);
 
+  // The catalog needs the bundled files read first; everything that uses it waits on this.
+  const catalogReady = (async () => {
+    const bundled = await loadBundledCatalog(options.resourcesDir);
+    const catalog = new CatalogService({
+      store,
+      trustedKeys: [...bundled.trustedKeys, ...(options.extraTrustedKeys ?? [])],
+      defaultCatalogPath: bundled.defaultCatalogPath,
+    });
+    for (const url of options.extraCatalogs ?? []) await catalog.addCatalog(url);
+    return {
+      catalog,
+      port: catalogPort(catalog, new ArtifactCache(join(userDataDir, 'cache', 'artifacts'))),
+    };
+  })();
+  catalogReady.catch((err: unknown) => log.error({ err }, 'the app catalog could not be loaded'));
+  const apps = new AppsService({
+    devices,
+    tasks,
+    sessions: new DeviceSessions({
+      devices,
+      privateKey: async () => (await installKey()).privateKey,
+      connect: connectSsh,
+    }),
+    catalog: {
+      resolve: async (appId, target) => (await catalogReady).port.resolve(appId, target),
+      download: async (artifact, o) => (await catalogReady).port.download(artifact, o),
+    },
+    launcher: { files: (hypervisor, spec) => launcherFor(hypervisor, spec).files },
+    publish: (list) => emit('apps:changed', list),
+    publishConsole: (event) => emit('apps:console', event),
+  });
+
   // Tell discovery the key of whatever answered at an address, so entries merge by identity.
   const learned = (address: string, fingerprint: string) => {
     const entry = discovery
@@ -94,6 +141,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     devices,
     discovery,
+    apps,
+    catalogApps: async () => catalogAppViews(await (await catalogReady).catalog.list()),
     scanNetwork: () =>
       tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {
         ctx.detail('Knocking on the door of every address on your home network…');
@@ -148,10 +197,14 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return run.taskId;
     },
     renameDevice: (id, name) => devices.rename(id, name),
-    start: () => discovery.start(),
+    start: () => {
+      discovery.start();
+      apps.start();
+    },
     dispose: () => {
       tasks.cancelAll();
       discovery.stop();
+      apps.stop();
     },
   };
 }

@@ -48,6 +48,8 @@ if (claimSingleInstance(app, focusWindow)) {
       shell: 'electron',
       platform: process.platform,
     },
+    // Packaged: Forge/electron-builder copy resources/catalog next to the app.
+    resourcesDir: app.isPackaged ? process.resourcesPath : join(__dirname, '..', '..', 'resources'),
     keyVault: new SafeStorageVault({
       dir: join(userDataDir, 'vault'),
       safeStorage,

@@ -22,7 +22,16 @@ test('window.hearth has one method per channel with the mapped types', () => {
   expectTypeOf<HearthApi['tasks']['list']>().parameters.toEqualTypeOf<[]>();
   expectTypeOf<HearthApi['tasks']['list']>().returns.resolves.toEqualTypeOf<TaskSnapshot[]>();
   expectTypeOf<keyof HearthApi>().toEqualTypeOf<
-    'app' | 'settings' | 'tasks' | 'checks' | 'devices' | 'discovery' | 'provisioning' | 'on'
+    | 'app'
+    | 'settings'
+    | 'tasks'
+    | 'checks'
+    | 'devices'
+    | 'discovery'
+    | 'provisioning'
+    | 'catalog'
+    | 'apps'
+    | 'on'
   >();
 });
 

@@ -4,6 +4,8 @@
 import type { z } from 'zod';
 import type {
   AppInfo,
+  CatalogApp,
+  InstalledApp,
   DeviceIdentity,
   DeviceRecord,
   DiscoveredDevice,
@@ -40,7 +42,23 @@ export interface InvokeMap {
     response: DeviceIdentity;
   };
   /** Prepares the device; the password is used for this run only. */
-  'provisioning:start': { request: RequestOf<'provisioning:start'>; response: { taskId: string } };
+  'provisioning:start': {
+    request: RequestOf<'provisioning:start'>;
+    response: { taskId: string };
+  };
+  /** Apps the trusted catalogs offer. */
+  'catalog:list': { request: RequestOf<'catalog:list'>; response: CatalogApp[] };
+  /** Apps installed on every device Hearth looks after, as last reported. */
+  'apps:list': { request: RequestOf<'apps:list'>; response: InstalledApp[] };
+  /** Download, verify, upload, start; a task with progress and Cancel. */
+  'apps:install': { request: RequestOf<'apps:install'>; response: { taskId: string } };
+  'apps:start': { request: RequestOf<'apps:start'>; response: null };
+  'apps:stop': { request: RequestOf<'apps:stop'>; response: null };
+  'apps:restart': { request: RequestOf<'apps:restart'>; response: null };
+  'apps:remove': { request: RequestOf<'apps:remove'>; response: { dataDeleted: boolean } };
+  'apps:setMemory': { request: RequestOf<'apps:setMemory'>; response: null };
+  /** The last lines of the app's console; new lines follow as apps:console events. */
+  'apps:console': { request: RequestOf<'apps:console'>; response: { lines: string[] } };
 }
 
 export interface EventMap {
@@ -48,6 +66,8 @@ export interface EventMap {
   'settings:changed': Settings;
   'devices:changed': DeviceRecord[];
   'discovery:changed': DiscoveredDevice[];
+  'apps:changed': InstalledApp[];
+  'apps:console': { deviceId: string; appId: string; lines: string[] };
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -70,6 +90,15 @@ export const invokeChannels = [
   'discovery:scan',
   'provisioning:identify',
   'provisioning:start',
+  'catalog:list',
+  'apps:list',
+  'apps:install',
+  'apps:start',
+  'apps:stop',
+  'apps:restart',
+  'apps:remove',
+  'apps:setMemory',
+  'apps:console',
 ] as const satisfies readonly InvokeChannel[];
 
 export const eventChannels = [
@@ -77,6 +106,8 @@ export const eventChannels = [
   'settings:changed',
   'devices:changed',
   'discovery:changed',
+  'apps:changed',
+  'apps:console',
 ] as const satisfies readonly EventChannel[];
 
 /** What crosses the wire for every invoke, in both transports. */

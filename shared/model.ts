@@ -121,3 +121,48 @@ export interface DeviceIdentity {
   /** Set when Hearth knew this device under a different key: the owner must see both. */
   previousFingerprint: string | null;
 }
+
+/** An app offered by a catalog Hearth trusts. */
+export interface CatalogApp {
+  id: string;
+  name: string;
+  summary: string;
+  description: string;
+  /** An SVG, as text; shown only as an image. */
+  icon: string | null;
+  version: string;
+  /** Kinds of device it has builds for, e.g. "qemu-x86_64". */
+  targets: string[];
+  catalogName: string;
+}
+
+export type AppState =
+  | 'installing'
+  | 'starting'
+  | 'running'
+  | 'stopping'
+  | 'stopped'
+  | 'crashed'
+  | 'restarting'
+  | 'gave-up'
+  | 'offline';
+
+/** An app installed on a device, as the device last reported it. */
+export interface InstalledApp {
+  deviceId: string;
+  deviceName: string;
+  appId: string;
+  name: string;
+  version: string;
+  state: AppState;
+  /** How often systemd restarted it since it was last started by the owner. */
+  restarts: number;
+  /** When the current run started (ms since epoch), while it runs. */
+  runningSince: number | null;
+  memoryBytes: number | null;
+  memoryMiB: number;
+  /** Where the owner can open it, e.g. http://living-room-pi.local:8080/ */
+  links: { name: string; url: string }[];
+  /** A plain sentence when something needs the owner ("It kept stopping, so …"). */
+  message: string | null;
+}

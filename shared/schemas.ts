@@ -37,6 +37,9 @@ export const fingerprintSchema = z
 export const deviceIdSchema = z.uuid();
 export const deviceNameSchema = z.string().trim().min(1).max(40);
 
+export const appIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not an app id');
+export const appRefSchema = z.strictObject({ deviceId: deviceIdSchema, appId: appIdSchema });
+
 export const provisionRequestSchema = z.strictObject({
   address: addressSchema,
   port: portSchema,
@@ -62,4 +65,22 @@ export const requestSchemas = {
   'discovery:scan': none,
   'provisioning:identify': z.strictObject({ address: addressSchema, port: portSchema }),
   'provisioning:start': provisionRequestSchema,
+  'catalog:list': none,
+  'apps:list': none,
+  'apps:install': z.strictObject({ deviceId: deviceIdSchema, appId: appIdSchema }),
+  'apps:start': appRefSchema,
+  'apps:stop': appRefSchema,
+  'apps:restart': appRefSchema,
+  'apps:remove': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    /** The app's name typed by the owner: only then is its data deleted too. */
+    confirmDeleteData: z.string().max(64).optional(),
+  }),
+  'apps:setMemory': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    memoryMiB: z.number().int().min(8).max(16384),
+  }),
+  'apps:console': appRefSchema,
 } as const;

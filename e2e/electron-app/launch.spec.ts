@@ -43,6 +43,17 @@ test('the desktop app opens its window with window.hearth and no Node', async ()
     await window.evaluate(() =>
       Object.keys((globalThis as unknown as { hearth: object }).hearth).sort(),
     ),
-  ).toEqual(['app', 'checks', 'devices', 'discovery', 'on', 'provisioning', 'settings', 'tasks']);
+  ).toEqual([
+    'app',
+    'apps',
+    'catalog',
+    'checks',
+    'devices',
+    'discovery',
+    'on',
+    'provisioning',
+    'settings',
+    'tasks',
+  ]);
   await app.close();
 });

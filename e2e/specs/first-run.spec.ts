@@ -96,6 +96,8 @@ test('the page runs under a strict CSP and reaches the app only through window.h
   expect(ran).toBe(false);
   expect(await page.evaluate(() => Object.keys(window.hearth).sort())).toEqual([
     'app',
+    'apps',
+    'catalog',
     'checks',
     'devices',
     'discovery',

@@ -12,6 +12,9 @@ const { values } = parseArgs({
     port: { type: 'string', default: '5780' },
     'user-data': { type: 'string', default: join(homedir(), '.config', 'Hearth-browser-mode') },
     'check-listen-ms': { type: 'string' },
+    // Development and e2e: another signed catalog, and the publisher key that signed it.
+    catalog: { type: 'string', multiple: true },
+    'trust-catalog-key': { type: 'string', multiple: true },
   },
 });
 
@@ -28,6 +31,12 @@ const server = await startBrowserMode({
   log,
   port: Number(values.port),
   discovery: true,
+  resourcesDir: join(root, 'resources'),
+  extraCatalogs: values.catalog ?? [],
+  extraTrustedKeys: (values['trust-catalog-key'] ?? []).map((entry) => {
+    const [keyId = '', publicKey = ''] = entry.split('=', 2);
+    return { keyId, publicKey };
+  }),
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =

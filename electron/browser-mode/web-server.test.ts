@@ -17,6 +17,7 @@ beforeEach(async () => {
     rendererDir: dir,
     userDataDir: join(dir, 'user'),
     version: '1.2.3',
+    resourcesDir: join(import.meta.dirname, '..', '..', 'resources'),
     log: silentLogger,
     checkListenMs: 200,
   });

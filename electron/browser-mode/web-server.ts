@@ -14,6 +14,7 @@ import { errorMessages } from '../../shared/errors';
 import type { InvokeChannel } from '../../shared/ipc';
 import { createAppServices } from '../app-services';
 import type { AppServices, AppServicesOptions } from '../app-services';
+import type { TrustedKey } from '../services/catalog/catalog-signature';
 import { FileKeyVault } from '../services/keys/file-key-vault';
 import { contentSecurityPolicy } from '../csp';
 import type { Emit } from '../ipc/events';
@@ -29,6 +30,10 @@ export interface BrowserModeOptions {
   log: Logger;
   port?: number;
   checkListenMs?: number;
+  /** The folder holding catalog/ (the repo's resources/). */
+  resourcesDir: string;
+  extraCatalogs?: string[];
+  extraTrustedKeys?: TrustedKey[];
   /** Start live discovery (the real app does; unit tests of the transport don't). */
   discovery?: boolean;
   listen?: AppServicesOptions['listen'];
@@ -100,6 +105,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     },
     // Browser mode has no OS keyring: a private 0600 file vault, as in tests.
     keyVault: new FileKeyVault(join(options.userDataDir, 'vault')),
+    resourcesDir: options.resourcesDir,
+    ...(options.extraCatalogs ? { extraCatalogs: options.extraCatalogs } : {}),
+    ...(options.extraTrustedKeys ? { extraTrustedKeys: options.extraTrustedKeys } : {}),
     ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
     ...(options.listen ? { listen: options.listen } : {}),
   });

@@ -124,6 +124,7 @@ describe('registerIpc()', () => {
       log: silentLogger,
       info: { name: 'Hearth', version: '0.0.0', shell: 'browser', platform: 'linux' },
       keyVault: new FileKeyVault(join(dir, 'vault')),
+      resourcesDir: join(import.meta.dirname, '..', '..', 'resources'),
     });
     registerIpc(handle, services);
     expect(handle.registered().sort()).toEqual([...invokeChannels].sort());

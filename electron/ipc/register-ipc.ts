@@ -1,6 +1,7 @@
 // Every domain's channels, registered on whichever transport the shell provides.
 import type { AppServices } from '../app-services';
 import { registerAppIpc } from './app-ipc';
+import { registerAppsIpc } from './apps-ipc';
 import { registerChecksIpc } from './checks-ipc';
 import { registerDevicesIpc } from './devices-ipc';
 import { registerDiscoveryIpc } from './discovery-ipc';
@@ -17,4 +18,5 @@ export function registerIpc(handle: Handle, services: AppServices): void {
   registerDevicesIpc(handle, services);
   registerDiscoveryIpc(handle, services);
   registerProvisioningIpc(handle, services);
+  registerAppsIpc(handle, services);
 }

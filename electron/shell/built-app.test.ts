@@ -167,6 +167,8 @@ describe('the built preload', () => {
     >;
     expect(Object.keys(hearth).sort()).toEqual([
       'app',
+      'apps',
+      'catalog',
       'checks',
       'devices',
       'discovery',

@@ -83,9 +83,12 @@ User=${HEARTH_USER}
 SupplementaryGroups=kvm
 WorkingDirectory=${paths.appsDir}/%i
 ExecStart=${paths.appsDir}/%i/run
+# Graceful first (ACPI power-down over QMP, waiting up to its timeout), then systemd's
+# SIGTERM and, after TimeoutStopSec, SIGKILL. "-": a runtime without a stop script is fine.
+ExecStop=-${paths.appsDir}/%i/stop
 Restart=on-failure
 RestartSec=3
-TimeoutStopSec=30
+TimeoutStopSec=45
 
 [Install]
 WantedBy=multi-user.target

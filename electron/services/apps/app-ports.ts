@@ -1,0 +1,67 @@
+// What the apps service needs from the catalog and the runtimes, as narrow ports: the
+// service is tested with fakes, and app-services.ts adapts the real modules to these.
+export interface ArtifactRef {
+  url: string;
+  size: number;
+  sha256: string;
+}
+
+export interface AppResources {
+  memoryMiB: number;
+  volumes: { name: string; sizeMiB: number }[];
+  ports: {
+    name: string;
+    guest: number;
+    host: number;
+    protocol: 'tcp' | 'udp';
+    service?: string;
+    path?: string;
+  }[];
+  bootArgs: string;
+  health:
+    | { kind: 'console'; pattern: string }
+    | { kind: 'tcp'; port: number }
+    | { kind: 'http'; port: number; path: string };
+}
+
+export interface ResolvedApp {
+  appId: string;
+  name: string;
+  version: string;
+  target: string;
+  artifact: ArtifactRef & { disk: 'ide' | 'virtio'; initrd?: ArtifactRef };
+  resources: AppResources;
+}
+
+export interface AppCatalogPort {
+  resolve(appId: string, target: string): Promise<ResolvedApp>;
+  /** Downloads (resumably) and verifies; resolves with a local file that matches sha256. */
+  download(
+    artifact: ArtifactRef,
+    options: { signal: AbortSignal; onProgress: (done: number, total: number) => void },
+  ): Promise<string>;
+}
+
+export interface LaunchFile {
+  path: string;
+  content: string;
+  mode: string;
+}
+
+export interface LaunchInput {
+  appId: string;
+  appDir: string;
+  arch: 'x86_64' | 'aarch64';
+  kernelPath: string;
+  initrdPath?: string;
+  memoryMiB: number;
+  volumes: { name: string; path: string }[];
+  disk: 'ide' | 'virtio';
+  ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
+  bootArgs: string;
+  accel: 'kvm' | 'tcg';
+}
+
+export interface LauncherPort {
+  files(hypervisor: 'xen' | 'kvm' | 'qemu', spec: LaunchInput): LaunchFile[];
+}
