@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../shared/errors';
 import App from './App.svelte';
 import type { FakeHearth } from './test-support/fake-hearth';
-import { fakeDevice, fakeTask, installFakeHearth } from './test-support/fake-hearth';
+import {
+  fakeDevice,
+  fakeInstalledApp,
+  fakeTask,
+  installFakeHearth,
+} from './test-support/fake-hearth';
 
 let hearth: FakeHearth;
 
@@ -199,5 +204,16 @@ describe('announcements', () => {
       fakeTask({ state: 'succeeded', summary: 'This computer is ready.', endedAt: Date.now() }),
     );
     await expect.poll(() => live.textContent).toContain('Check this computer finished.');
+  });
+
+  it('says when an installed app starts running', async () => {
+    hearth.devices = [fakeDevice()];
+    hearth.apps = [fakeInstalledApp({ state: 'starting', runningSince: null })];
+    await openApp();
+    const live = screen.getByRole('status');
+
+    hearth.emit('apps:changed', [fakeInstalledApp({ state: 'running' })]);
+
+    await expect.poll(() => live.textContent).toBe('Counter is running.');
   });
 });

@@ -12,9 +12,11 @@ import type {
   InvokeResult,
 } from '../../../shared/ipc';
 import type {
+  CatalogApp,
   DeviceIdentity,
   DeviceRecord,
   DiscoveredDevice,
+  InstalledApp,
   Settings,
   TaskSnapshot,
 } from '../../../shared/model';
@@ -36,6 +38,10 @@ export class FakeHearth implements HearthTransport {
   tasks: TaskSnapshot[] = [];
   devices: DeviceRecord[] = [];
   discovered: DiscoveredDevice[] = [];
+  catalog: CatalogApp[] = [];
+  apps: InstalledApp[] = [];
+  /** What apps:console answers with, for any app. */
+  consoleLines: string[] = [];
   readonly api: HearthApi = buildHearthApi(this);
   readonly #handlers: Handlers = {};
   readonly #listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
@@ -52,6 +58,18 @@ export class FakeHearth implements HearthTransport {
     this.handle('checks:run', () => ({ taskId: 'check-1' }));
     this.handle('devices:list', () => [...this.devices]);
     this.handle('discovery:list', () => [...this.discovered]);
+    this.handle('catalog:list', () => [...this.catalog]);
+    this.handle('apps:list', () => [...this.apps]);
+    this.handle('apps:install', ({ appId }) => ({ taskId: `install-${appId}` }));
+    this.handle('apps:start', () => null);
+    this.handle('apps:stop', () => null);
+    this.handle('apps:restart', () => null);
+    this.handle('apps:setMemory', () => null);
+    this.handle('apps:remove', ({ deviceId, appId, confirmDeleteData }) => {
+      const app = this.apps.find((a) => a.deviceId === deviceId && a.appId === appId);
+      return { dataDeleted: app !== undefined && confirmDeleteData === app.name };
+    });
+    this.handle('apps:console', () => ({ lines: [...this.consoleLines] }));
     this.handle('app:info', () => ({
       name: 'Hearth',
       version: '0.1.0',
@@ -189,6 +207,38 @@ export function fakeDevice(overrides: Partial<DeviceRecord> = {}): DeviceRecord 
     },
     hypervisor: 'kvm',
     provisionedAt: 1_700_000_000_000,
+    ...overrides,
+  };
+}
+
+export function fakeCatalogApp(overrides: Partial<CatalogApp> = {}): CatalogApp {
+  return {
+    id: 'counter',
+    name: 'Counter',
+    summary: 'Counts how often it has started.',
+    description: 'A tiny app that counts its own starts and keeps the count on the device.',
+    icon: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24"><circle cx="12" cy="12" r="9"/></svg>',
+    version: '1.0.0',
+    targets: ['qemu-x86_64', 'qemu-aarch64'],
+    catalogName: 'Hearth apps',
+    ...overrides,
+  };
+}
+
+export function fakeInstalledApp(overrides: Partial<InstalledApp> = {}): InstalledApp {
+  return {
+    deviceId: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+    deviceName: 'Living-room Pi',
+    appId: 'counter',
+    name: 'Counter',
+    version: '1.0.0',
+    state: 'running',
+    restarts: 0,
+    runningSince: Date.now() - 5 * 60_000,
+    memoryBytes: 12 * 1024 ** 2,
+    memoryMiB: 32,
+    links: [],
+    message: null,
     ...overrides,
   };
 }
