@@ -34,8 +34,9 @@ const server = await startBrowserMode({
   resourcesDir: join(root, 'resources'),
   extraCatalogs: values.catalog ?? [],
   extraTrustedKeys: (values['trust-catalog-key'] ?? []).map((entry) => {
-    const [keyId = '', publicKey = ''] = entry.split('=', 2);
-    return { keyId, publicKey };
+    // KEYID=BASE64: split at the first '=' only; base64 itself ends in '='.
+    const at = entry.indexOf('=');
+    return { keyId: entry.slice(0, at), publicKey: entry.slice(at + 1) };
   }),
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {

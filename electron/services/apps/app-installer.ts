@@ -271,7 +271,7 @@ export async function installApp(
       await writeAppFiles(deps, session, device, current, ctx.signal);
       await run(
         session,
-        `sudo -n /usr/bin/systemctl restart hearth-app@${current.appId}`,
+        `sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId}`,
         'restart the app',
         ctx.signal,
       );

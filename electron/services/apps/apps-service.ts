@@ -285,6 +285,22 @@ export class AppsService {
     while (Date.now() < until) {
       if (signal.aborted) throw new HearthError('CANCELLED');
       if (await probeOnce(session, device, spec)) return true;
+      // systemd gave up (it kept crashing): no point waiting out the timeout.
+      const unit = await session.exec(
+        `systemctl show -p ActiveState -p Result hearth-app@${spec.appId}.service`,
+        { timeoutMs: 15_000 },
+      );
+      // Under KVM a failure means "try emulation" (the installer falls back); otherwise it
+      // means the app itself keeps failing.
+      if (/ActiveState=failed/.test(unit.stdout) && spec.accel === 'kvm') return false;
+      if (/ActiveState=failed/.test(unit.stdout)) {
+        const status = parseStatus(`@app ${spec.appId}\n${unit.stdout}`)[0];
+        if (status)
+          throw new HearthError(
+            'INTERNAL',
+            interpret(status, spec.name, null).message ?? `${spec.name} stopped.`,
+          );
+      }
       await new Promise((r) => setTimeout(r, 500));
     }
     return false;

@@ -79,8 +79,9 @@ StartLimitBurst=5
 
 [Service]
 Type=simple
+# The account's own groups (kvm, where the device has it) come with it; naming a group
+# here would stop every app on a device that lacks it (status 216/GROUP).
 User=${HEARTH_USER}
-SupplementaryGroups=kvm
 WorkingDirectory=${paths.appsDir}/%i
 ExecStart=${paths.appsDir}/%i/run
 # Graceful first (ACPI power-down over QMP, waiting up to its timeout), then systemd's
