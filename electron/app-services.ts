@@ -111,7 +111,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       resolve: async (appId, target) => (await catalogReady).port.resolve(appId, target),
       download: async (artifact, o) => (await catalogReady).port.download(artifact, o),
     },
-    launcher: { files: (hypervisor, spec) => launcherFor(hypervisor, spec).files },
+    // Unikernels rarely act on ACPI power-down: a short graceful window, then a clean quit.
+    launcher: {
+      files: (hypervisor, spec) => launcherFor(hypervisor, spec, { stopTimeoutS: 10 }).files,
+    },
     publish: (list) => emit('apps:changed', list),
     publishConsole: (event) => emit('apps:console', event),
   });

@@ -65,3 +65,9 @@ export function buildHearthApi(
     transport.subscribe(channel, listener);
   return { ...api, on } as unknown as HearthApi;
 }
+
+/** The top-level keys of window.hearth: one per domain of the channel map, plus `on`. */
+export const hearthApiKeys: readonly string[] = [
+  ...new Set(invokeChannels.map((c) => c.split(':')[0]!)),
+  'on',
+].sort();

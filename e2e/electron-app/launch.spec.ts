@@ -1,6 +1,7 @@
 // Launches the real desktop app where an Electron binary exists. None can be downloaded
 // on the CI machines (see shared/LAB.md), so there this reports that it was skipped.
 import { existsSync, readFileSync } from 'node:fs';
+import { hearthApiKeys } from '../../shared/hearth-api';
 import { join } from 'node:path';
 import { _electron as electron, expect, test } from '@playwright/test';
 
@@ -43,17 +44,6 @@ test('the desktop app opens its window with window.hearth and no Node', async ()
     await window.evaluate(() =>
       Object.keys((globalThis as unknown as { hearth: object }).hearth).sort(),
     ),
-  ).toEqual([
-    'app',
-    'apps',
-    'catalog',
-    'checks',
-    'devices',
-    'discovery',
-    'on',
-    'provisioning',
-    'settings',
-    'tasks',
-  ]);
+  ).toEqual(hearthApiKeys);
   await app.close();
 });

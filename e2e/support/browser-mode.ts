@@ -77,7 +77,12 @@ export function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-export const test = labTest.extend<{ hearth: HearthApp; checkListenMs: number }>({
+export const test = labTest.extend<{
+  hearth: HearthApp;
+  checkListenMs: number;
+  serveArgs: string[];
+}>({
+  serveArgs: [[], { option: true }],
   // Chromium runs inside the laptop namespace too, to reach a server bound to its 127.0.0.1.
   browser: [
     async ({ lab, playwright, launchOptions }, use) => {
@@ -91,9 +96,9 @@ export const test = labTest.extend<{ hearth: HearthApp; checkListenMs: number }>
   checkListenMs: [3_000, { option: true }],
   // auto: every test gets the app opened in its page, whether or not it names `hearth`.
   hearth: [
-    async ({ page, lab, checkListenMs }, use) => {
+    async ({ page, lab, checkListenMs, serveArgs }, use) => {
       const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
-      const args = ['--check-listen-ms', String(checkListenMs)];
+      const args = ['--check-listen-ms', String(checkListenMs), ...serveArgs];
       const onLaptop = lab.laptopArgv([]);
       let current = await startBrowserModeProcess(userDataDir, args, onLaptop);
       const app: HearthApp = {

@@ -3,6 +3,7 @@
 // the secure window, the app:// protocol and every IPC channel, and that the preload
 // exposes one object and nothing else. (No Electron binary can be fetched on CI.)
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hearthApiKeys } from '../../shared/hearth-api';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,18 +166,7 @@ describe('the built preload', () => {
       string,
       Record<string, (r?: unknown) => Promise<unknown>>
     >;
-    expect(Object.keys(hearth).sort()).toEqual([
-      'app',
-      'apps',
-      'catalog',
-      'checks',
-      'devices',
-      'discovery',
-      'on',
-      'provisioning',
-      'settings',
-      'tasks',
-    ]);
+    expect(Object.keys(hearth).sort()).toEqual(hearthApiKeys);
     expect(hearth).not.toHaveProperty('ipcRenderer');
     const rejection = await hearth.tasks!.cancel!({ id: 'x' }).catch((e: unknown) => e);
     expect(invoked).toEqual([['tasks:cancel', { id: 'x' }]]);

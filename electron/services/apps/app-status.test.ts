@@ -58,7 +58,9 @@ describe('app status from the device', () => {
     const gaveUp = interpret(web!, 'Web page', null);
     expect(gaveUp.state).toBe('gave-up');
     expect(gaveUp.message).toContain('stopped trying');
-    expect(interpret({ ...web!, result: 'exit-code' }, 'Web page', null).state).toBe('crashed');
+    expect(interpret({ ...web!, result: 'exit-code', restarts: 0 }, 'Web page', null).state).toBe(
+      'crashed',
+    );
     expect(interpret({ ...web!, activeState: 'inactive' }, 'Web page', null).state).toBe('stopped');
   });
 
@@ -69,4 +71,14 @@ describe('app status from the device', () => {
       ),
     ).toEqual([expect.objectContaining({ appId: 'ok', activeState: '' })]);
   });
+});
+
+it('calls a unit that failed after its restarts "gave up", whatever the last Result', () => {
+  const [, web] = parseStatus(sample);
+  expect(interpret({ ...web!, result: 'exit-code', restarts: 4 }, 'Web page', null).state).toBe(
+    'gave-up',
+  );
+  expect(interpret({ ...web!, result: 'exit-code', restarts: 1 }, 'Web page', null).state).toBe(
+    'crashed',
+  );
 });

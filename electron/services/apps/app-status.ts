@@ -126,7 +126,9 @@ export function interpret(
     case 'deactivating':
       return { state: 'stopping', message: null };
     case 'failed':
-      if (status.result === 'start-limit-hit') {
+      // systemd's burst is 5 starts (the unit template): after 4 automatic restarts a failed
+      // unit has given up, whichever Result systemd recorded for the last attempt.
+      if (status.result === 'start-limit-hit' || status.restarts >= 4) {
         return {
           state: 'gave-up',
           message: `${name} kept stopping right after it started, so the device stopped trying. Its data is safe. Try starting it again; if it keeps happening, reinstall it or remove it.`,

@@ -1,0 +1,132 @@
+// Data unikernels on a real lab device: install from a signed catalog, Running with READY on
+// the console, stop and start with data kept, supervision across a power cut, a crashing app
+// that systemd gives up on, and removal that keeps data unless the name is typed.
+import { expect, test as base } from '../support/browser-mode';
+import { startTestCatalog } from '../support/test-catalog';
+import type { TestCatalog } from '../support/test-catalog';
+import { preparePi } from '../support/wizard';
+
+const test = base.extend<object, { catalog: TestCatalog }>({
+  catalog: [
+    async ({ lab }, use) => {
+      const catalog = await startTestCatalog(lab);
+      await use(catalog);
+      await catalog.stop();
+    },
+    { scope: 'worker', timeout: 5 * 60_000 },
+  ],
+});
+// When a spec fails, what the device said is the first thing anyone needs.
+test.afterEach(async ({ lab }, testInfo) => {
+  if (testInfo.status === testInfo.expectedStatus) return;
+  const said = await lab
+    .exec('pi', [
+      'sh',
+      '-c',
+      'journalctl --no-pager -n 150 -u "hearth-app@*"; tail -n 80 /var/lib/hearth/apps/*/console.log; ls -la /var/lib/hearth/apps/*',
+    ])
+    .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
+  await testInfo.attach('device', {
+    body: `${said.stdout}\n${said.stderr}`,
+    contentType: 'text/plain',
+  });
+});
+
+test.use({
+  serveArgs: async ({ catalog }, use) =>
+    use(['--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey]),
+});
+
+test('the owner installs Counter; it runs, keeps its data across stop and start, and survives a power cut', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(10 * 60_000);
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Living-room Pi');
+
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Apps' })
+    .click();
+  const available = page.getByRole('list', { name: 'Available apps' });
+  await available
+    .getByRole('article', { name: 'Counter' })
+    .getByRole('button', { name: 'Install Counter' })
+    .click();
+
+  const installed = page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: 'Counter' });
+  await expect(installed).toContainText('Running', { timeout: 180_000 });
+  await expect(installed).toContainText('on Living-room Pi');
+  await installed.getByRole('button', { name: 'Console of Counter' }).click();
+  const console = page.getByRole('log', { name: 'Console of Counter' });
+  await expect(console).toContainText('READY');
+  await expect(console).toContainText('boot 1');
+
+  await test.step('stop and start: the boot counter grows, so its data was kept', async () => {
+    await installed.getByRole('button', { name: 'Stop Counter', exact: true }).click();
+    await expect(installed).toContainText('Stopped', { timeout: 60_000 });
+    await installed.getByRole('button', { name: 'Start Counter', exact: true }).click();
+    await expect(installed).toContainText('Running', { timeout: 60_000 });
+    await expect(console).toContainText('boot 2', { timeout: 30_000 });
+  });
+
+  await test.step('the device loses power and comes back: Counter runs again without anyone touching Hearth', async () => {
+    await lab.poweroff('pi');
+    await expect(installed).toContainText('Device offline', { timeout: 60_000 });
+    await lab.boot('pi');
+    await expect(installed).toContainText('Running', { timeout: 120_000 });
+    const log = await lab.exec('pi', [
+      'sh',
+      '-c',
+      'grep -c READY /var/lib/hearth/apps/counter/console.log',
+    ]);
+    expect(Number(log.stdout.trim())).toBeGreaterThanOrEqual(3);
+  });
+
+  await test.step('removing keeps its data unless its name is typed', async () => {
+    await installed.getByRole('button', { name: 'Remove Counter' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove Counter?' });
+    await dialog.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect(installed).toHaveCount(0, { timeout: 90_000 });
+    const left = await lab.exec('pi', [
+      'sh',
+      '-c',
+      'ls -A /var/lib/hearth/apps/counter; ls /var/lib/hearth/apps/counter/data',
+    ]);
+    expect(left.stdout.split('\n').filter(Boolean)).toEqual(['data', 'data.img']);
+    expect(
+      (await lab.exec('pi', ['systemctl', 'is-enabled', 'hearth-app@counter'])).stdout.trim(),
+    ).not.toBe('enabled');
+  });
+});
+
+test('an app that keeps crashing is restarted, then given up on, with a plain explanation', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(8 * 60_000);
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Hall Pi');
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Apps' })
+    .click();
+  await page
+    .getByRole('list', { name: 'Available apps' })
+    .getByRole('article', { name: 'Crasher' })
+    .getByRole('button', { name: 'Install Crasher' })
+    .click();
+  const card = page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: 'Crasher' });
+  await expect(card).toContainText(/Restarting|Crashed|Gave up/, { timeout: 180_000 });
+  await expect(card).toContainText('Gave up', { timeout: 180_000 });
+  await expect(card).toContainText('kept stopping right after it started');
+  // The data is still there: giving up never deletes anything.
+  expect(
+    (await lab.exec('pi', ['test', '-f', '/var/lib/hearth/apps/crasher/data/data.img'])).code,
+  ).toBe(0);
+});

@@ -1,0 +1,27 @@
+// The setup wizard as an owner goes through it, for specs that need a prepared device.
+import type { Page } from '@playwright/test';
+import { expect } from '@playwright/test';
+import type { Lab } from '../lab/fixture';
+
+/** From the welcome (or the Devices view), prepares the lab's `pi` and names it. */
+export async function preparePi(page: Page, lab: Lab, name: string): Promise<void> {
+  const pi = await lab.device('pi');
+  const add = page.getByRole('button', { name: /^Add (your first )?device$/ }).first();
+  await add.click();
+  await page
+    .getByRole('list', { name: 'Devices found' })
+    .getByRole('listitem')
+    .filter({ hasText: 'raspberrypi' })
+    .getByRole('button')
+    .click({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+  await page.getByRole('textbox', { name: 'User name' }).fill(pi.user);
+  await page.getByLabel('Password', { exact: true }).fill(pi.password);
+  await page.getByRole('button', { name: 'Prepare this device' }).click();
+  await expect(page.getByRole('heading', { name: 'Name your device' })).toBeVisible({
+    timeout: 180_000,
+  });
+  await page.getByRole('textbox', { name: 'Device name' }).fill(name);
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await page.getByRole('button', { name: 'Go to Devices' }).click();
+}
