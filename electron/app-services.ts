@@ -58,6 +58,7 @@ export interface AppServices {
   discovery: DiscoveryService;
   apps: AppsService;
   catalogApps(): Promise<CatalogApp[]>;
+  addCatalog(url: string): Promise<CatalogApp[]>;
   runComputerCheck(): string;
   scanNetwork(): string;
   identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
@@ -146,6 +147,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     discovery,
     apps,
     catalogApps: async () => catalogAppViews(await (await catalogReady).catalog.list()),
+    addCatalog: async (url) => {
+      const { catalog } = await catalogReady;
+      await catalog.addCatalog(url);
+      return catalogAppViews(await catalog.list());
+    },
     scanNetwork: () =>
       tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {
         ctx.detail('Knocking on the door of every address on your home network…');

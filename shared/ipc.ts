@@ -48,6 +48,8 @@ export interface InvokeMap {
   };
   /** Apps the trusted catalogs offer. */
   'catalog:list': { request: RequestOf<'catalog:list'>; response: CatalogApp[] };
+  /** Adds a catalog by its address (it must be signed by a trusted publisher). */
+  'catalog:add': { request: RequestOf<'catalog:add'>; response: CatalogApp[] };
   /** Apps installed on every device Hearth looks after, as last reported. */
   'apps:list': { request: RequestOf<'apps:list'>; response: InstalledApp[] };
   /** Download, verify, upload, start; a task with progress and Cancel. */
@@ -91,6 +93,7 @@ export const invokeChannels = [
   'provisioning:identify',
   'provisioning:start',
   'catalog:list',
+  'catalog:add',
   'apps:list',
   'apps:install',
   'apps:start',

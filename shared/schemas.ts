@@ -66,6 +66,7 @@ export const requestSchemas = {
   'provisioning:identify': z.strictObject({ address: addressSchema, port: portSchema }),
   'provisioning:start': provisionRequestSchema,
   'catalog:list': none,
+  'catalog:add': z.strictObject({ url: z.string().trim().min(1).max(2048) }),
   'apps:list': none,
   'apps:install': z.strictObject({ deviceId: deviceIdSchema, appId: appIdSchema }),
   'apps:start': appRefSchema,

@@ -3,6 +3,7 @@ import type { Handle } from './handle';
 
 export function registerAppsIpc(handle: Handle, services: AppServices): void {
   handle('catalog:list', () => services.catalogApps());
+  handle('catalog:add', ({ url }) => services.addCatalog(url));
   handle('apps:list', () => services.apps.list());
   handle('apps:install', ({ deviceId, appId }) => ({
     taskId: services.apps.install(deviceId, appId),

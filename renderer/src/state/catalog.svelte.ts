@@ -21,6 +21,17 @@ export class CatalogState {
     await this.refresh();
   }
 
+  /** Adds a catalog by address; true when it was added (errors go to the notices). */
+  async add(url: string): Promise<boolean> {
+    try {
+      this.list = await this.#api.catalog.add({ url });
+      return true;
+    } catch (error) {
+      this.#notices.report(error);
+      return false;
+    }
+  }
+
   async refresh(): Promise<void> {
     try {
       this.list = await this.#api.catalog.list();

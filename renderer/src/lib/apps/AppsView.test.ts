@@ -477,3 +477,35 @@ async function statesOnly() {
   await Promise.all([tasks.start(), devices.start(), catalog.start(), apps.start()]);
   return { apps, catalog, devices, tasks, focusRequest: 0, onAddDevice: () => {} };
 }
+
+describe('adding a catalog', () => {
+  it('sends the address, shows the new apps, and explains a refusal in words', async () => {
+    hearth.handle('catalog:add', ({ url }) => {
+      if (url.includes('untrusted')) {
+        throw new HearthError(
+          'INVALID_INPUT',
+          'This app catalog is not signed by anyone Hearth trusts, so Hearth will not use it.',
+        );
+      }
+      hearth.catalog = [...hearth.catalog, fakeCatalogApp({ id: 'notes', name: 'Notes' })];
+      return [...hearth.catalog];
+    });
+    await showApps();
+    await fireEvent.click(screen.getByText('Add apps from another catalog'));
+    const address = screen.getByRole('textbox', { name: 'Catalog address' });
+
+    await fireEvent.input(address, { target: { value: 'https://untrusted.example/catalog.json' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add catalog' }));
+    // The app frame shows the notice; here, the notice itself carries the sentence.
+    await vi.waitFor(() => expect(notices.error).toContain('not signed by anyone Hearth trusts'));
+
+    await fireEvent.input(address, { target: { value: 'https://apps.example/catalog.json' } });
+    await fireEvent.click(screen.getByRole('button', { name: 'Add catalog' }));
+    expect(await screen.findByText('Catalog added.')).toBeInTheDocument();
+    expect(catalogCard('Notes')).toBeInTheDocument();
+    expect(hearth.invokesOf('catalog:add')).toEqual([
+      { url: 'https://untrusted.example/catalog.json' },
+      { url: 'https://apps.example/catalog.json' },
+    ]);
+  });
+});
