@@ -17,7 +17,7 @@ test('a new owner is welcomed, starts device setup, and can explore the app inst
   );
   await expect(page.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
   for (const [view, empty] of [
-    ['Apps', 'No apps yet'],
+    ['Apps', 'No apps available yet'],
     ['Backups', 'No backups yet'],
     ['Activity', 'Nothing happening right now'],
   ] as const) {
