@@ -130,3 +130,44 @@ test('an app that keeps crashing is restarted, then given up on, with a plain ex
     (await lab.exec('pi', ['test', '-f', '/var/lib/hearth/apps/crasher/data/data.img'])).code,
   ).toBe(0);
 });
+
+test('a networked app publishes its port: the Open link answers from the laptop, and its visit count survives a restart', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(8 * 60_000);
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Study Pi');
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Apps' })
+    .click();
+  await page
+    .getByRole('list', { name: 'Available apps' })
+    .getByRole('article', { name: 'Visit counter' })
+    .getByRole('button', { name: 'Install Visit counter' })
+    .click();
+  const card = page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: 'Visit counter' });
+  // Running is decided by the HTTP health probe, made from the laptop side.
+  await expect(card).toContainText('Running', { timeout: 240_000 });
+  const link = card.getByRole('link', { name: 'Open Visit counter' });
+  const href = await link.getAttribute('href');
+  expect(href).toMatch(/^http:\/\/198\.18\.0\.\d+:8080\/$/);
+
+  const visits = async () => {
+    const answer = await lab.http(`${href}cgi-bin/visit`);
+    expect(answer.ok).toBe(true);
+    return Number(/\d+/.exec(answer.body ?? '')?.[0]);
+  };
+  const first = await visits();
+  expect(await visits()).toBe(first + 1);
+
+  await card.getByRole('button', { name: 'Restart Visit counter' }).click();
+  await expect(card).toContainText('Running', { timeout: 180_000 });
+  await expect
+    .poll(async () => (await lab.http(`${href}cgi-bin/visit`)).ok, { timeout: 120_000 })
+    .toBe(true);
+  expect(await visits()).toBeGreaterThan(first + 1);
+});
