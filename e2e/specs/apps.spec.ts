@@ -1,6 +1,8 @@
 // Data unikernels on a real lab device: install from a signed catalog, Running with READY on
 // the console, stop and start with data kept, supervision across a power cut, a crashing app
 // that systemd gives up on, and removal that keeps data unless the name is typed.
+import type { Page } from '@playwright/test';
+import type { Lab } from '../lab/fixture';
 import { expect, test as base } from '../support/browser-mode';
 import { startTestCatalog } from '../support/test-catalog';
 import type { TestCatalog } from '../support/test-catalog';
@@ -37,27 +39,28 @@ test.use({
     use(['--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey]),
 });
 
+/** From first launch: prepare the lab's Pi under `deviceName`, then install `app` from the catalog. */
+async function installOnFreshPi(page: Page, lab: Lab, deviceName: string, app: string) {
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, deviceName);
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Apps' })
+    .click();
+  await page
+    .getByRole('list', { name: 'Available apps' })
+    .getByRole('article', { name: app })
+    .getByRole('button', { name: `Install ${app}` })
+    .click();
+  return page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: app });
+}
+
 test('the owner installs Counter; it runs, keeps its data across stop and start, and survives a power cut', async ({
   page,
   lab,
 }) => {
   test.setTimeout(10 * 60_000);
-  await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Living-room Pi');
-
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: 'Apps' })
-    .click();
-  const available = page.getByRole('list', { name: 'Available apps' });
-  await available
-    .getByRole('article', { name: 'Counter' })
-    .getByRole('button', { name: 'Install Counter' })
-    .click();
-
-  const installed = page
-    .getByRole('list', { name: 'Installed apps' })
-    .getByRole('article', { name: 'Counter' });
+  const installed = await installOnFreshPi(page, lab, 'Living-room Pi', 'Counter');
   await expect(installed).toContainText('Running', { timeout: 180_000 });
   await expect(installed).toContainText('on Living-room Pi');
   await installed.getByRole('button', { name: 'Console of Counter' }).click();
@@ -108,20 +111,7 @@ test('an app that keeps crashing is restarted, then given up on, with a plain ex
   lab,
 }) => {
   test.setTimeout(8 * 60_000);
-  await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Hall Pi');
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: 'Apps' })
-    .click();
-  await page
-    .getByRole('list', { name: 'Available apps' })
-    .getByRole('article', { name: 'Crasher' })
-    .getByRole('button', { name: 'Install Crasher' })
-    .click();
-  const card = page
-    .getByRole('list', { name: 'Installed apps' })
-    .getByRole('article', { name: 'Crasher' });
+  const card = await installOnFreshPi(page, lab, 'Hall Pi', 'Crasher');
   await expect(card).toContainText(/Restarting|Crashed|Gave up/, { timeout: 180_000 });
   await expect(card).toContainText('Gave up', { timeout: 180_000 });
   await expect(card).toContainText('kept stopping right after it started');
@@ -136,20 +126,7 @@ test('a networked app publishes its port: the Open link answers from the laptop,
   lab,
 }) => {
   test.setTimeout(8 * 60_000);
-  await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Study Pi');
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: 'Apps' })
-    .click();
-  await page
-    .getByRole('list', { name: 'Available apps' })
-    .getByRole('article', { name: 'Visit counter' })
-    .getByRole('button', { name: 'Install Visit counter' })
-    .click();
-  const card = page
-    .getByRole('list', { name: 'Installed apps' })
-    .getByRole('article', { name: 'Visit counter' });
+  const card = await installOnFreshPi(page, lab, 'Study Pi', 'Visit counter');
   // Running is decided by the HTTP health probe, made from the laptop side.
   await expect(card).toContainText('Running', { timeout: 240_000 });
   const link = card.getByRole('link', { name: 'Open Visit counter' });
@@ -170,4 +147,21 @@ test('a networked app publishes its port: the Open link answers from the laptop,
     .poll(async () => (await lab.http(`${href}cgi-bin/visit`)).ok, { timeout: 120_000 })
     .toBe(true);
   expect(await visits()).toBeGreaterThan(first + 1);
+});
+
+test('a download that does not match the catalog is refused before anything reaches the device', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(6 * 60_000);
+  await installOnFreshPi(page, lab, 'Porch Pi', 'Tampered');
+  const task = page.getByRole('article', { name: 'Install Tampered on Porch Pi' });
+  await expect(task).toContainText('did not match what the catalog promised', { timeout: 120_000 });
+  await expect(
+    task
+      .getByRole('list', { name: /^Steps of / })
+      .getByRole('listitem')
+      .filter({ hasText: 'Send it to the device' }),
+  ).toContainText('Skipped');
+  expect((await lab.exec('pi', ['test', '-e', '/var/lib/hearth/apps/tampered'])).code).not.toBe(0);
 });

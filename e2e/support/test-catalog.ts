@@ -32,6 +32,7 @@ export async function startTestCatalog(lab: Lab): Promise<TestCatalog> {
   const kernels = await buildCounterKernels();
   const web = await buildWebApp();
   const counter = fileRef(dir, 'counter-v1.elf', kernels[1]);
+  const counterV2 = fileRef(dir, 'counter-v2.elf', kernels[2]);
   const webKernel = fileRef(dir, 'web-vmlinuz', web.kernel);
   const webInitrd = fileRef(dir, 'web-initrd.gz', web.initrd);
 
@@ -83,6 +84,28 @@ export async function startTestCatalog(lab: Lab): Promise<TestCatalog> {
     apps: [
       counterApp('counter', 'Counter', '', 'Counts how often it has started.'),
       counterApp('crasher', 'Crasher', 'crash', 'Starts, then stops with an error, every time.'),
+      // Tampered: the catalog promises v2's hash, the server hands out v1's bytes.
+      {
+        ...counterApp(
+          'tampered',
+          'Tampered',
+          '',
+          'Its download does not match what the catalog promises.',
+        ),
+        versions: [
+          {
+            ...counterApp('tampered', 'Tampered', '', '').versions[0]!,
+            artifacts: {
+              'qemu-x86_64': {
+                ...art(counter),
+                sha256: counterV2.sha256,
+                size: counter.size,
+                disk: 'ide',
+              },
+            },
+          },
+        ],
+      },
       {
         id: 'visits',
         name: 'Visit counter',

@@ -5,8 +5,8 @@ export function registerAppsIpc(handle: Handle, services: AppServices): void {
   handle('catalog:list', () => services.catalogApps());
   handle('catalog:add', ({ url }) => services.addCatalog(url));
   handle('apps:list', () => services.apps.list());
-  handle('apps:install', ({ deviceId, appId }) => ({
-    taskId: services.apps.install(deviceId, appId),
+  handle('apps:install', async ({ deviceId, appId }) => ({
+    taskId: await services.apps.install(deviceId, appId),
   }));
   handle('apps:start', ({ deviceId, appId }) => services.apps.control(deviceId, appId, 'start'));
   handle('apps:stop', ({ deviceId, appId }) => services.apps.control(deviceId, appId, 'stop'));

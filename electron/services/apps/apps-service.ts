@@ -8,7 +8,7 @@ import type { DeviceStore } from '../devices/device-store';
 import { shellQuote } from '../provisioning/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskManager } from '../tasks/task-manager';
-import { installApp, installSteps, writeAppFiles } from './app-installer';
+import { installApp, installSteps, targetFor, writeAppFiles } from './app-installer';
 import type { AppCatalogPort, LauncherPort } from './app-ports';
 import { parseAppSpec } from './app-spec';
 import type { AppSpec } from './app-spec';
@@ -65,11 +65,17 @@ export class AppsService {
     return [...this.#known.values()].map((k) => structuredClone(k.app));
   }
 
-  install(deviceId: string, appId: string): string {
+  /** Resolves the app first (so the task has its name, and "no build for this device" is said at once). */
+  async install(deviceId: string, appId: string): Promise<string> {
+    const device = await this.#deps.devices.get(deviceId);
+    const resolved = await this.#deps.catalog.resolve(appId, targetFor(device));
     const handle = this.#deps.tasks.run(
-      { kind: 'app-install', title: `Install ${appId}`, steps: [...installSteps] },
+      {
+        kind: 'app-install',
+        title: `Install ${resolved.name} on ${device.name}`,
+        steps: [...installSteps],
+      },
       async (ctx) => {
-        const device = await this.#deps.devices.get(deviceId);
         this.#installing.set(`${deviceId}/${appId}`, ctx.signal.aborted ? '' : 'installing');
         try {
           const spec = await installApp(
