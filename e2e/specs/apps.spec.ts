@@ -132,6 +132,17 @@ test('a networked app publishes its port: the Open link answers from the laptop,
   const link = card.getByRole('link', { name: 'Open Visit counter' });
   const href = await link.getAttribute('href');
   expect(href).toMatch(/^http:\/\/198\.18\.0\.\d+:8080\/$/);
+  const address = new URL(href ?? '').hostname;
+
+  await test.step('the device announces it on the home network while it runs', async () => {
+    const announced = async () =>
+      (await lab.mdns('http', { timeoutMs: 3000 })).map(
+        (s) => `${s.name} ${s.port} ${s.addresses.includes(address) ? 'on the device' : '?'}`,
+      );
+    await expect
+      .poll(announced, { timeout: 30_000 })
+      .toContain('Visit counter on raspberrypi 8080 on the device');
+  });
 
   const visits = async () => {
     const answer = await lab.http(`${href}cgi-bin/visit`);

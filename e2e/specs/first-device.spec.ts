@@ -10,6 +10,7 @@ const written = [
   '/etc/hearth/device.json',
   '/etc/sudoers.d/hearth',
   '/etc/systemd/system/hearth-app@.service',
+  '/usr/local/lib/hearth/advertise',
   '/etc/avahi/services/hearth.service',
   '/home/hearth/.ssh/authorized_keys',
 ];
@@ -79,6 +80,10 @@ test('a new owner prepares the Pi found over mDNS, and it becomes a Hearth devic
     const hearthMay = async (...command: string[]) =>
       (await lab.exec('pi', ['sudo', '-u', 'hearth', 'sudo', '-n', '-l', ...command])).code === 0;
     expect(await hearthMay('/usr/bin/systemctl', 'start', 'hearth-app@x')).toBe(true);
+    // ... and only those: no second unit smuggled in after the app's.
+    expect(await hearthMay('/usr/bin/systemctl', 'start', 'hearth-app@x', 'ssh.service')).toBe(
+      false,
+    );
     // Least privilege: anything else as root is refused.
     expect(await hearthMay('/usr/bin/cat', '/etc/shadow')).toBe(false);
     await expect

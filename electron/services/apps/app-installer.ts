@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
+import { advertiseFile } from '../provisioning/device-files';
 import { shellQuote } from '../provisioning/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskContext } from '../tasks/task-manager';
@@ -316,6 +317,8 @@ export async function writeAppFiles(
       content: spec.health.kind === 'console' ? spec.health.pattern : '',
       mode: '0644',
     },
+    // Read by the device's root-owned advertise helper when the unit starts (mDNS).
+    { path: `${appDir}/advertise`, content: advertiseFile(spec.name, spec.ports), mode: '0644' },
     ...deps.launcher.files(hypervisor, input),
   ];
   for (const file of files) {

@@ -1,9 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { avahiService, deviceJson, parseDeviceJson, sudoersDropIn } from './device-files';
+import {
+  advertiseFile,
+  advertiseHelper,
+  avahiService,
+  deviceJson,
+  parseDeviceJson,
+  sudoersDropIn,
+} from './device-files';
 
 function withFile<T>(name: string, content: string, use: (path: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-files-'));
@@ -58,5 +74,127 @@ describe('files Hearth puts on a device', () => {
     withFile('hearth', sudoersDropIn(), (path) => {
       expect(execFileSync('visudo', ['-cf', path]).toString()).toContain('parsed OK');
     });
+  });
+});
+
+// The helper runs as root on the device and reads what the hearth account wrote: run the real
+// script against hostile input, with its folders moved into a scratch directory.
+describe.runIf(process.getuid?.() === 0 && toolExists('runuser'))('the advertise helper', () => {
+  function advertise(content: string | null, ...args: string[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-advertise-'));
+    try {
+      const appsDir = join(dir, 'apps');
+      const servicesDir = join(dir, 'services');
+      mkdirSync(join(appsDir, 'notes'), { recursive: true });
+      mkdirSync(servicesDir);
+      chmodSync(dir, 0o755);
+      chmodSync(appsDir, 0o755);
+      chmodSync(join(appsDir, 'notes'), 0o755);
+      if (content !== null)
+        writeFileSync(join(appsDir, 'notes', 'advertise'), content, { mode: 0o644 });
+      const script = join(dir, 'advertise');
+      writeFileSync(script, advertiseHelper({ appsDir, servicesDir, user: 'nobody' }), {
+        mode: 0o755,
+      });
+      let code = 0;
+      try {
+        execFileSync(script, args.length ? args : ['notes'], { stdio: 'pipe' });
+      } catch (error) {
+        code = (error as { status: number }).status;
+      }
+      const files = readdirSync(servicesDir);
+      const out = join(servicesDir, 'hearth-app-notes.service');
+      return {
+        code,
+        files,
+        xml: files.includes('hearth-app-notes.service') ? readFileSync(out, 'utf8') : null,
+        servicesDir,
+        script,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('publishes each declared service on its device port, named after the app and the device', () => {
+    const { code, xml, files } = advertise(
+      advertiseFile('Visit counter', [
+        { service: '_http._tcp', host: 8080 },
+        { host: 9000 },
+        { service: '_caldav._tcp', host: 5232 },
+      ]),
+    );
+    expect(code).toBe(0);
+    expect(files).toEqual(['hearth-app-notes.service']);
+    expect(xml).toContain('<name replace-wildcards="yes">Visit counter on %h</name>');
+    expect(xml).toContain('<service><type>_http._tcp</type><port>8080</port></service>');
+    expect(xml).toContain('<service><type>_caldav._tcp</type><port>5232</port></service>');
+    expect(xml).not.toContain('9000');
+  });
+
+  it('drops anything that is not a service type and a port, and escapes nothing into the XML', () => {
+    const { xml } = advertise(
+      [
+        'name <b>Evil</b> & "quoted" </name><service>',
+        'service _http._tcp 8080</port><type>_ssh._tcp',
+        'service _x._tcp 99999',
+        'service _ok._tcp 0',
+        'service ../../etc._tcp 80',
+        'service _web._tcp 8081',
+      ].join('\n'),
+    );
+    const name = /<name replace-wildcards="yes">(.*) on %h<\/name>/.exec(xml ?? '')?.[1];
+    expect(name).toMatch(/^bEvilb +quoted nameservice$/);
+    expect(xml?.match(/<service>/g)).toHaveLength(1);
+    expect(xml).toContain('<type>_web._tcp</type><port>8081</port>');
+  });
+
+  it('writes nothing when the app publishes no service, and refuses a bad app id', () => {
+    expect(advertise('name Notes\n').files).toEqual([]);
+    expect(advertise(null).files).toEqual([]);
+    expect(advertise('service _http._tcp 80\n', '../x').code).toBe(2);
+    expect(advertise('service _http._tcp 80\n', '-rf').code).toBe(2);
+  });
+
+  it('reads the app folder as the hearth account: a symlink to a root-only file gives nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-advertise-secret-'));
+    try {
+      const secret = join(dir, 'secret');
+      writeFileSync(secret, 'service _leak._tcp 1234\n', { mode: 0o600 });
+      const appsDir = join(dir, 'apps');
+      const servicesDir = join(dir, 'services');
+      mkdirSync(join(appsDir, 'notes'), { recursive: true });
+      mkdirSync(servicesDir);
+      for (const d of [dir, appsDir, join(appsDir, 'notes')]) chmodSync(d, 0o755);
+      symlinkSync(secret, join(appsDir, 'notes', 'advertise'));
+      const script = join(dir, 'advertise');
+      writeFileSync(script, advertiseHelper({ appsDir, servicesDir, user: 'nobody' }), {
+        mode: 0o755,
+      });
+      execFileSync(script, ['notes']);
+      expect(readdirSync(servicesDir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('withdraws the service when the app stops', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-advertise-stop-'));
+    try {
+      const servicesDir = join(dir, 'services');
+      mkdirSync(servicesDir);
+      writeFileSync(join(servicesDir, 'hearth-app-notes.service'), '<x/>');
+      writeFileSync(join(servicesDir, 'other.service'), '<x/>');
+      const script = join(dir, 'advertise');
+      writeFileSync(
+        script,
+        advertiseHelper({ appsDir: join(dir, 'apps'), servicesDir, user: 'nobody' }),
+        { mode: 0o755 },
+      );
+      execFileSync(script, ['--withdraw', 'notes']);
+      expect(readdirSync(servicesDir)).toEqual(['other.service']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

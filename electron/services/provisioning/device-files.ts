@@ -9,6 +9,8 @@ export const paths = {
   unit: '/etc/systemd/system/hearth-app@.service',
   avahiService: '/etc/avahi/services/hearth.service',
   sudoers: '/etc/sudoers.d/hearth',
+  advertiseHelper: '/usr/local/lib/hearth/advertise',
+  avahiServicesDir: '/etc/avahi/services',
   authorizedKeys: '/home/hearth/.ssh/authorized_keys',
 } as const;
 
@@ -40,28 +42,20 @@ export function parseDeviceJson(text: string): DeviceJson | null {
   }
 }
 
+/** An app id as Hearth makes them (the comma escaped for sudoers). */
+const APP_ID = '[a-z][a-z0-9-]{0\\,31}';
+
 /**
- * Least privilege: the hearth account may manage Hearth's app units and read their logs,
- * nothing else. Its own files under /var/lib/hearth need no root at all.
+ * Least privilege: the hearth account may manage Hearth's app units, nothing else. sudo's
+ * regular expressions (1.9.10+, Debian 12) pin the whole argument list: a wildcard
+ * (`hearth-app@*`) would also match `hearth-app@x ssh.service`. Its own files under
+ * /var/lib/hearth need no root at all.
  */
 export function sudoersDropIn(): string {
-  const units = [
-    'start',
-    'stop',
-    'restart',
-    'enable',
-    'disable',
-    'reset-failed',
-    'is-active',
-    'show',
-  ]
-    .map((verb) => `/usr/bin/systemctl ${verb} hearth-app@*`)
-    .join(', \\\n    ');
+  const verbs = 'start|stop|restart|enable|disable|reset-failed|is-active|show';
   return [
     '# Managed by Hearth: lets the hearth account look after Hearth apps and nothing else.',
-    `Cmnd_Alias HEARTH_APPS = ${units}, \\`,
-    '    /usr/bin/systemctl daemon-reload, \\',
-    '    /usr/bin/journalctl -u hearth-app@*',
+    `Cmnd_Alias HEARTH_APPS = /usr/bin/systemctl ^(${verbs}) hearth-app@${APP_ID}$`,
     `${HEARTH_USER} ALL=(root) NOPASSWD: HEARTH_APPS`,
     '',
   ].join('\n');
@@ -87,6 +81,11 @@ ExecStart=${paths.appsDir}/%i/run
 # Graceful first (ACPI power-down over QMP, waiting up to its timeout), then systemd's
 # SIGTERM and, after TimeoutStopSec, SIGKILL. "-": a runtime without a stop script is fine.
 ExecStop=-${paths.appsDir}/%i/stop
+# Announce the app's published ports over the device's avahi while it runs. "+" runs the
+# root-owned helper with full privileges (avahi reads only root's /etc/avahi/services), so
+# the hearth account needs no sudo for it; "-": a device without avahi still runs the app.
+ExecStartPost=-+${paths.advertiseHelper} %i
+ExecStopPost=-+${paths.advertiseHelper} --withdraw %i
 Restart=on-failure
 RestartSec=3
 TimeoutStopSec=45
@@ -124,4 +123,73 @@ ${records}
 export function authorizedKeys(publicKey: string): string {
   // restrict: no forwarding, no pty, no X11: the key runs commands and SFTP only.
   return `restrict ${publicKey.trim()}\n`;
+}
+
+/**
+ * The root side of per-app mDNS: reads <app>/advertise (written by the hearth account) as the
+ * hearth account, so a symlink there cannot make root read anything else, checks every field
+ * and writes the avahi service file; avahi notices the change by itself.
+ * advertise holds `name TEXT` and one `service _type._tcp PORT` line per published port.
+ */
+export function advertiseHelper(
+  where: { appsDir: string; servicesDir: string; user: string } = {
+    appsDir: paths.appsDir,
+    servicesDir: paths.avahiServicesDir,
+    user: HEARTH_USER,
+  },
+): string {
+  return `#!/bin/sh
+# Managed by Hearth: publishes (or withdraws) a Hearth app's services over avahi.
+set -eu
+withdraw=0
+if [ "\${1:-}" = --withdraw ]; then withdraw=1; shift; fi
+app="\${1:-}"
+case "$app" in
+  [a-z]*) ;;
+  *) echo "hearth advertise: not an app id" >&2; exit 2 ;;
+esac
+case "$app" in *[!a-z0-9-]*) echo "hearth advertise: not an app id" >&2; exit 2 ;; esac
+[ \${#app} -le 32 ] || { echo "hearth advertise: not an app id" >&2; exit 2; }
+out=${where.servicesDir}/hearth-app-$app.service
+src=${where.appsDir}/$app/advertise
+if [ "$withdraw" = 1 ]; then rm -f "$out"; exit 0; fi
+[ -d ${where.servicesDir} ] || exit 0
+name=Hearth
+services=""
+runuser -u ${where.user} -- head -c 4096 "$src" 2>/dev/null > "$out.hearth-in" || true
+while read -r key a b || [ -n "$key" ]; do
+  case "$key" in
+    name) name=$(printf '%s %s' "$a" "$b" | tr -cd 'A-Za-z0-9 ._-' | cut -c1-48 | sed 's/ *$//') ;;
+    service)
+      case "$a" in _[a-z0-9]*._tcp|_[a-z0-9]*._udp) ;; *) continue ;; esac
+      case "$a" in *[!a-z0-9._-]*) continue ;; esac
+      case "$b" in ''|*[!0-9]*) continue ;; esac
+      [ \${#b} -le 5 ] && [ "$b" -ge 1 ] && [ "$b" -le 65535 ] || continue
+      services="$services  <service><type>$a</type><port>$b</port></service>
+" ;;
+  esac
+done < "$out.hearth-in"
+rm -f "$out.hearth-in"
+if [ -z "$services" ]; then rm -f "$out"; exit 0; fi
+{
+  echo "<?xml version=\\"1.0\\" standalone='no'?>"
+  echo '<!DOCTYPE service-group SYSTEM "avahi-service.dtd">'
+  echo '<!-- Managed by Hearth: present while the app runs. -->'
+  echo '<service-group>'
+  echo "  <name replace-wildcards=\\"yes\\">\${name:-Hearth} on %h</name>"
+  printf '%s' "$services"
+  echo '</service-group>'
+} > "$out.hearth-new"
+chmod 0644 "$out.hearth-new"
+mv -f "$out.hearth-new" "$out"
+`;
+}
+
+/** What the hearth account writes beside an app for the helper above. */
+export function advertiseFile(
+  name: string,
+  ports: readonly { service?: string | undefined; host: number }[],
+): string {
+  const services = ports.filter((p) => p.service).map((p) => `service ${p.service} ${p.host}\n`);
+  return `name ${name.replace(/[^A-Za-z0-9 ._-]/g, '').slice(0, 48)}\n${services.join('')}`;
 }

@@ -14,6 +14,7 @@ import {
 import type { DeviceConnection } from './device-connection';
 import {
   HEARTH_USER,
+  advertiseHelper,
   appUnitTemplate,
   authorizedKeys,
   avahiService,
@@ -283,6 +284,9 @@ async function runSteps(
           '0644',
           `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
+      changed =
+        (await shell.ensureFile(paths.advertiseHelper, advertiseHelper(), '0755', 'root:root')) ||
+        changed;
       if (await shell.ensureFile(paths.unit, appUnitTemplate(), '0644', 'root:root')) {
         await shell.checkAsRoot('systemctl daemon-reload', 'load the Hearth service');
         changed = true;
