@@ -160,6 +160,58 @@ test('a networked app publishes its port: the Open link answers from the laptop,
   expect(await visits()).toBeGreaterThan(first + 1);
 });
 
+test('a cable cut during the upload leaves no image that could start; installing again picks up where it stopped', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(10 * 60_000);
+  // About 1 MB/s: the 8 MiB kernel of Visit counter takes several seconds to send.
+  await lab.shape('pi', '8mbit');
+  await installOnFreshPi(page, lab, 'Attic Pi', 'Visit counter');
+  const tasks = page.getByRole('article', { name: 'Install Visit counter on Attic Pi' });
+  await expect(tasks).toContainText(
+    /Sending Visit counter to the device: [1-7]\.\d MiB of 7\.9 MiB/,
+    {
+      timeout: 180_000,
+    },
+  );
+  await lab.cut('pi');
+  await expect(tasks).toContainText('The connection to the device was lost', {
+    timeout: 90_000,
+  });
+
+  await lab.heal('pi');
+  await lab.unshape('pi');
+  // On the device: a hidden partial copy, and no image that a launcher could start.
+  const images = await lab.exec('pi', ['ls', '-A', '/var/lib/hearth/apps/visits/images']);
+  expect(images.stdout).toMatch(/^\.[0-9a-f]{64}\.partial$/m);
+  expect(images.stdout).not.toMatch(/^[0-9a-f]{64}$/m);
+  expect(
+    (await lab.exec('pi', ['test', '-e', '/var/lib/hearth/apps/visits/current'])).code,
+  ).not.toBe(0);
+
+  await page
+    .getByRole('list', { name: 'Available apps' })
+    .getByRole('article', { name: 'Visit counter' })
+    .getByRole('button', { name: 'Install Visit counter' })
+    .click();
+  const installed = page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: 'Visit counter' });
+  await expect(installed).toContainText('Running', { timeout: 240_000 });
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Activity' })
+    .click();
+  await expect(
+    tasks
+      .filter({ hasText: 'Visit counter is running' })
+      .getByRole('list', { name: /^Steps of / })
+      .getByRole('listitem')
+      .filter({ hasText: 'Send it to the device' }),
+  ).toContainText(/Picked up where it stopped: [1-7]\.\d MiB were already there/);
+});
+
 test('a download that does not match the catalog is refused before anything reaches the device', async ({
   page,
   lab,

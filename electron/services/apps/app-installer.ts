@@ -2,7 +2,6 @@
 // name, verify again on the device, rename into images/<sha256> (so no partial image can
 // ever be started), create the data volumes, write the launcher, start it under systemd
 // and wait for its health probe. Every step checks first, so a retry resumes.
-import { readFile } from 'node:fs/promises';
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
 import { advertiseFile } from '../provisioning/device-files';
@@ -59,14 +58,19 @@ async function run(
   return result.stdout;
 }
 
-/** Uploads a verified local file to images/<sha256> unless it is already there. */
+/**
+ * Uploads a verified local file to images/<sha256> unless it is already there. The upload
+ * goes to a hidden partial name that is resumed after a cut; only a copy whose hash matches
+ * is renamed into place, so a partial image can never be started.
+ */
 async function placeImage(
   session: SshSession,
   appDir: string,
   localPath: string,
   sha256: string,
   signal: AbortSignal,
-): Promise<boolean> {
+  onProgress: (sent: number, total: number) => void,
+): Promise<{ placed: boolean; resumedFrom: number }> {
   const final = `${appDir}/images/${sha256}`;
   const present = await run(
     session,
@@ -74,9 +78,13 @@ async function placeImage(
     'look at its images',
     signal,
   );
-  if (present.trim() === sha256) return false;
+  if (present.trim() === sha256) return { placed: false, resumedFrom: 0 };
   const partial = `${appDir}/images/.${sha256}.partial`;
-  await session.writeFile(partial, await readFile(localPath), 0o600);
+  const { resumedFrom } = await session.uploadFile(partial, localPath, {
+    mode: 0o600,
+    signal,
+    onProgress,
+  });
   const check = await run(
     session,
     `sha256sum ${partial} | cut -d' ' -f1`,
@@ -97,8 +105,10 @@ async function placeImage(
     'store the image',
     signal,
   );
-  return true;
+  return { placed: true, resumedFrom };
 }
+
+const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
 export async function installApp(
   deps: InstallDeps,
@@ -160,12 +170,17 @@ export async function installApp(
       'make room for the app',
       ctx.signal,
     );
+    const sending = (sent: number, all: number): void => {
+      ctx.progress(index + sent / Math.max(all, 1), total);
+      ctx.detail(`Sending ${resolved.name} to the device: ${mib(sent)} of ${mib(all)}…`);
+    };
     const kernel = await placeImage(
       session,
       appDir,
       local.kernel,
       resolved.artifact.sha256,
       ctx.signal,
+      sending,
     );
     const initrd =
       local.initrd && resolved.artifact.initrd
@@ -175,9 +190,18 @@ export async function installApp(
             local.initrd,
             resolved.artifact.initrd.sha256,
             ctx.signal,
+            sending,
           )
-        : false;
-    return { value: kernel || initrd, state: kernel || initrd ? 'done' : 'already-done' };
+        : { placed: false, resumedFrom: 0 };
+    const placed = kernel.placed || initrd.placed;
+    const resumed = kernel.resumedFrom + initrd.resumedFrom;
+    return {
+      value: placed,
+      state: placed ? 'done' : 'already-done',
+      ...(resumed > 0
+        ? { note: `Picked up where it stopped: ${mib(resumed)} were already there.` }
+        : {}),
+    };
   });
 
   await step(async () => {

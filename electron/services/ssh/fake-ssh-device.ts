@@ -29,6 +29,8 @@ export interface FakeSshDeviceOptions {
   /** authorized_keys lines ("ssh-ed25519 AAAA… comment") accepted for public key sign-in. */
   authorizedKeys?: string[];
   onCommand?: CommandHandler;
+  /** Called after each SFTP write lands, with the file's size so far (to cut an upload). */
+  onSftpWrite?: (path: string, size: number, device: FakeSshDevice) => void;
 }
 
 export function newHostKey(): string {
@@ -89,7 +91,10 @@ export class FakeSshDevice {
   readonly #tcp: NetServer;
   readonly #sockets = new Set<Socket>();
 
+  readonly #options: FakeSshDeviceOptions;
+
   private constructor(options: FakeSshDeviceOptions) {
+    this.#options = options;
     const hostKey = options.hostKey ?? newHostKey();
     this.hostKeyFingerprint = fingerprintOf(publicBlobOf(hostKey));
     const allowed = (options.authorizedKeys ?? []).map((line) => {
@@ -154,39 +159,75 @@ export class FakeSshDevice {
     for (const socket of this.#sockets) socket.destroy();
   }
 
+  /** Stops reading from every connection without closing it: a device that hangs. */
+  freeze(): void {
+    for (const socket of this.#sockets) socket.pause();
+  }
+
   async stop(): Promise<void> {
     this.dropConnections();
     await new Promise<void>((resolve) => this.#tcp.close(() => resolve()));
   }
 
-  /** Just enough SFTP for writeFile: OPEN, FSETSTAT, WRITE, CLOSE, into `files`. */
+  /**
+   * Just enough SFTP for writeFile and uploadFile: OPEN (truncating or not), FSETSTAT, STAT,
+   * WRITE at an offset, CLOSE. Writes land in `files` as they arrive, as on a real disk, so
+   * a cut connection leaves the part that was sent.
+   */
   #serveSftp(sftp: SFTPWrapper): void {
     sftp.on('error', () => undefined);
-    const open = new Map<string, { path: string; chunks: Buffer[]; mode: number | undefined }>();
+    const open = new Map<string, string>();
     let next = 0;
-    sftp.on('OPEN', (reqId, filename, _flags, attrs) => {
+    sftp.on('OPEN', (reqId, filename, flags, attrs) => {
       if (!filename.startsWith('/')) return sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE);
+      const existing = this.files.get(filename);
+      const truncate = (flags & utils.sftp.OPEN_MODE.TRUNC) !== 0;
+      if (!existing && (flags & utils.sftp.OPEN_MODE.CREAT) === 0)
+        return sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE);
+      this.files.set(filename, {
+        data: truncate || !existing ? Buffer.alloc(0) : existing.data,
+        mode: attrs.mode ?? existing?.mode,
+      });
       const handle = Buffer.from(String(next++));
-      open.set(handle.toString(), { path: filename, chunks: [], mode: attrs.mode });
+      open.set(handle.toString(), filename);
       sftp.handle(reqId, handle);
     });
+    sftp.on('STAT', (reqId, path) => {
+      const file = this.files.get(path);
+      if (!file) return sftp.status(reqId, STATUS_CODE.NO_SUCH_FILE);
+      sftp.attrs(reqId, {
+        mode: file.mode ?? 0o644,
+        size: file.data.length,
+        uid: 0,
+        gid: 0,
+        atime: 0,
+        mtime: 0,
+      });
+    });
+    const fileOf = (handle: Buffer) => {
+      const path = open.get(handle.toString());
+      const file = path === undefined ? undefined : this.files.get(path);
+      return path === undefined || !file ? null : { path, file };
+    };
     sftp.on('FSETSTAT', (reqId, handle, attrs) => {
-      const file = open.get(handle.toString());
-      if (!file) return sftp.status(reqId, STATUS_CODE.FAILURE);
-      file.mode = attrs.mode ?? file.mode;
+      const found = fileOf(handle);
+      if (!found) return sftp.status(reqId, STATUS_CODE.FAILURE);
+      found.file.mode = attrs.mode ?? found.file.mode;
       sftp.status(reqId, STATUS_CODE.OK);
     });
-    sftp.on('WRITE', (reqId, handle, _offset, data) => {
-      const file = open.get(handle.toString());
-      if (!file) return sftp.status(reqId, STATUS_CODE.FAILURE);
-      file.chunks.push(Buffer.from(data));
+    sftp.on('WRITE', (reqId, handle, offset, data) => {
+      const found = fileOf(handle);
+      if (!found) return sftp.status(reqId, STATUS_CODE.FAILURE);
+      const { data: before } = found.file;
+      const after = Buffer.alloc(Math.max(before.length, offset + data.length));
+      before.copy(after);
+      Buffer.from(data).copy(after, offset);
+      found.file.data = after;
       sftp.status(reqId, STATUS_CODE.OK);
+      this.#options.onSftpWrite?.(found.path, after.length, this);
     });
     sftp.on('CLOSE', (reqId, handle) => {
-      const file = open.get(handle.toString());
-      if (!file) return sftp.status(reqId, STATUS_CODE.FAILURE);
-      open.delete(handle.toString());
-      this.files.set(file.path, { data: Buffer.concat(file.chunks), mode: file.mode });
+      if (!open.delete(handle.toString())) return sftp.status(reqId, STATUS_CODE.FAILURE);
       sftp.status(reqId, STATUS_CODE.OK);
     });
   }

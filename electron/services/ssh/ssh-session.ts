@@ -3,11 +3,13 @@
 import type { Socket } from 'node:net';
 import type { Client } from 'ssh2';
 import { HearthError } from '../../../shared/errors';
+import { sftpUploadFile, type UploadOptions, type UploadResult } from './sftp-upload';
 import { sftpWriteFile } from './sftp-write';
 import { runExec, type ExecOptions, type ExecResult, type ExecTracker } from './ssh-exec';
 import { sshFailure } from './ssh-errors';
 
 export type { ExecOptions, ExecResult } from './ssh-exec';
+export type { UploadOptions, UploadResult } from './sftp-upload';
 
 export interface SshSession {
   /** The device's host key as OpenSSH prints it (`SHA256:…`), verified before sign-in. */
@@ -15,6 +17,8 @@ export interface SshSession {
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
   /** Over SFTP; `mode` (default 0o644) is set before any byte is written. */
   writeFile(remotePath: string, data: Buffer | string, mode?: number): Promise<void>;
+  /** A local file over SFTP, sending only what the remote file does not hold yet. */
+  uploadFile(remotePath: string, localPath: string, options: UploadOptions): Promise<UploadResult>;
   /** Ends the connection; pending commands fail with CANCELLED. Safe to call twice. */
   close(): void;
   /** Settles (never rejects) once the connection is gone, for whatever reason. */
@@ -62,6 +66,10 @@ export class Ssh2Session implements SshSession {
 
   writeFile(remotePath: string, data: Buffer | string, mode = 0o644): Promise<void> {
     return sftpWriteFile(this.#client, remotePath, data, mode, this.#tracker);
+  }
+
+  uploadFile(remotePath: string, localPath: string, options: UploadOptions): Promise<UploadResult> {
+    return sftpUploadFile(this.#client, remotePath, localPath, options, this.#tracker);
   }
 
   close(): void {
