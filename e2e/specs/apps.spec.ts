@@ -89,6 +89,23 @@ test('the owner installs Counter; it runs, keeps its data across stop and start,
     expect(Number(log.stdout.trim())).toBeGreaterThanOrEqual(3);
   });
 
+  await test.step('giving it more memory restarts it with that much, data kept', async () => {
+    const boots = [...((await console.textContent()) ?? '').matchAll(/boot (\d+)/g)];
+    const before = Math.max(0, ...boots.map((m) => Number(m[1])));
+    await installed.getByRole('button', { name: 'More for Counter' }).click();
+    await installed.getByRole('spinbutton', { name: 'Memory for Counter (MB)' }).fill('48');
+    await installed.getByRole('button', { name: 'Save' }).click();
+    await expect(installed.getByRole('status').filter({ hasText: 'Saved.' })).toBeVisible({
+      timeout: 90_000,
+    });
+    await expect(installed).toContainText(/(may use up to|of) 48 MB/);
+    await expect(installed).toContainText('Running', { timeout: 60_000 });
+    // The device itself now runs the app in 48 MiB, and its data came along.
+    const argv = await lab.exec('pi', ['sh', '-c', 'ps -o args= -u hearth | grep qemu-system']);
+    expect(argv.stdout).toMatch(/ -m 48( |$)/m);
+    await expect(console).toContainText(`boot ${before + 1}`, { timeout: 30_000 });
+  });
+
   await test.step('removing keeps its data unless its name is typed', async () => {
     await installed.getByRole('button', { name: 'Remove Counter' }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove Counter?' });
