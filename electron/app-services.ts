@@ -3,13 +3,23 @@
 // in both; only the transport differs.
 import { join } from 'node:path';
 import { HearthError } from '../shared/errors';
-import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
+import type {
+  AppInfo,
+  CatalogApp,
+  ChosenImage,
+  DeviceIdentity,
+  DeviceRecord,
+} from '../shared/model';
+import type { InvokeRequest } from '../shared/ipc';
 import type { Emit } from './ipc/events';
 import { runComputerCheck } from './services/checks/computer-check';
 import { systemClock } from './services/clock';
 import type { Clock } from './services/clock';
 import { AppsService } from './services/apps/apps-service';
+import { freeAppId } from './services/apps/app-id';
+import { ChosenImages } from './services/apps/chosen-images';
 import { DeviceSessions } from './services/apps/device-sessions';
+import { localImagePort } from './services/apps/local-image';
 import { ArtifactCache } from './services/catalog/artifact-cache';
 import { loadBundledCatalog } from './services/catalog/bundled-catalog';
 import { catalogAppViews, catalogPort } from './services/catalog/catalog-port';
@@ -47,6 +57,11 @@ export interface AppServicesOptions {
   checkListenMs?: number;
   /** The one-shot mDNS listener of "Check this computer" (tests pass one that stays off the network). */
   listen?: typeof listenForServices;
+  /**
+   * Asks the owner for an image file (Electron's open dialog); null when they cancel. Left out
+   * where there is no native dialog (browser mode without --choose-file).
+   */
+  chooseFile?: () => Promise<string | null>;
 }
 
 export interface AppServices {
@@ -59,6 +74,11 @@ export interface AppServices {
   apps: AppsService;
   catalogApps(): Promise<CatalogApp[]>;
   addCatalog(url: string): Promise<CatalogApp[]>;
+  /** The owner picks an image file; null when they cancel. */
+  chooseImage(): Promise<ChosenImage | null>;
+  installFromFile(
+    request: InvokeRequest<'apps:installFromFile'>,
+  ): Promise<{ taskId: string; appId: string }>;
   runComputerCheck(): string;
   scanNetwork(): string;
   identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
@@ -120,6 +140,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     publishConsole: (event) => emit('apps:console', event),
   });
 
+  const chosenImages = new ChosenImages();
+
   // Tell discovery the key of whatever answered at an address, so entries merge by identity.
   const learned = (address: string, fingerprint: string) => {
     const entry = discovery
@@ -151,6 +173,25 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       const { catalog } = await catalogReady;
       await catalog.addCatalog(url);
       return catalogAppViews(await catalog.list());
+    },
+    chooseImage: async () => {
+      if (!options.chooseFile)
+        throw new HearthError(
+          'UNKNOWN_CHANNEL',
+          'Choosing a file from this computer needs the Hearth desktop app; this browser window cannot open one.',
+        );
+      const path = await options.chooseFile();
+      return path === null ? null : chosenImages.choose(path);
+    },
+    installFromFile: async ({ token, deviceId, name, ...resources }) => {
+      const image = chosenImages.get(token);
+      const device = await devices.get(deviceId);
+      // The same file installed again on the same device (a retry) keeps its id and resumes.
+      const appId = image.appIds.get(deviceId) ?? freeAppId(name, await apps.appIdsOn(deviceId));
+      const port = localImagePort({ image, appId, name, deviceName: device.name, resources });
+      const taskId = await apps.install(deviceId, appId, port);
+      image.appIds.set(deviceId, appId);
+      return { taskId, appId };
     },
     scanNetwork: () =>
       tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {

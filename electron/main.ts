@@ -1,6 +1,15 @@
 // Composition root: builds the services, wires IPC, the protocol and the window.
 // Bundled to CommonJS (.vite/build/main.cjs), hence __dirname.
-import { app, BrowserWindow, ipcMain, protocol, safeStorage, session, shell } from 'electron';
+import {
+  app,
+  BrowserWindow,
+  dialog,
+  ipcMain,
+  protocol,
+  safeStorage,
+  session,
+  shell,
+} from 'electron';
 import { join } from 'node:path';
 import { createAppServices } from './app-services';
 import { contentSecurityPolicy } from './csp';
@@ -8,6 +17,7 @@ import { createHandle } from './ipc/handle';
 import { registerIpc } from './ipc/register-ipc';
 import { createLogger } from './services/logger';
 import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/app-protocol';
+import { chooseImageFile } from './shell/choose-image-file';
 import { SafeStorageVault } from './shell/safe-storage-vault';
 import { electronEmit, electronRegistrar } from './shell/electron-ipc';
 import { claimSingleInstance } from './shell/single-instance';
@@ -55,6 +65,7 @@ if (claimSingleInstance(app, focusWindow)) {
       safeStorage,
       allowPlaintext: () => allowUnprotectedKey(),
     }),
+    chooseFile: () => chooseImageFile(dialog, mainWindow),
   });
   allowUnprotectedKey = async () => (await services.settings.get()).allowUnprotectedKey;
   const handle = createHandle({

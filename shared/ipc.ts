@@ -5,6 +5,7 @@ import type { z } from 'zod';
 import type {
   AppInfo,
   CatalogApp,
+  ChosenImage,
   InstalledApp,
   DeviceIdentity,
   DeviceRecord,
@@ -61,6 +62,13 @@ export interface InvokeMap {
   'apps:setMemory': { request: RequestOf<'apps:setMemory'>; response: null };
   /** The last lines of the app's console; new lines follow as apps:console events. */
   'apps:console': { request: RequestOf<'apps:console'>; response: { lines: string[] } };
+  /** Opens the file dialog; reads and checks the chosen image. Null when the owner cancels. */
+  'apps:chooseImage': { request: RequestOf<'apps:chooseImage'>; response: ChosenImage | null };
+  /** Installs a chosen image with the owner's resources; the same install task as the catalog's. */
+  'apps:installFromFile': {
+    request: RequestOf<'apps:installFromFile'>;
+    response: { taskId: string; appId: string };
+  };
 }
 
 export interface EventMap {
@@ -102,6 +110,8 @@ export const invokeChannels = [
   'apps:remove',
   'apps:setMemory',
   'apps:console',
+  'apps:chooseImage',
+  'apps:installFromFile',
 ] as const satisfies readonly InvokeChannel[];
 
 export const eventChannels = [

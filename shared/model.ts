@@ -166,3 +166,52 @@ export interface InstalledApp {
   /** A plain sentence when something needs the owner ("It kept stopping, so …"). */
   message: string | null;
 }
+
+/** What Hearth learned from reading an image file the owner chose. */
+export type ImageFacts =
+  | {
+      kind: 'solo5';
+      /** The Solo5 target it was built for (its ABI1 note); 'unknown' when it has none. */
+      abi: 'hvt' | 'spt' | 'virtio' | 'muen' | 'genode' | 'xen' | 'unknown';
+      arch: 'x86_64' | 'aarch64';
+      /** Its manifest's network and block devices, by the names the image uses. */
+      networks: string[];
+      blocks: string[];
+    }
+  | {
+      kind: 'kernel';
+      /** How it boots: a multiboot or PVH header, a Linux kernel, or a plain ELF (ARM). */
+      format: 'multiboot' | 'pvh' | 'linux' | 'elf';
+      arch: 'x86' | 'x86_64' | 'aarch64';
+    }
+  | { kind: 'unknown'; reason: string };
+
+/** The resources of an app installed from a file, as the owner's form sets them. */
+export interface ImageResources {
+  memoryMiB: number;
+  /** How the image reaches its storage: legacy IDE (simple kernels) or virtio. */
+  disk: 'ide' | 'virtio';
+  volumes: { name: string; sizeMiB: number }[];
+  ports: { guest: number; host: number; protocol: 'tcp' | 'udp'; service?: string }[];
+  bootArgs: string;
+  health:
+    | { kind: 'console'; pattern: string }
+    | { kind: 'tcp'; port: number }
+    | { kind: 'http'; port: number; path: string };
+}
+
+/** An image file the owner chose, read and checked by the app; install it by its token. */
+export interface ChosenImage {
+  /** Stands for the file for a while; the renderer never handles its path. */
+  token: string;
+  fileName: string;
+  size: number;
+  sha256: string;
+  facts: ImageFacts;
+  /** Kinds of device it can run on ("qemu-x86_64"), as CatalogApp.targets. */
+  targets: string[];
+  /** Why it cannot be installed on any device, as a sentence; null when it can. */
+  problem: string | null;
+  /** Hearth's suggestion for the form. */
+  suggested: ImageResources;
+}

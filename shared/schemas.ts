@@ -50,6 +50,70 @@ export const provisionRequestSchema = z.strictObject({
   allowInstall: z.boolean().optional(),
 });
 
+/** Stands for a file the owner chose in main's file dialog (never a path). */
+export const imageTokenSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not an image token');
+const printable = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[\x20-\x7e]*$/, 'only printable ASCII');
+export const volumeNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not a volume name');
+/** A DNS-SD service type such as _http._tcp. */
+export const serviceTypeSchema = z
+  .string()
+  .regex(/^_[a-z0-9][a-z0-9-]{0,14}\._(tcp|udp)$/, 'not a service type');
+
+export const imageResourcesSchema = z.strictObject({
+  memoryMiB: z.number().int().min(8).max(16384),
+  disk: z.enum(['ide', 'virtio']),
+  volumes: z
+    .array(
+      z.strictObject({ name: volumeNameSchema, sizeMiB: z.number().int().min(1).max(1048576) }),
+    )
+    .max(8)
+    .refine((v) => new Set(v.map((x) => x.name)).size === v.length, 'a volume name repeats'),
+  ports: z
+    .array(
+      z.strictObject({
+        guest: portSchema,
+        host: portSchema,
+        protocol: z.enum(['tcp', 'udp']),
+        service: serviceTypeSchema.optional(),
+      }),
+    )
+    .max(16)
+    .refine(
+      (p) => new Set(p.map((x) => `${x.protocol}/${x.host}`)).size === p.length,
+      'a device port is published twice',
+    ),
+  bootArgs: printable(2048),
+  health: z.discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('console'), pattern: printable(200).min(1) }),
+    z.strictObject({ kind: z.literal('tcp'), port: portSchema }),
+    z.strictObject({
+      kind: z.literal('http'),
+      port: portSchema,
+      path: printable(256).regex(/^\//, 'a path starts with /'),
+    }),
+  ]),
+});
+
+export const installFromFileSchema = imageResourcesSchema
+  .extend({
+    token: imageTokenSchema,
+    deviceId: deviceIdSchema,
+    name: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .regex(/^[^\p{Cc}\p{Cf}]*$/u, 'no control characters'),
+  })
+  .refine(
+    ({ health, ports }) => health.kind === 'console' || ports.some((p) => p.guest === health.port),
+    'the health check uses a port that is not published',
+  );
+
 export const requestSchemas = {
   'app:info': none,
   'settings:get': none,
@@ -84,4 +148,6 @@ export const requestSchemas = {
     memoryMiB: z.number().int().min(8).max(16384),
   }),
   'apps:console': appRefSchema,
+  'apps:chooseImage': none,
+  'apps:installFromFile': installFromFileSchema,
 } as const;

@@ -15,6 +15,8 @@ const { values } = parseArgs({
     // Development and e2e: another signed catalog, and the publisher key that signed it.
     catalog: { type: 'string', multiple: true },
     'trust-catalog-key': { type: 'string', multiple: true },
+    // A browser has no native file dialog: the file the owner picks in "Install from a file".
+    'choose-file': { type: 'string' },
   },
 });
 
@@ -23,6 +25,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { ve
 const userDataDir = resolve(values['user-data']);
 mkdirSync(userDataDir, { recursive: true, mode: 0o700 });
 const log = createLogger({ destination: join(userDataDir, 'logs', 'hearth.log') });
+
+/** Stands in for the owner's pick in the dialog: the same file every time. */
+function chosenFile(path: string): () => Promise<string> {
+  return () => Promise.resolve(path);
+}
 
 const server = await startBrowserMode({
   rendererDir: join(root, '.vite', 'renderer', 'main_window'),
@@ -39,6 +46,7 @@ const server = await startBrowserMode({
     return { keyId: entry.slice(0, at), publicKey: entry.slice(at + 1) };
   }),
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
+  ...(values['choose-file'] ? { chooseFile: chosenFile(resolve(values['choose-file'])) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =
     error.code === 'EADDRINUSE' ? `port ${values.port} is in use (try --port 0)` : error.message;

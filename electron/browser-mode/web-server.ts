@@ -37,6 +37,7 @@ export interface BrowserModeOptions {
   /** Start live discovery (the real app does; unit tests of the transport don't). */
   discovery?: boolean;
   listen?: AppServicesOptions['listen'];
+  chooseFile?: AppServicesOptions['chooseFile'];
 }
 
 export interface BrowserModeServer {
@@ -110,6 +111,7 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     ...(options.extraTrustedKeys ? { extraTrustedKeys: options.extraTrustedKeys } : {}),
     ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
     ...(options.listen ? { listen: options.listen } : {}),
+    ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
   if (options.discovery) services.start();
 

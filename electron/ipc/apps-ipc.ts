@@ -20,4 +20,6 @@ export function registerAppsIpc(handle: Handle, services: AppServices): void {
     services.apps.setMemory(deviceId, appId, memoryMiB),
   );
   handle('apps:console', ({ deviceId, appId }) => services.apps.console(deviceId, appId));
+  handle('apps:chooseImage', () => services.chooseImage());
+  handle('apps:installFromFile', (request) => services.installFromFile(request));
 }

@@ -65,10 +65,17 @@ export class AppsService {
     return [...this.#known.values()].map((k) => structuredClone(k.app));
   }
 
-  /** Resolves the app first (so the task has its name, and "no build for this device" is said at once). */
-  async install(deviceId: string, appId: string): Promise<string> {
+  /**
+   * Resolves the app first (so the task has its name, and "no build for this device" is said at
+   * once). `catalog` is the catalog by default, or the port of an image the owner chose.
+   */
+  async install(
+    deviceId: string,
+    appId: string,
+    catalog: AppCatalogPort = this.#deps.catalog,
+  ): Promise<string> {
     const device = await this.#deps.devices.get(deviceId);
-    const resolved = await this.#deps.catalog.resolve(appId, targetFor(device));
+    const resolved = await catalog.resolve(appId, targetFor(device));
     const handle = this.#deps.tasks.run(
       {
         kind: 'app-install',
@@ -80,7 +87,7 @@ export class AppsService {
         try {
           const spec = await installApp(
             {
-              catalog: this.#deps.catalog,
+              catalog,
               launcher: this.#deps.launcher,
               session: (id) => this.#deps.sessions.session(id),
               waitHealthy: (d, s, timeoutMs, signal) => this.#waitHealthy(d, s, timeoutMs, signal),
@@ -98,6 +105,26 @@ export class AppsService {
       },
     );
     return handle.id;
+  }
+
+  /**
+   * App ids in use on the device: the apps Hearth sees, and every folder under the apps
+   * directory (a removed app's kept data included), so a new app never takes over old files.
+   */
+  async appIdsOn(deviceId: string): Promise<Set<string>> {
+    const taken = new Set<string>();
+    for (const known of this.#known.values())
+      if (known.device.id === deviceId) taken.add(known.spec.appId);
+    const session = await this.#deps.sessions.session(deviceId);
+    const out = await session.exec(
+      `sh -c ${shellQuote(`ls -1A ${APPS_DIR} 2>/dev/null || true`)}`,
+      {
+        timeoutMs: 15_000,
+      },
+    );
+    if (out.code !== 0) throw new HearthError('DEVICE_GARBLED');
+    for (const name of out.stdout.split('\n')) if (name.trim()) taken.add(name.trim());
+    return taken;
   }
 
   async control(

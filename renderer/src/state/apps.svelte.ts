@@ -3,8 +3,10 @@
 // remembers which install task belongs to which catalog app, and words what changed
 // for the live region ("Counter is running.").
 import type { HearthApi } from '../../../shared/hearth-api';
-import type { AppState, InstalledApp } from '../../../shared/model';
+import type { InvokeRequest } from '../../../shared/ipc';
+import type { AppState, ChosenImage, InstalledApp } from '../../../shared/model';
 import { appStateSentence } from './app-words';
+import { messageOf } from './notices.svelte';
 import type { NoticesState } from './notices.svelte';
 import type { TasksState } from './tasks.svelte';
 
@@ -39,6 +41,8 @@ export class AppsState {
   installs = $state.raw<Readonly<Record<string, InstallRun>>>({});
   /** Apps with a command on its way, by appKey: their buttons wait. */
   busy = $state.raw<Readonly<Record<string, AppAction>>>({});
+  /** The latest install from a file: its task, and the app it becomes where. */
+  fileInstall = $state.raw<(InstallRun & { appId: string }) | null>(null);
 
   readonly #api: HearthApi;
   readonly #tasks: TasksState;
@@ -88,6 +92,27 @@ export class AppsState {
       this.#notices.report(error);
     } finally {
       this.busy = without(this.busy, `install/${appId}`);
+    }
+  }
+
+  /** Asks the app to open its file dialog; the sentence comes back if the file will not do. */
+  async chooseImage(): Promise<{ image: ChosenImage | null; error: string | null }> {
+    try {
+      return { image: await this.#api.apps.chooseImage(), error: null };
+    } catch (error) {
+      return { image: null, error: messageOf(error) };
+    }
+  }
+
+  /** Starts installing a chosen file; null when it started, else the sentence why not. */
+  async installFromFile(request: InvokeRequest<'apps:installFromFile'>): Promise<string | null> {
+    try {
+      const { taskId, appId } = await this.#api.apps.installFromFile(request);
+      this.fileInstall = { taskId, deviceId: request.deviceId, appId };
+      await this.#tasks.refresh();
+      return null;
+    } catch (error) {
+      return messageOf(error);
     }
   }
 

@@ -13,6 +13,7 @@ import type {
 } from '../../../shared/ipc';
 import type {
   CatalogApp,
+  ChosenImage,
   DeviceIdentity,
   DeviceRecord,
   DiscoveredDevice,
@@ -42,6 +43,8 @@ export class FakeHearth implements HearthTransport {
   apps: InstalledApp[] = [];
   /** What apps:console answers with, for any app. */
   consoleLines: string[] = [];
+  /** The file the owner picks in apps:chooseImage; null is a cancelled dialog. */
+  chosenImage: ChosenImage | null = null;
   readonly api: HearthApi = buildHearthApi(this);
   readonly #handlers: Handlers = {};
   readonly #listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
@@ -70,6 +73,8 @@ export class FakeHearth implements HearthTransport {
       return { dataDeleted: app !== undefined && confirmDeleteData === app.name };
     });
     this.handle('apps:console', () => ({ lines: [...this.consoleLines] }));
+    this.handle('apps:chooseImage', () => this.chosenImage);
+    this.handle('apps:installFromFile', () => ({ taskId: 'install-file-1', appId: 'counter' }));
     this.handle('app:info', () => ({
       name: 'Hearth',
       version: '0.1.0',
@@ -239,6 +244,28 @@ export function fakeInstalledApp(overrides: Partial<InstalledApp> = {}): Install
     memoryMiB: 32,
     links: [],
     message: null,
+    ...overrides,
+  };
+}
+
+/** A chosen image file as apps:chooseImage answers: by default the lab's counter kernel. */
+export function fakeChosenImage(overrides: Partial<ChosenImage> = {}): ChosenImage {
+  return {
+    token: 'tok_0123456789abcdefABCD',
+    fileName: 'counter-v1.elf',
+    size: 9_000,
+    sha256: 'ab'.repeat(32),
+    facts: { kind: 'kernel', format: 'multiboot', arch: 'x86' },
+    targets: ['qemu-x86_64'],
+    problem: null,
+    suggested: {
+      memoryMiB: 32,
+      disk: 'ide',
+      volumes: [],
+      ports: [],
+      bootArgs: '',
+      health: { kind: 'console', pattern: '' },
+    },
     ...overrides,
   };
 }
