@@ -15,6 +15,7 @@ import type { AppSpec } from './app-spec';
 import { APPS_DIR, interpret, parseStatus, statusScript } from './app-status';
 import type { DeviceSessions } from './device-sessions';
 import { probeOnce } from './health-probe';
+import { LinkHosts } from './link-host';
 
 export interface AppsServiceDeps {
   devices: DeviceStore;
@@ -25,6 +26,8 @@ export interface AppsServiceDeps {
   publish: (apps: InstalledApp[]) => void;
   publishConsole: (event: { deviceId: string; appId: string; lines: string[] }) => void;
   refreshMs?: number;
+  /** Which name "Open" links use for a device (its .local name when this computer resolves it). */
+  linkHosts?: LinkHosts;
 }
 
 interface Known {
@@ -41,12 +44,14 @@ export class AppsService {
   readonly #offline = new Map<string, { until: number; delay: number }>();
   readonly #installing = new Map<string, string>();
   readonly #following = new Map<string, { until: number; offset: number }>();
+  readonly #linkHosts: LinkHosts;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running = false;
   #lastPublished = '';
 
   constructor(deps: AppsServiceDeps) {
     this.#deps = deps;
+    this.#linkHosts = deps.linkHosts ?? new LinkHosts();
   }
 
   start(): void {
@@ -236,7 +241,7 @@ export class AppsService {
       if (spec.health.kind !== 'console' && status.activeState === 'active')
         probeHealthy = await probeOnce(session, device, spec).catch(() => false);
       const { state, message } = interpret(status, spec.name, probeHealthy);
-      const host = device.addresses[0];
+      const host = this.#linkHosts.hostFor(device);
       this.#known.set(key, {
         device,
         spec,
