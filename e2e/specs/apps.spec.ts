@@ -136,6 +136,20 @@ test('an app that keeps crashing is restarted, then given up on, with a plain ex
   expect(
     (await lab.exec('pi', ['test', '-f', '/var/lib/hearth/apps/crasher/data/data.img'])).code,
   ).toBe(0);
+
+  await test.step('removing it with its name typed deletes its data too', async () => {
+    await card.getByRole('button', { name: 'Remove Crasher' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Remove Crasher?' });
+    await dialog
+      .getByRole('textbox', { name: 'To delete its data too, type Crasher' })
+      .fill('Crasher');
+    await dialog.getByRole('button', { name: 'Remove and delete data' }).click();
+    await expect(card).toHaveCount(0, { timeout: 90_000 });
+    expect((await lab.exec('pi', ['test', '-e', '/var/lib/hearth/apps/crasher'])).code).not.toBe(0);
+    expect(
+      (await lab.exec('pi', ['systemctl', 'is-enabled', 'hearth-app@crasher'])).stdout.trim(),
+    ).not.toBe('enabled');
+  });
 });
 
 test('a networked app publishes its port: the Open link answers from the laptop, and its visit count survives a restart', async ({
