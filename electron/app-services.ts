@@ -84,6 +84,7 @@ export interface AppServices {
   identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
   provisionDevice(request: ProvisionRequest): string;
   renameDevice(id: string, name: string): Promise<DeviceRecord>;
+  forgetDevice(id: string): Promise<null>;
   /** Starts what runs in the background (discovery); tests that don't need it skip this. */
   start(): void;
   dispose(): void;
@@ -247,6 +248,11 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       return run.taskId;
     },
     renameDevice: (id, name) => devices.rename(id, name),
+    forgetDevice: async (id) => {
+      await devices.forget(id);
+      apps.forgetDevice(id);
+      return null;
+    },
     start: () => {
       discovery.start();
       apps.start();

@@ -29,6 +29,8 @@ export interface InvokeMap {
   /** Devices Hearth has prepared. */
   'devices:list': { request: RequestOf<'devices:list'>; response: DeviceRecord[] };
   'devices:rename': { request: RequestOf<'devices:rename'>; response: DeviceRecord };
+  /** Hearth stops looking after the device on this computer; nothing changes on the device. */
+  'devices:forget': { request: RequestOf<'devices:forget'>; response: null };
   /** Devices seen on the network (or added by address) that could be prepared. */
   'discovery:list': { request: RequestOf<'discovery:list'>; response: DiscoveredDevice[] };
   'discovery:addByAddress': {
@@ -95,6 +97,7 @@ export const invokeChannels = [
   'checks:run',
   'devices:list',
   'devices:rename',
+  'devices:forget',
   'discovery:list',
   'discovery:addByAddress',
   'discovery:scan',

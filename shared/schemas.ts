@@ -124,6 +124,7 @@ export const requestSchemas = {
   'checks:run': none,
   'devices:list': none,
   'devices:rename': z.strictObject({ id: deviceIdSchema, name: deviceNameSchema }),
+  'devices:forget': z.strictObject({ id: deviceIdSchema }),
   'discovery:list': none,
   'discovery:addByAddress': z.strictObject({ address: addressSchema }),
   'discovery:scan': none,

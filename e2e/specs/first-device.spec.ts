@@ -215,7 +215,31 @@ test('a device whose identity changed is refused, with both fingerprints shown',
   await expect(alert).toContainText(`Before: ${pi.hostKeyFingerprint}`);
   await expect(alert).toContainText(`Now: ${newKey}`);
   await expect(page.getByRole('button', { name: 'Yes, this is my device' })).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Go back' })).toBeVisible();
+  await expect(alert).toContainText('forget it in Devices, then add it again');
+
+  await test.step('the owner did reinstall it: forgetting it lets them add it again', async () => {
+    await page.getByRole('button', { name: 'Go back' }).click();
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: 'Devices' })
+      .click();
+    const devices = page.getByRole('list', { name: 'Your devices' });
+    await devices.getByRole('button', { name: 'Forget Kitchen Pi' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Forget Kitchen Pi?' });
+    await expect(dialog).toContainText('Nothing changes on the device');
+    await dialog.getByRole('button', { name: 'Forget Kitchen Pi' }).click();
+    await expect(devices.getByRole('article', { name: 'Kitchen Pi' })).toHaveCount(0);
+    // Forgetting is on this computer only: the device still holds what Hearth put there.
+    expect((await lab.exec('pi', ['test', '-f', '/etc/hearth/device.json'])).code).toBe(0);
+
+    await page.getByRole('button', { name: /Add (your first )?device/ }).click();
+    await page.getByRole('textbox', { name: 'Address' }).fill(pi.address);
+    await page.getByRole('button', { name: 'Look for this address' }).click();
+    await expect(page.getByText(newKey, { exact: true })).toBeVisible({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+    await page.getByRole('textbox', { name: 'User name' }).fill(pi.user);
+    await prepare(page, { password: pi.password, name: 'Kitchen Pi' });
+  });
 });
 
 test('a device that announces nothing is found by searching the network', async ({ page, lab }) => {

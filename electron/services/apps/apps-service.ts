@@ -66,6 +66,18 @@ export class AppsService {
     this.#deps.sessions.closeAll();
   }
 
+  /** Stops watching a device this computer no longer looks after; its apps keep running there. */
+  forgetDevice(deviceId: string): void {
+    for (const key of [...this.#known.keys(), ...this.#following.keys()])
+      if (key.startsWith(`${deviceId}/`)) {
+        this.#known.delete(key);
+        this.#following.delete(key);
+      }
+    this.#offline.delete(deviceId);
+    this.#deps.sessions.close(deviceId);
+    this.#publishIfChanged();
+  }
+
   list(): InstalledApp[] {
     return [...this.#known.values()].map((k) => structuredClone(k.app));
   }

@@ -36,6 +36,16 @@ export class DeviceSessions {
     return pending;
   }
 
+  /** Ends the device's connection, if one is open or opening. */
+  close(deviceId: string): void {
+    const pending = this.#open.get(deviceId);
+    this.#open.delete(deviceId);
+    void pending?.then(
+      (s) => s.close(),
+      () => undefined,
+    );
+  }
+
   closeAll(): void {
     for (const pending of this.#open.values())
       void pending.then(

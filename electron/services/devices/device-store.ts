@@ -93,6 +93,12 @@ export class DeviceStore {
     return this.get(id);
   }
 
+  /** Removes the device from this computer only; nothing is sent to it. */
+  async forget(id: string): Promise<void> {
+    await this.get(id);
+    await this.#write((devices) => devices.filter((d) => d.id !== id));
+  }
+
   async #write(change: (devices: DeviceRecord[]) => DeviceRecord[]): Promise<void> {
     const next = change(await this.list()).sort((a, b) => a.provisionedAt - b.provisionedAt);
     await this.#store.save('devices', { devices: next });

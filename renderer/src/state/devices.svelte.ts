@@ -46,6 +46,18 @@ export class DevicesState {
     return this.list.find((device) => device.hostKeyFingerprint === fingerprint);
   }
 
+  /** Forgets a device on this computer; returns whether it worked (owner told why not). */
+  async forget(id: string): Promise<boolean> {
+    try {
+      await this.#api.devices.forget({ id });
+      this.list = this.list.filter((device) => device.id !== id);
+      return true;
+    } catch (error) {
+      this.#notices.report(error);
+      return false;
+    }
+  }
+
   /** Renames a device; returns the updated record, or null (owner told why). */
   async rename(id: string, name: string): Promise<DeviceRecord | null> {
     try {

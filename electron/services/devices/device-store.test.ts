@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { DeviceRecord } from '../../../shared/model';
+import { AtomicJsonStore } from '../store/atomic-json-store';
+import { DeviceStore } from './device-store';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function device(id: string, name: string, fingerprintChar: string): DeviceRecord {
+  return {
+    id,
+    name,
+    hostKeyFingerprint: `SHA256:${fingerprintChar.repeat(43)}`,
+    addresses: ['192.168.1.20'],
+    hostname: 'raspberrypi',
+    sshPort: 22,
+    capabilities: {
+      arch: 'aarch64',
+      rawArch: 'aarch64',
+      os: { id: 'debian', name: 'Debian GNU/Linux 12', version: '12', debianFamily: true },
+      xenDom0: false,
+      kvmDevice: true,
+      qemu: true,
+      solo5Hvt: false,
+      restic: false,
+      avahi: true,
+      systemd: true,
+      memoryBytes: null,
+      freeDiskBytes: null,
+    },
+    hypervisor: 'kvm',
+    provisionedAt: 1,
+  };
+}
+
+function storeIn(dir: string, published: DeviceRecord[][]) {
+  return new DeviceStore(new AtomicJsonStore(dir), (d) => published.push(d));
+}
+
+describe('the devices this computer looks after', () => {
+  it('forgets one device, for good (a restarted Hearth does not bring it back)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
+    dirs.push(dir);
+    const published: DeviceRecord[][] = [];
+    const store = storeIn(dir, published);
+    await store.save(device('0f8fad5b-d9cb-469f-a165-70867728950e', 'Living-room Pi', 'a'));
+    await store.save(device('7c9e6679-7425-40de-944b-e07fc1f90ae7', 'Attic box', 'b'));
+    await store.forget('7c9e6679-7425-40de-944b-e07fc1f90ae7');
+    expect(published.at(-1)?.map((d) => d.name)).toEqual(['Living-room Pi']);
+    const again = storeIn(dir, []);
+    expect((await again.list()).map((d) => d.name)).toEqual(['Living-room Pi']);
+    expect(await again.byAddress('192.168.1.20')).toMatchObject({ name: 'Living-room Pi' });
+  });
+
+  it('says so plainly when asked to forget a device it does not know', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
+    dirs.push(dir);
+    const store = storeIn(dir, []);
+    await expect(store.forget('7c9e6679-7425-40de-944b-e07fc1f90ae7')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+  });
+});

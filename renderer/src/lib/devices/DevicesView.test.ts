@@ -1,0 +1,72 @@
+import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { HearthError } from '../../../../shared/errors';
+import { DevicesState } from '../../state/devices.svelte';
+import { NoticesState } from '../../state/notices.svelte';
+import type { FakeHearth } from '../../test-support/fake-hearth';
+import { fakeDevice, installFakeHearth } from '../../test-support/fake-hearth';
+import DevicesView from './DevicesView.svelte';
+
+let hearth: FakeHearth;
+let notices: NoticesState;
+
+beforeEach(() => {
+  hearth = installFakeHearth();
+  notices = new NoticesState();
+  hearth.devices = [
+    fakeDevice({ id: '0f8fad5b-d9cb-469f-a165-70867728950e', name: 'Living-room Pi' }),
+    fakeDevice({ id: '7c9e6679-7425-40de-944b-e07fc1f90ae7', name: 'Attic box' }),
+  ];
+  hearth.handle('devices:forget', ({ id }) => {
+    hearth.devices = hearth.devices.filter((d) => d.id !== id);
+    return null;
+  });
+});
+
+async function showDevices() {
+  const devices = new DevicesState(window.hearth, notices);
+  await devices.start();
+  render(DevicesView, { devices, focusRequest: 0, onAddDevice: () => undefined });
+  return devices;
+}
+
+describe('forgetting a device', () => {
+  it('asks first, says nothing changes on the device, and starts on Cancel', async () => {
+    await showDevices();
+    await fireEvent.click(screen.getByRole('button', { name: 'Forget Living-room Pi' }));
+    const dialog = screen.getByRole('dialog', { name: 'Forget Living-room Pi?' });
+    expect(dialog).toHaveAccessibleDescription(/Nothing changes on the device/);
+    expect(within(dialog).getByRole('button', { name: 'Cancel' })).toHaveFocus();
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(hearth.invokesOf('devices:forget')).toEqual([]);
+    expect(screen.getAllByRole('article')).toHaveLength(2);
+  });
+
+  it('forgets only that device when confirmed', async () => {
+    await showDevices();
+    await fireEvent.click(screen.getByRole('button', { name: 'Forget Attic box' }));
+    const dialog = screen.getByRole('dialog', { name: 'Forget Attic box?' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Forget Attic box' }));
+    expect(hearth.invokesOf('devices:forget')).toEqual([
+      { id: '7c9e6679-7425-40de-944b-e07fc1f90ae7' },
+    ]);
+    await screen.findByRole('article', { name: 'Living-room Pi' });
+    expect(screen.queryByRole('article', { name: 'Attic box' })).toBeNull();
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('keeps the device and the dialog, and says why, when forgetting fails', async () => {
+    hearth.handle('devices:forget', () => {
+      throw new HearthError('STORAGE_FAILED');
+    });
+    await showDevices();
+    await fireEvent.click(screen.getByRole('button', { name: 'Forget Attic box' }));
+    const dialog = screen.getByRole('dialog', { name: 'Forget Attic box?' });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Forget Attic box' }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(notices.error).toMatch(/could not save/i);
+    expect(screen.getByRole('article', { name: 'Attic box' })).toBeInTheDocument();
+    expect(screen.getByRole('dialog', { name: 'Forget Attic box?' })).toBeInTheDocument();
+  });
+});
