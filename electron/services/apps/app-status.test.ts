@@ -1,5 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { interpret, parseStatus } from './app-status';
+import { xenMac } from '../runtimes/xen-config';
+import {
+  APPS_DIR,
+  addressForMac,
+  interpret,
+  parseStatus,
+  statusScript,
+  usableGuestIpv4,
+} from './app-status';
 
 const sample = `@app counter
 ActiveState=active
@@ -34,6 +46,7 @@ describe('app status from the device', () => {
       enabled: true,
       healthy: true,
       specText: '',
+      guestAddress: null,
     });
     expect(web).toMatchObject({
       appId: 'web',
@@ -81,4 +94,140 @@ it('calls a unit that failed after its restarts "gave up", whatever the last Res
   expect(interpret({ ...web!, result: 'exit-code', restarts: 1 }, 'Web page', null).state).toBe(
     'crashed',
   );
+});
+
+describe('the address of a Xen guest on the LAN', () => {
+  const mac = xenMac('calendar');
+  const xenSpec = JSON.stringify({ appId: 'calendar', target: 'xen-x86_64' });
+  const qemuSpec = JSON.stringify({ appId: 'counter', target: 'qemu-x86_64' });
+  // As `ip -4 neigh show` (iproute2 6.1, Debian 12) prints them on a dom0.
+  const neighbours = [
+    '192.168.1.1 dev xenbr0 lladdr a4:91:b1:0c:22:7e router REACHABLE',
+    `192.168.1.57 dev xenbr0 lladdr ${mac} STALE`,
+    `192.168.1.23 dev xenbr0 lladdr ${mac} REACHABLE`,
+    '192.168.1.40 dev xenbr0 FAILED',
+    '192.168.1.41 dev xenbr0  INCOMPLETE',
+    `192.168.1.99 dev xenbr0 lladdr ${xenMac('counter')} DELAY`,
+  ];
+
+  it('reads it from the neighbour table by the guest MAC, preferring a confirmed entry', () => {
+    const output = [
+      '@app calendar',
+      `Spec=${xenSpec}`,
+      'ActiveState=active',
+      '@app counter',
+      `Spec=${qemuSpec}`,
+      'ActiveState=active',
+      '@neigh',
+      ...neighbours,
+      '',
+    ].join('\n');
+    const [calendar, counter] = parseStatus(output);
+    expect(calendar).toMatchObject({ appId: 'calendar', guestAddress: '192.168.1.23' });
+    // Only apps whose spec targets Xen get an address, even if their MAC shows up.
+    expect(counter).toMatchObject({ appId: 'counter', guestAddress: null });
+  });
+
+  it('says nothing when the guest is not (or no longer) in the table', () => {
+    const spec = ['@app calendar', `Spec=${xenSpec}`, 'ActiveState=active'];
+    expect(parseStatus(spec.join('\n'))[0]?.guestAddress).toBeNull();
+    expect(parseStatus([...spec, '@neigh', ''].join('\n'))[0]?.guestAddress).toBeNull();
+    expect(addressForMac([`192.168.1.23 dev xenbr0 lladdr ${mac} FAILED`], mac)).toBeNull();
+    expect(addressForMac([`192.168.1.23 dev xenbr0 lladdr ${mac}`], mac)).toBeNull();
+    expect(addressForMac(neighbours, '00:16:3e:00:00:00')).toBeNull();
+  });
+
+  it('keeps an entry whose state is followed by other words', () => {
+    expect(addressForMac([`10.0.0.7 dev br0 lladdr ${mac} REACHABLE proto zebra`], mac)).toBe(
+      '10.0.0.7',
+    );
+    expect(addressForMac([`10.0.0.8 dev br0 lladdr ${mac.toUpperCase()} STALE`], mac)).toBe(
+      '10.0.0.8',
+    );
+  });
+
+  it('takes nothing but a usable IPv4 literal from the device', () => {
+    const hostile = [
+      `http://evil.example/ dev xenbr0 lladdr ${mac} REACHABLE`,
+      `127.0.0.1 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `0.0.0.0 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `255.255.255.255 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `224.0.0.251 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `192.168.001.023 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `192.168.1.256 dev xenbr0 lladdr ${mac} REACHABLE`,
+      `192.168.1.5";rm -rf / dev xenbr0 lladdr ${mac} REACHABLE`,
+      `fe80::216:3eff:fe12:3456 dev xenbr0 lladdr ${mac} REACHABLE`,
+    ];
+    expect(addressForMac(hostile, mac)).toBeNull();
+    expect(addressForMac([...hostile, `192.168.1.23 dev xenbr0 lladdr ${mac} STALE`], mac)).toBe(
+      '192.168.1.23',
+    );
+    expect(usableGuestIpv4('10.1.2.3')).toBe('10.1.2.3');
+    expect(usableGuestIpv4(' 10.1.2.3')).toBeNull();
+    expect(usableGuestIpv4('10.1.2')).toBeNull();
+    expect(usableGuestIpv4('1e1.1.1.1')).toBeNull();
+  });
+
+  it('ignores garbage after the neighbour marker and does not let it reopen an app', () => {
+    const output = [
+      '@app calendar',
+      `Spec=${xenSpec}`,
+      '@neigh',
+      'garbage',
+      'ActiveState=failed',
+      '@app evil',
+      `${'x'.repeat(10000)} lladdr ${mac} REACHABLE`,
+    ].join('\n');
+    const apps = parseStatus(output);
+    expect(apps).toHaveLength(1);
+    expect(apps[0]).toMatchObject({ appId: 'calendar', activeState: '', guestAddress: null });
+  });
+});
+
+// The real status script under sh, with its folder moved to a scratch directory and systemctl
+// and ip replaced by stand-ins that print what Debian 12's print.
+describe('the status command on a device', () => {
+  function runStatus(specs: Record<string, object>): string {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-status-'));
+    try {
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho ActiveState=active\n', {
+        mode: 0o755,
+      });
+      writeFileSync(
+        join(bin, 'ip'),
+        `#!/bin/sh\n[ "$*" = "-4 neigh show" ] || exit 1\necho "192.168.1.23 dev xenbr0 lladdr ${xenMac('calendar')} REACHABLE"\n`,
+        { mode: 0o755 },
+      );
+      for (const [id, spec] of Object.entries(specs)) {
+        mkdirSync(join(dir, 'apps', id), { recursive: true });
+        writeFileSync(join(dir, 'apps', id, 'spec.json'), `${JSON.stringify(spec)}\n`);
+      }
+      const script = statusScript.replace(APPS_DIR, join(dir, 'apps'));
+      const result = spawnSync('sh', ['-c', script], {
+        env: { PATH: `${bin}:/usr/bin:/bin` },
+        encoding: 'utf8',
+      });
+      expect(result.status).toBe(0);
+      return result.stdout;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('reports the neighbour table only when the device holds a Xen app', () => {
+    const withXen = runStatus({
+      calendar: { appId: 'calendar', target: 'xen-x86_64' },
+      counter: { appId: 'counter', target: 'qemu-x86_64' },
+    });
+    expect(withXen).toContain('@neigh');
+    expect(parseStatus(withXen).map((a) => [a.appId, a.guestAddress])).toEqual([
+      ['calendar', '192.168.1.23'],
+      ['counter', null],
+    ]);
+    expect(runStatus({ counter: { appId: 'counter', target: 'qemu-x86_64' } })).not.toContain(
+      '@neigh',
+    );
+  });
 });

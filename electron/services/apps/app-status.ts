@@ -2,6 +2,7 @@
 // small script as the hearth account; the laptop parses its key=value output defensively
 // (the device is not trusted: unknown keys are ignored, values are bounded).
 import type { AppState } from '../../../shared/model';
+import { xenMac } from '../runtimes/xen-config';
 
 export const APPS_DIR = '/var/lib/hearth/apps';
 /** Written before each boot by the launcher, so health is judged on this boot's output. */
@@ -18,7 +19,14 @@ for a in *; do
     line=$(grep -n '^${BOOT_MARKER}' "$a/console.log" | tail -n 1 | cut -d: -f1)
     if tail -n +"\${line:-1}" "$a/console.log" | grep -qF -- "$pat"; then echo "Healthy=yes"; else echo "Healthy=no"; fi
   fi
+  if head -c 8192 "$a/spec.json" | grep -q '"target": *"xen-'; then xen=1; fi
 done
+# A Xen guest joins the LAN through the bridge with its own DHCP address: the laptop finds it
+# by the guest's MAC in dom0's neighbour table (known once dom0 and the guest have talked).
+if [ -n "\${xen:-}" ]; then
+  echo "@neigh"
+  ip -4 neigh show 2>/dev/null | head -n 1024
+fi
 `;
 
 export interface RawAppStatus {
@@ -34,6 +42,11 @@ export interface RawAppStatus {
   healthy: boolean | null;
   /** spec.json as the device holds it (parsed later, strictly). */
   specText: string;
+  /**
+   * Xen apps only: the guest's IPv4 address on the LAN, from dom0's neighbour table by the
+   * guest's MAC; null when unknown (or not a Xen app).
+   */
+  guestAddress: string | null;
 }
 
 const APP_ID = /^[a-z][a-z0-9-]{0,31}$/;
@@ -41,8 +54,19 @@ const APP_ID = /^[a-z][a-z0-9-]{0,31}$/;
 export function parseStatus(output: string): RawAppStatus[] {
   const apps: RawAppStatus[] = [];
   let current: RawAppStatus | null = null;
+  const neighbours: string[] = [];
+  let inNeighbours = false;
   for (const raw of output.split('\n').slice(0, 5000)) {
     const line = raw.trim().slice(0, 256);
+    if (line === '@neigh') {
+      inNeighbours = true;
+      current = null;
+      continue;
+    }
+    if (inNeighbours) {
+      neighbours.push(line);
+      continue;
+    }
     if (line.startsWith('@app ')) {
       const id = line.slice(5);
       current = APP_ID.test(id)
@@ -57,6 +81,7 @@ export function parseStatus(output: string): RawAppStatus[] {
             enabled: false,
             healthy: null,
             specText: '',
+            guestAddress: null,
           }
         : null;
       if (current) apps.push(current);
@@ -101,7 +126,65 @@ export function parseStatus(output: string): RawAppStatus[] {
         break;
     }
   }
+  if (neighbours.length) {
+    for (const app of apps)
+      if (isXenSpec(app.specText)) app.guestAddress = addressForMac(neighbours, xenMac(app.appId));
+  }
   return apps;
+}
+
+function isXenSpec(specText: string): boolean {
+  try {
+    const spec = JSON.parse(specText) as { target?: unknown } | null;
+    return typeof spec?.target === 'string' && spec.target.startsWith('xen-');
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An IPv4 address the laptop may open and probe: a plain dotted quad (no leading zeros, which
+ * some parsers read as octal) and never this laptop itself, "any", broadcast or multicast,
+ * since a hostile device could otherwise aim Hearth's health probe at the laptop's own services.
+ */
+export function usableGuestIpv4(text: string): string | null {
+  const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!match) return null;
+  const octets = match.slice(1).map((part) => (/^(0|[1-9]\d*)$/.test(part) ? Number(part) : -1));
+  if (octets.some((o) => o < 0 || o > 255)) return null;
+  const first = octets[0] ?? 0;
+  if (first === 0 || first === 127 || first >= 224) return null;
+  return octets.join('.');
+}
+
+/** Better evidence first: a confirmed entry over one that may be out of date. */
+const NEIGHBOUR_STATES: Record<string, number> = {
+  PERMANENT: 4,
+  REACHABLE: 4,
+  DELAY: 3,
+  PROBE: 3,
+  STALE: 2,
+  NOARP: 1,
+};
+
+/**
+ * The address `ip -4 neigh show` lists for `mac`, e.g. from
+ * `192.168.1.23 dev xenbr0 lladdr 00:16:3e:12:34:56 REACHABLE`; FAILED and INCOMPLETE entries
+ * say the address no longer answers, so they count as unknown.
+ */
+export function addressForMac(lines: readonly string[], mac: string): string | null {
+  let best: { address: string; rank: number } | null = null;
+  for (const line of lines) {
+    const words = line.trim().split(/\s+/);
+    const at = words.indexOf('lladdr');
+    if (at < 1 || words[at + 1]?.toLowerCase() !== mac.toLowerCase()) continue;
+    if (words.includes('FAILED') || words.includes('INCOMPLETE')) continue;
+    // The state usually ends the line, but flags and "proto X" may come around it.
+    const rank = Math.max(0, ...words.map((w) => NEIGHBOUR_STATES[w] ?? 0));
+    const address = usableGuestIpv4(words[0] ?? '');
+    if (address && rank > 0 && rank > (best?.rank ?? 0)) best = { address, rank };
+  }
+  return best?.address ?? null;
 }
 
 export interface InterpretedState {

@@ -15,10 +15,14 @@ import { describe, expect, it } from 'vitest';
 import {
   advertiseFile,
   advertiseHelper,
+  appUnitTemplate,
   avahiService,
   deviceJson,
   parseDeviceJson,
+  paths,
   sudoersDropIn,
+  xenUnitDropIn,
+  xenUnitDropInPath,
 } from './device-files';
 
 function withFile<T>(name: string, content: string, use: (path: string) => T): T {
@@ -67,6 +71,18 @@ describe('files Hearth puts on a device', () => {
     const xml = avahiService({ id: 'x', arch: 'x86_64', hv: 'qemu', v: '1<script>' });
     expect(xml).toContain('<type>_hearth._tcp</type>');
     expect(xml).not.toContain('<script>');
+  });
+
+  // systemd.unit(5): "foo@.service.d/*.conf" applies to every instance of the template, and a
+  // later assignment of a single-value setting such as User= replaces the unit's own.
+  it('makes Xen app units run as root through a drop-in beside the template', () => {
+    expect(xenUnitDropInPath).toBe(`${paths.unit}.d/xen.conf`);
+    expect(xenUnitDropIn()).toBe(xenUnitDropIn());
+    const settings = xenUnitDropIn()
+      .split('\n')
+      .filter((line) => line && !line.startsWith('#'));
+    expect(settings).toEqual(['[Service]', 'User=root', 'Group=root']);
+    expect(appUnitTemplate()).toContain('\nUser=hearth\n');
   });
 
   // visudo is what the device itself uses to judge the drop-in before it is put in place.

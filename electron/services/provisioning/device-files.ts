@@ -95,6 +95,28 @@ WantedBy=multi-user.target
 `;
 }
 
+/** Where the Xen drop-in for the app unit lives; present only on Xen hosts. */
+export const xenUnitDropInPath = '/etc/systemd/system/hearth-app@.service.d/xen.conf';
+
+/**
+ * On a Xen host, app units run as root. `xl` drives the hypervisor through /dev/xen/privcmd
+ * and xenstore, which only root may open, so the hearth account's run and stop scripts could
+ * not work otherwise. This adds no power Hearth could not already reach: whoever may write a
+ * domain config can hand any disk of this machine to a guest (`disk = [ "target=/dev/sda" ]`),
+ * so controlling domains is root-equivalent by nature. What it means: on a Xen host the hearth
+ * account, which writes each app's run script and domain config, is as powerful as root, and
+ * so is the laptop key that signs in as it. Hearth tells the owner so at provisioning.
+ */
+export function xenUnitDropIn(): string {
+  return `# Managed by Hearth: on this Xen host, Hearth's apps run as root, because Xen's xl
+# needs it and controlling Xen domains is root-equivalent anyway (a domain config can
+# attach any disk of this machine). Removed by Hearth if this device stops being a Xen host.
+[Service]
+User=root
+Group=root
+`;
+}
+
 function xmlEscape(value: string): string {
   return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }

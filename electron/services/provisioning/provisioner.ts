@@ -25,6 +25,7 @@ import {
 } from './device-files';
 import { RemoteShell } from './remote-shell';
 import { shellQuote } from './shell-quote';
+import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
 
 export const provisioningSteps = [
   'Connect securely',
@@ -186,7 +187,16 @@ async function runSteps(
       const hv = chooseHypervisor(current);
       if (!hv) throw new HearthError('NO_VIRTUALIZATION');
       const names = { xen: 'Xen', kvm: 'QEMU (with KVM when it works)', qemu: 'QEMU' } as const;
-      return { value: hv, state, note: `Apps will run under ${names[hv]}.` };
+      let note = `Apps will run under ${names[hv]}.`;
+      if (hv === 'xen') {
+        const logging = await ensureXenConsoleLogging(shell);
+        if (logging.kind === 'changed') state = 'done';
+        note +=
+          logging.kind === 'unknown'
+            ? ' Hearth could not find where Xen keeps what apps print, so their console view may stay empty.'
+            : ' Xen keeps what each app prints, so Hearth can show it to you.';
+      }
+      return { value: hv, state, note };
     });
 
     const { publicKey, privateKey } = await deps.installKey();
@@ -244,7 +254,10 @@ async function runSteps(
       return {
         value: undefined,
         state: changed ? 'done' : 'already-done',
-        note: 'It may start, stop and check Hearth apps, and nothing else.',
+        note:
+          hypervisor === 'xen'
+            ? 'It may start, stop and check Hearth apps. On Xen those apps run with full rights, as Xen requires.'
+            : 'It may start, stop and check Hearth apps, and nothing else.',
       };
     });
 
@@ -287,14 +300,27 @@ async function runSteps(
       changed =
         (await shell.ensureFile(paths.advertiseHelper, advertiseHelper(), '0755', 'root:root')) ||
         changed;
-      if (await shell.ensureFile(paths.unit, appUnitTemplate(), '0644', 'root:root')) {
+      const unitChanged = await shell.ensureFile(
+        paths.unit,
+        appUnitTemplate(),
+        '0644',
+        'root:root',
+      );
+      const dropInChanged = await ensureXenUnitDropIn(shell, hypervisor === 'xen');
+      if (unitChanged || dropInChanged) {
         await shell.checkAsRoot('systemctl daemon-reload', 'load the Hearth service');
         changed = true;
       }
+      // Xen's tools need root, so on a Xen host the apps run with full rights (xenUnitDropIn):
+      // the owner should know that Hearth's key is then as powerful as an administrator's.
+      const note =
+        hypervisor === 'xen'
+          ? 'Apps will start when the device starts, and restart if they fail. Xen only lets an administrator run them, so on this device Hearth has full administrator rights.'
+          : 'Apps will start when the device starts, and restart if they fail.';
       return {
         value: { id, name, provisionedAt, hostname },
         state: changed ? 'done' : 'already-done',
-        note: 'Apps will start when the device starts, and restart if they fail.',
+        note,
       };
     });
 

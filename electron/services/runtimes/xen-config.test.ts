@@ -3,13 +3,33 @@
 // [ VALUE, ... ]; "#" comments) with the string escapes of xl's lexer (libxlu_cfg), and the
 // disk specs against docs/misc/xl-disk-configuration.txt. The parser below is written from
 // those documents, not from the generator, so the test does not just echo the code.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LaunchSpec } from './launch-spec';
-import { xenDomainConfig, xenMac, xenRunScript, xenStopScript, xlString } from './xen-config';
+import { BOOT_MARKER } from '../apps/app-status';
+import {
+  xenConsoleLog,
+  xenDomainConfig,
+  xenMac,
+  xenRunScript,
+  xenStopScript,
+  xlString,
+} from './xen-config';
 
 type XlValue = string | number | XlValue[];
 
@@ -235,8 +255,101 @@ describe('xen run and stop scripts', () => {
       expect(spawnSync('sh', ['-n', `${root}/${name}`]).status).toBe(0);
     }
     expect(run).toMatch(/^xl create -F \/var\/lib\/hearth\/apps\/calendar\/domain\.cfg$/m);
+    expect(run).toContain(`xenlog=${xenConsoleLog(calendar)}`);
+    expect(run).not.toMatch(/\bln\b/);
     expect(run).toContain('exit 3');
     expect(stop).toMatch(/^xl shutdown hearth-calendar/m);
     expect(stop).toMatch(/xl destroy hearth-calendar/);
   });
 });
+
+function toolExists(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+// The run script runs as root on the device (the unit's Xen drop-in) and hands the console to the
+// hearth account. Run the real script with a stand-in `xl` that plays xenconsoled too (it appends
+// the guest's output to the xenconsoled log while "running"), the app folder owned by an
+// unprivileged account, and the xenconsoled folder root-only, as Debian keeps /var/log/xen.
+describe.runIf(process.getuid?.() === 0 && toolExists('runuser'))(
+  'the xen run script on a dom0',
+  () => {
+    async function boot(options: { crash?: boolean; oldLink?: boolean } = {}) {
+      const dir = mkdtempSync(join(tmpdir(), 'hearth-xen-run-'));
+      try {
+        const appDir = join(dir, 'apps', 'calendar');
+        const logDir = join(dir, 'log', 'xen', 'console');
+        const bin = join(dir, 'bin');
+        mkdirSync(appDir, { recursive: true });
+        mkdirSync(logDir, { recursive: true });
+        mkdirSync(bin);
+        chmodSync(dir, 0o755);
+        chmodSync(join(dir, 'apps'), 0o755);
+        chmodSync(join(dir, 'log', 'xen'), 0o2750);
+        chownSync(appDir, 65534, 65534);
+        chmodSync(appDir, 0o750);
+        const xenLog = join(logDir, 'guest-hearth-calendar.log');
+        writeFileSync(xenLog, 'a line from an earlier boot\n');
+        if (options.oldLink) symlinkSync(xenLog, join(appDir, 'console.log'));
+        writeFileSync(
+          join(bin, 'xl'),
+          [
+            '#!/bin/sh',
+            'case "$1" in',
+            '  destroy) exit 0 ;;',
+            `  create) sleep 0.3; printf 'Booting\\nREADY\\n' >> '${xenLog}'; sleep 0.5; exit 0 ;;`,
+            `  domid) ${options.crash ? 'echo 7; exit 0' : 'exit 1'} ;;`,
+            'esac',
+            'exit 2',
+            '',
+          ].join('\n'),
+          { mode: 0o755 },
+        );
+        const spec = { ...calendar, appDir, kernelPath: `${appDir}/current` };
+        const script = join(dir, 'run');
+        writeFileSync(script, xenRunScript(spec, logDir), { mode: 0o755 });
+        const child = spawn(script, [], {
+          cwd: dir,
+          detached: true,
+          stdio: 'ignore',
+          env: { PATH: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` },
+        });
+        const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+        const log = join(appDir, 'console.log');
+        // The copy runs on in the background (under systemd, until the unit stops).
+        for (let i = 0; i < 50 && !readFileSync(log, 'utf8').includes('READY'); i++)
+          await new Promise((r) => setTimeout(r, 100));
+        try {
+          process.kill(-(child.pid ?? 0), 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        return {
+          code,
+          text: readFileSync(log, 'utf8'),
+          isLink: lstatSync(log).isSymbolicLink(),
+          owner: statSync(log).uid,
+        };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+
+    it('copies this boot of the guest console into console.log, owned by the app folder owner', async () => {
+      const { code, text, isLink, owner } = await boot({ oldLink: true });
+      expect(code).toBe(0);
+      expect(isLink).toBe(false);
+      expect(owner).toBe(65534);
+      const lines = text.trimEnd().split('\n');
+      expect(lines[0]).toMatch(new RegExp(`^${BOOT_MARKER} calendar at \\d{4}-`));
+      expect(lines.slice(1)).toEqual(['Booting', 'READY']);
+      expect(text).not.toContain('earlier boot');
+    });
+
+    it('reports a crashed (preserved) domain as a failure for systemd', async () => {
+      const { code, text } = await boot({ crash: true });
+      expect(code).toBe(3);
+      expect(text).toContain('READY');
+    });
+  },
+);
