@@ -14,7 +14,7 @@ import { parseAppSpec } from './app-spec';
 import type { AppSpec } from './app-spec';
 import { APPS_DIR, interpret, parseStatus, statusScript } from './app-status';
 import type { DeviceSessions } from './device-sessions';
-import { probeOnce } from './health-probe';
+import { appEndpoint, guestAddressOf, probeOnce } from './health-probe';
 import { LinkHosts } from './link-host';
 
 export interface AppsServiceDeps {
@@ -251,7 +251,9 @@ export class AppsService {
       seen.add(key);
       let probeHealthy: boolean | null = null;
       if (spec.health.kind !== 'console' && status.activeState === 'active')
-        probeHealthy = await probeOnce(session, device, spec).catch(() => false);
+        probeHealthy = await probeOnce(session, device, spec, status.guestAddress).catch(
+          () => false,
+        );
       const { state, message } = interpret(status, spec.name, probeHealthy);
       const host = this.#linkHosts.hostFor(device);
       this.#known.set(key, {
@@ -268,11 +270,14 @@ export class AppsService {
           runningSince: state === 'running' ? status.startedAt : null,
           memoryBytes: status.memoryBytes,
           memoryMiB: spec.memoryMiB,
-          links: host
-            ? spec.ports
-                .filter((p) => p.protocol === 'tcp' && p.service?.includes('http'))
-                .map((p) => ({ name: p.name, url: `http://${host}:${p.host}${p.path ?? '/'}` }))
-            : [],
+          links: spec.ports
+            .filter((p) => p.protocol === 'tcp' && p.service?.includes('http'))
+            .flatMap((p) => {
+              const where = appEndpoint(spec, p, host, status.guestAddress);
+              return where
+                ? [{ name: p.name, url: `http://${where.host}:${where.port}${p.path ?? '/'}` }]
+                : [];
+            }),
           message,
         },
       });
@@ -334,7 +339,8 @@ export class AppsService {
     const session = await this.#deps.sessions.session(device.id);
     while (Date.now() < until) {
       if (signal.aborted) throw new HearthError('CANCELLED');
-      if (await probeOnce(session, device, spec)) return true;
+      const guest = await guestAddressOf(session, spec).catch(() => null);
+      if (await probeOnce(session, device, spec, guest)) return true;
       // systemd gave up (it kept crashing): no point waiting out the timeout.
       const unit = await session.exec(
         `systemctl show -p ActiveState -p Result hearth-app@${spec.appId}.service`,

@@ -5,7 +5,32 @@ import type { DeviceRecord } from '../../../shared/model';
 import { shellQuote } from '../provisioning/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { AppSpec } from './app-spec';
-import { APPS_DIR, BOOT_MARKER } from './app-status';
+import { APPS_DIR, BOOT_MARKER, addressForMac } from './app-status';
+import { xenMac } from '../runtimes/xen-config';
+
+const isXen = (spec: AppSpec): boolean => spec.target.startsWith('xen-');
+
+/**
+ * Where the laptop reaches one of an app's ports: the port QEMU forwards on the device; or, for
+ * Xen, the guest itself (it sits on the LAN through the bridge, nothing is forwarded), which is
+ * unknown until dom0 has seen it on the network.
+ */
+export function appEndpoint(
+  spec: AppSpec,
+  port: AppSpec['ports'][number],
+  deviceHost: string | undefined,
+  guestAddress: string | null,
+): { host: string; port: number } | null {
+  if (isXen(spec)) return guestAddress ? { host: guestAddress, port: port.guest } : null;
+  return deviceHost ? { host: deviceHost, port: port.host } : null;
+}
+
+/** A Xen guest's address from dom0's neighbour table (null for other apps, or not yet seen). */
+export async function guestAddressOf(session: SshSession, spec: AppSpec): Promise<string | null> {
+  if (!isXen(spec)) return null;
+  const out = await session.exec('ip -4 neigh show', { timeoutMs: 15_000 });
+  return addressForMac(out.stdout.split('\n').slice(0, 1024), xenMac(spec.appId));
+}
 
 export function tcpOpen(host: string, port: number, timeoutMs = 1_500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -37,6 +62,7 @@ export async function probeOnce(
   session: SshSession,
   device: DeviceRecord,
   spec: AppSpec,
+  guestAddress: string | null = null,
 ): Promise<boolean> {
   const health = spec.health;
   if (health.kind === 'console') {
@@ -45,8 +71,8 @@ export async function probeOnce(
     return (await session.exec(`sh -c ${shellQuote(script)}`, { timeoutMs: 15_000 })).code === 0;
   }
   const published = spec.ports.find((p) => p.guest === health.port);
-  const host = device.addresses[0];
-  if (!published || !host) return false;
-  if (health.kind === 'tcp') return tcpOpen(host, published.host);
-  return httpAnswers(`http://${host}:${published.host}${health.path}`);
+  const where = published && appEndpoint(spec, published, device.addresses[0], guestAddress);
+  if (!where) return false;
+  if (health.kind === 'tcp') return tcpOpen(where.host, where.port);
+  return httpAnswers(`http://${where.host}:${where.port}${health.path}`);
 }
