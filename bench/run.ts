@@ -2,14 +2,50 @@
 // measured in the same run (these machines are shared and noisy: only ratios compare).
 //  - discovery: start to first device listed, Hearth vs avahi-browse (cold avahi cache)
 //  - provisioning: a factory-fresh Pi prepared end to end, vs one SSH sign-in + `true`
+//  - install: Install click to Running for the lab's test unikernel (Counter, from a signed
+//    test catalog served on the laptop side), vs one SSH sign-in + SFTP copy of the same
+//    kernel + booting it by hand with the same QEMU command until READY (install-to-running.ts);
+//    the download cache is emptied before every round. Where the Pi's /dev/kvm is unusable
+//    (the lab), a second row repeats it with the Pi recorded as having no /dev/kvm.
+//  - start: `systemctl start hearth-app@counter` to READY in its console log, vs the same QEMU
+//    command (rebuilt from spec.json, checked against the device's run script) run by hand on
+//    the same device with a scratch copy of the data disk, same accelerator (counter-boot.ts)
+// Environment:
+//  - HEARTH_BENCH_ROUNDS=N          rounds per row (default 5; provisioning does at most 3)
+//  - HEARTH_BENCH_ROWS=a,b          only these rows (discovery, provisioning, install, start;
+//                                   default all; `start` alone still installs Counter once)
+//  - HEARTH_BENCH_VERBOSE=1         every round's numbers (and install steps) on stderr
+// All rows with 5 rounds took about 4 minutes on the 2-core CI machine.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { buildCounterKernels } from '../e2e/lab/counter-kernel';
+import { labHandle } from '../e2e/lab/fixture';
 import * as lab from '../e2e/lab/lab';
 import { whyNot } from '../e2e/lab/preflight';
+import { startTestCatalog } from '../e2e/support/test-catalog';
+import { parseAppSpec } from '../electron/services/apps/app-spec';
+import { APPS_DIR } from '../electron/services/apps/app-status';
+import {
+  assertSameCommand,
+  handBootScript,
+  launcherStartScript,
+  launchSpecFor,
+  parseMicros,
+} from './counter-boot';
 import { avahiBrowseFirst, startLaptopAvahi } from './laptop-avahi';
 
 const root = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.HEARTH_BENCH_ROUNDS ?? 5);
+const ALL_ROWS = ['discovery', 'provisioning', 'install', 'start'] as const;
+const ROWS = new Set(
+  (process.env.HEARTH_BENCH_ROWS ?? ALL_ROWS.join(',')).split(',').map((r) => r.trim()),
+);
+for (const r of ROWS)
+  if (!(ALL_ROWS as readonly string[]).includes(r)) {
+    console.error(`HEARTH_BENCH_ROWS: unknown row ${r} (rows: ${ALL_ROWS.join(', ')})`);
+    process.exit(1);
+  }
+const VERBOSE = process.env.HEARTH_BENCH_VERBOSE === '1';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -17,7 +53,8 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-function onLaptopTs(script: string, args: string[]): Promise<number> {
+/** Runs a bench script on the laptop side and parses the JSON of its last line. */
+function onLaptopJson<T>(script: string, args: string[]): Promise<T> {
   const argv = lab.laptopArgv([
     process.execPath,
     '--import',
@@ -35,14 +72,18 @@ function onLaptopTs(script: string, args: string[]): Promise<number> {
     child.on('exit', () => {
       const line = out.trim().split('\n').at(-1) ?? '';
       try {
-        const { ms } = JSON.parse(line) as { ms: number | null };
-        if (ms === null) reject(new Error(`${script} timed out`));
-        else resolve(ms);
+        resolve(JSON.parse(line) as T);
       } catch {
         reject(new Error(`${script} printed ${JSON.stringify(out)}`));
       }
     });
   });
+}
+
+async function onLaptopTs(script: string, args: string[]): Promise<number> {
+  const { ms } = await onLaptopJson<{ ms: number | null }>(script, args);
+  if (ms === null) throw new Error(`${script} timed out`);
+  return ms;
 }
 
 function row(name: string, hearth: number[], baseline: number[], baselineName: string): void {
@@ -61,44 +102,194 @@ if (why) {
 
 console.log(`Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better)\n`);
 await lab.up({ devices: 1, personas: ['pi'] });
+// Whether the Pi is still as it came from the factory (provisioning rounds change it).
+let factoryFresh = true;
 try {
   const pi = await lab.device('pi');
 
-  const ours: number[] = [];
-  const avahi: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    ours.push(await onLaptopTs('discovery-first-device.ts', ['--host', pi.hostname]));
-    const daemon = await startLaptopAvahi(lab.laptopArgv);
+  if (ROWS.has('discovery')) {
+    const ours: number[] = [];
+    const avahi: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      ours.push(await onLaptopTs('discovery-first-device.ts', ['--host', pi.hostname]));
+      const daemon = await startLaptopAvahi(lab.laptopArgv);
+      try {
+        const ms = await avahiBrowseFirst(lab.laptopArgv, daemon.env, '_ssh._tcp', pi.hostname);
+        if (ms === null) throw new Error('avahi-browse found nothing');
+        avahi.push(ms);
+      } finally {
+        await daemon.stop();
+      }
+    }
+    row('discovery: first device listed', ours, avahi, 'avahi-browse -rp');
+  }
+
+  if (ROWS.has('provisioning')) {
+    const provisioning: number[] = [];
+    const login: number[] = [];
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      // Factory-fresh each time, with new host keys.
+      await lab.up({ devices: 1, personas: ['pi'] });
+      const fresh = await lab.device('pi');
+      const args = [
+        '--address',
+        fresh.address,
+        '--fingerprint',
+        fresh.hostKeyFingerprint,
+        '--user',
+        fresh.user,
+        '--password',
+        fresh.password,
+      ];
+      login.push(await onLaptopTs('provision-once.ts', [...args, '--baseline']));
+      provisioning.push(await onLaptopTs('provision-once.ts', args));
+    }
+    factoryFresh = false;
+    row('provisioning: fresh Pi, end to end', provisioning, login, 'one SSH sign-in');
+  }
+
+  if (ROWS.has('install') || ROWS.has('start')) {
+    if (!factoryFresh) await lab.up({ devices: 1, personas: ['pi'] });
+    const fresh = await lab.device('pi');
+    const catalog = await startTestCatalog(labHandle);
     try {
-      const ms = await avahiBrowseFirst(lab.laptopArgv, daemon.env, '_ssh._tcp', pi.hostname);
-      if (ms === null) throw new Error('avahi-browse found nothing');
-      avahi.push(ms);
+      // The same bytes the catalog serves as Counter 1.0.0.
+      const kernel = (await buildCounterKernels())[1];
+      interface Series {
+        hearth: number[];
+        baseline: number[];
+      }
+      const result = await onLaptopJson<{
+        asProvisioned: Series;
+        withoutKvm: Series | null;
+        hypervisor: string;
+        accel: string;
+        failures: string[];
+      }>('install-to-running.ts', [
+        '--address',
+        fresh.address,
+        '--fingerprint',
+        fresh.hostKeyFingerprint,
+        '--user',
+        fresh.user,
+        '--password',
+        fresh.password,
+        '--catalog',
+        catalog.url,
+        '--trust-catalog-key',
+        catalog.trustedKey,
+        '--kernel',
+        kernel,
+        '--rounds',
+        String(ROWS.has('install') ? ROUNDS : 1),
+      ]);
+      if (ROWS.has('install')) {
+        const { asProvisioned, withoutKvm } = result;
+        const baselineName = 'by hand: ssh+copy+boot';
+        row(
+          'install: click to Running',
+          asProvisioned.hearth,
+          asProvisioned.baseline,
+          baselineName,
+        );
+        // The installer tries KVM first wherever /dev/kvm exists and falls back to emulation
+        // when the app does not come up under it (app-installer.ts): say so when that is in
+        // the number.
+        if (result.hypervisor === 'kvm' && result.accel === 'tcg')
+          console.log(
+            `${''.padEnd(34)} (includes Hearth's failed KVM attempt: the Pi has /dev/kvm, the app ran under TCG)`,
+          );
+        if (withoutKvm)
+          row(
+            'install: same, Pi without /dev/kvm',
+            withoutKvm.hearth,
+            withoutKvm.baseline,
+            baselineName,
+          );
+        for (const failure of new Set(result.failures)) {
+          const times = result.failures.filter((f) => f === failure).length;
+          console.log(
+            `${''.padEnd(34)} (${times}x an install failed and was done again: ${failure})`,
+          );
+        }
+      }
+    } catch (error) {
+      await tellWhatTheDeviceSaid('pi');
+      throw error;
     } finally {
-      await daemon.stop();
+      await catalog.stop();
     }
   }
-  row('discovery: first device listed', ours, avahi, 'avahi-browse -rp');
 
-  const provisioning: number[] = [];
-  const login: number[] = [];
-  for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
-    // Factory-fresh each time, with new host keys.
-    await lab.up({ devices: 1, personas: ['pi'] });
-    const fresh = await lab.device('pi');
-    const args = [
-      '--address',
-      fresh.address,
-      '--fingerprint',
-      fresh.hostKeyFingerprint,
-      '--user',
-      fresh.user,
-      '--password',
-      fresh.password,
-    ];
-    login.push(await onLaptopTs('provision-once.ts', [...args, '--baseline']));
-    provisioning.push(await onLaptopTs('provision-once.ts', args));
+  if (ROWS.has('start')) {
+    const [launcher, byHand] = await startToReady('pi', 'counter').catch(async (error: unknown) => {
+      await tellWhatTheDeviceSaid('pi');
+      throw error;
+    });
+    row('start: systemctl start to READY', launcher, byHand, 'same QEMU cmd by hand');
   }
-  row('provisioning: fresh Pi, end to end', provisioning, login, 'one SSH sign-in');
 } finally {
   await lab.down();
+}
+
+/** When an app row fails, what the device said is the first thing anyone needs. */
+async function tellWhatTheDeviceSaid(device: string): Promise<void> {
+  const said = await lab
+    .exec(device, [
+      'sh',
+      '-c',
+      'journalctl --no-pager -n 80 -u "hearth-app@*"; tail -n 40 /var/lib/hearth/apps/*/console.log; ls -la /var/lib/hearth/apps/*',
+    ])
+    .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
+  console.error(`What ${device} said:\n${said.stdout}${said.stderr}`);
+}
+
+/**
+ * Start-to-READY of an installed (stopped) app on one device, alternating Hearth's launcher
+ * (`systemctl start hearth-app@APP`) with the QEMU command that launcher execs, run by hand as
+ * root in a scratch folder with a copy of the app's data disk and the accelerator spec.json
+ * records. Both are timed on the device by the same loop (counter-boot.ts), so the SSH and
+ * nsenter hops of the bench itself are in neither number.
+ */
+async function startToReady(device: string, appId: string): Promise<[number[], number[]]> {
+  const appDir = `${APPS_DIR}/${appId}`;
+  const read = async (path: string) => {
+    const r = await lab.exec(device, ['cat', path]);
+    if (r.code !== 0) throw new Error(`reading ${path} on ${device}: ${r.stderr.trim()}`);
+    return r.stdout;
+  };
+  const spec = parseAppSpec(await read(`${appDir}/spec.json`));
+  if (!spec) throw new Error(`no readable spec.json for ${appId} on ${device}`);
+  // The installer takes the arch from the device's capabilities; the target records it.
+  const arch = spec.target.endsWith('aarch64') ? 'aarch64' : 'x86_64';
+  const installed = launchSpecFor(spec, arch);
+  assertSameCommand(await read(`${appDir}/run`), installed);
+  const scratch = launchSpecFor(spec, arch, { appDir: `/root/hearth-bench-hand-${appId}` });
+  const pattern = spec.health.kind === 'console' ? spec.health.pattern : 'READY';
+  const timeoutS = 120;
+  const time = async (what: string, script: string): Promise<number> => {
+    const r = await lab.exec(device, ['sh', '-c', script], { timeoutMs: (timeoutS + 60) * 1000 });
+    if (r.code !== 0) throw new Error(`${what} failed: ${r.stderr.trim()}`);
+    return parseMicros(r.stdout);
+  };
+  const ours: number[] = [];
+  const hand: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    ours.push(await time('systemctl start', launcherStartScript(installed, { pattern, timeoutS })));
+    hand.push(
+      await time(
+        'the QEMU command by hand',
+        handBootScript(scratch, spec.volumes, {
+          pattern,
+          timeoutS,
+          copyVolumesFrom: `${appDir}/data`,
+        }),
+      ),
+    );
+    if (VERBOSE)
+      console.error(
+        `  [start] round ${i + 1} (${spec.accel}): launcher ${ours.at(-1)!.toFixed(0)} ms, by hand ${hand.at(-1)!.toFixed(0)} ms`,
+      );
+  }
+  return [ours, hand];
 }
