@@ -32,7 +32,7 @@ import {
   launchSpecFor,
   parseMicros,
 } from './counter-boot';
-import { avahiBrowseFirst, startLaptopAvahi } from './laptop-avahi';
+import { avahiBrowseFirst, startLaptopAvahi } from '../e2e/lab/laptop-avahi';
 
 const root = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.HEARTH_BENCH_ROUNDS ?? 5);

@@ -104,6 +104,7 @@ export async function up(options: UpOptions = {}): Promise<LabState> {
   });
   // mDNS finds nothing in a namespace without a route (LAB.md): the LAN is the default route.
   await ip(laptopNetns, 'route', 'add', 'default', 'dev', 'eth0');
+  await writeLaptopResolvConf();
   await writeChromiumWrapper();
 
   const state: LabState = {
@@ -253,6 +254,7 @@ export async function down(options: { log?: Log } = {}): Promise<DownReport> {
     report.namespaces++;
   }
   await removeLabCgroups();
+  await rm(laptopNetnsEtc, { recursive: true, force: true });
   await rm(runDir, { recursive: true, force: true });
   log(
     `lab down: ${report.processes} processes, ${report.mounts} mounts, ${report.namespaces} namespaces removed`,
@@ -410,6 +412,22 @@ export async function putFile(
     },
   );
   if (r.code !== 0) throw new Error(`writing ${path} on ${name}: ${r.stderr.trim()}`);
+}
+
+/** `ip netns exec` binds the files here over /etc on the laptop side. */
+const laptopNetnsEtc = `/etc/netns/${laptopNetns}`;
+
+/**
+ * The laptop side has no DNS server: the machine's own would be tried over the LAN's default
+ * route and time out, which also stalls nss-mdns (it asks unicast DNS about "local." first)
+ * before any .local name resolves. A local server that refuses at once is a home without one.
+ */
+async function writeLaptopResolvConf(): Promise<void> {
+  await mkdir(laptopNetnsEtc, { recursive: true });
+  await writeFile(
+    `${laptopNetnsEtc}/resolv.conf`,
+    '# Written by the Hearth lab: no DNS server on the lab LAN.\nnameserver 127.0.0.1\n',
+  );
 }
 
 /** The argv that runs a command on the laptop side of the LAN. */

@@ -1,6 +1,7 @@
-// A private avahi-daemon on the lab's laptop side, as a real laptop has, for the baseline:
-// `avahi-browse -rtp` for the same service in the same run. The host has no system D-Bus,
-// so avahi gets its own bus on a socket in a temporary folder.
+// A private avahi-daemon on the lab's laptop side, as a real laptop has: the bench's baseline
+// (`avahi-browse -rtp` for the same service in the same run), and what resolves a device's
+// .local name for Hearth and the browser (nss-mdns asks /run/avahi-daemon/socket). The host
+// has no system D-Bus, so avahi gets its own bus on a socket in a temporary folder.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -69,7 +70,7 @@ function run(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 export async function startLaptopAvahi(
   onLaptop: (argv: string[]) => string[],
 ): Promise<LaptopAvahi> {
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-avahi-'));
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-laptop-avahi-'));
   const socket = join(dir, 'bus');
   writeFileSync(join(dir, 'bus.conf'), busConfig(socket));
   writeFileSync(join(dir, 'avahi.conf'), avahiConfig);
