@@ -108,6 +108,10 @@ async function placeImage(
   return { placed: true, resumedFrom };
 }
 
+/** Left by a KVM try that failed: apps on this device run under emulation from then on. */
+const KVM_UNUSABLE = '/var/lib/hearth/kvm-unusable';
+const NO_KVM = '@no-kvm@';
+
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 
 export async function installApp(
@@ -244,14 +248,20 @@ export async function installApp(
   });
 
   const spec = await step(async () => {
+    // KVM only where the hearth account may open /dev/kvm and no app has yet found that it
+    // cannot run guests: each failed try costs systemd's whole restart burst (seconds).
     const previous = await run(
       session,
-      `cat ${appDir}/spec.json 2>/dev/null || true`,
+      `cat ${appDir}/spec.json 2>/dev/null; if [ -e ${KVM_UNUSABLE} ] || ! [ -r /dev/kvm -a -w /dev/kvm ]; then echo; echo '${NO_KVM}'; fi; true`,
       'read its settings',
       ctx.signal,
     );
     const accel =
-      device.hypervisor === 'kvm' && !previous.includes('"accel":"tcg"') ? 'kvm' : 'tcg';
+      device.hypervisor === 'kvm' &&
+      !previous.includes('"accel":"tcg"') &&
+      !previous.split('\n').includes(NO_KVM)
+        ? 'kvm'
+        : 'tcg';
     const spec: AppSpec = {
       appId: resolved.appId,
       name: resolved.name,
@@ -275,7 +285,10 @@ export async function installApp(
   await step(async () => {
     await run(
       session,
-      `sudo -n /usr/bin/systemctl enable hearth-app@${spec.appId} && sudo -n /usr/bin/systemctl restart hearth-app@${spec.appId}`,
+      // reset-failed: systemd's start limit also counts starts by hand (a quick reinstall).
+      // A restart that reports failure is not the end: an app that dies at once (KVM that
+      // cannot run it) fails its start job, and the health wait below judges and falls back.
+      `sudo -n /usr/bin/systemctl reset-failed hearth-app@${spec.appId}; sudo -n /usr/bin/systemctl enable hearth-app@${spec.appId} && { sudo -n /usr/bin/systemctl restart hearth-app@${spec.appId} || true; }`,
       'start the app',
       ctx.signal,
     );
@@ -294,9 +307,10 @@ export async function installApp(
       // /dev/kvm can exist and still not run guests (LAB.md): fall back to emulation.
       current = { ...current, accel: 'tcg' };
       await writeAppFiles(deps, session, device, current, ctx.signal);
+      // Remembered for the device, so the next install does not pay for the same discovery.
       await run(
         session,
-        `sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId}`,
+        `touch ${KVM_UNUSABLE}; sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId} || true`,
         'restart the app',
         ctx.signal,
       );
