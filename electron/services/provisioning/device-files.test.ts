@@ -20,6 +20,7 @@ import {
   deviceJson,
   parseDeviceJson,
   paths,
+  sudoHasRegex,
   sudoersDropIn,
   xenUnitDropIn,
   xenUnitDropInPath,
@@ -86,11 +87,58 @@ describe('files Hearth puts on a device', () => {
   });
 
   // visudo is what the device itself uses to judge the drop-in before it is put in place.
-  it.runIf(toolExists('visudo'))('the sudoers drop-in passes visudo -c', () => {
-    withFile('hearth', sudoersDropIn(), (path) => {
-      expect(execFileSync('visudo', ['-cf', path]).toString()).toContain('parsed OK');
-    });
+  it.runIf(toolExists('visudo'))('the sudoers drop-in passes visudo -c, in both forms', () => {
+    for (const regex of [true, false])
+      withFile('hearth', sudoersDropIn(regex), (path) => {
+        expect(execFileSync('visudo', ['-cf', path]).toString()).toContain('parsed OK');
+      });
   });
+
+  it('uses regular expressions only where sudo understands them (1.9.10 and later)', () => {
+    expect(sudoHasRegex('Sudo version 1.9.13p3\nSudoers policy plugin version 1.9.13p3')).toBe(
+      true,
+    );
+    expect(sudoHasRegex('Sudo version 1.9.10')).toBe(true);
+    expect(sudoHasRegex('Sudo version 1.9.5p2')).toBe(false);
+    expect(sudoHasRegex('Sudo version 1.8.27')).toBe(false);
+    expect(sudoHasRegex('sudo: command not found')).toBe(false);
+    expect(sudoersDropIn(false)).toContain('/usr/bin/systemctl start hearth-app@*');
+  });
+
+  // sudo -l judges a command line against the rules without running anything: the regex
+  // form lets the hearth account manage one app unit at a time and nothing more.
+  it.runIf(process.getuid?.() === 0 && toolExists('visudo') && toolExists('useradd'))(
+    'the rules allow one Hearth unit per command and refuse anything smuggled after it',
+    () => {
+      const user = 'hearthsudotest';
+      execFileSync('sh', ['-c', `id ${user} >/dev/null 2>&1 || useradd -M ${user}`]);
+      const dropIn = `/etc/sudoers.d/zz-${user}`;
+      try {
+        writeFileSync(dropIn, sudoersDropIn(true).replaceAll('hearth ALL=', `${user} ALL=`), {
+          mode: 0o440,
+        });
+        const may = (...args: string[]) => {
+          try {
+            execFileSync('sudo', ['-n', '-l', '-U', user, '/usr/bin/systemctl', ...args], {
+              stdio: 'pipe',
+            });
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        expect(may('start', 'hearth-app@counter')).toBe(true);
+        expect(may('reset-failed', 'hearth-app@visits-2')).toBe(true);
+        expect(may('start', 'hearth-app@counter', 'ssh.service')).toBe(false);
+        expect(may('start', 'hearth-app@Counter')).toBe(false);
+        expect(may('start', 'ssh.service')).toBe(false);
+        expect(may('daemon-reload')).toBe(false);
+      } finally {
+        rmSync(dropIn, { force: true });
+        execFileSync('userdel', [user]);
+      }
+    },
+  );
 });
 
 // The helper runs as root on the device and reads what the hearth account wrote: run the real

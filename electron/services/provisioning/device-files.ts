@@ -45,17 +45,39 @@ export function parseDeviceJson(text: string): DeviceJson | null {
 /** An app id as Hearth makes them (the comma escaped for sudoers). */
 const APP_ID = '[a-z][a-z0-9-]{0\\,31}';
 
+const VERBS = [
+  'start',
+  'stop',
+  'restart',
+  'enable',
+  'disable',
+  'reset-failed',
+  'is-active',
+  'show',
+];
+
+/** Whether this sudo (`sudo -V` output) understands regular expressions in arguments (1.9.10+). */
+export function sudoHasRegex(versionOutput: string): boolean {
+  const match = /Sudo version (\d+)\.(\d+)\.(\d+)/.exec(versionOutput);
+  if (!match) return false;
+  const [major, minor, patch] = match.slice(1).map(Number) as [number, number, number];
+  return major > 1 || (major === 1 && (minor > 9 || (minor === 9 && patch >= 10)));
+}
+
 /**
  * Least privilege: the hearth account may manage Hearth's app units, nothing else. sudo's
- * regular expressions (1.9.10+, Debian 12) pin the whole argument list: a wildcard
- * (`hearth-app@*`) would also match `hearth-app@x ssh.service`. Its own files under
- * /var/lib/hearth need no root at all.
+ * regular expressions (1.9.10+: Debian 12 and later) pin the whole argument list; an older
+ * sudo (Debian 11) only has wildcards, where `hearth-app@*` would also match
+ * `hearth-app@x ssh.service`, so it gets them only because it understands nothing better.
+ * Its own files under /var/lib/hearth need no root at all.
  */
-export function sudoersDropIn(): string {
-  const verbs = 'start|stop|restart|enable|disable|reset-failed|is-active|show';
+export function sudoersDropIn(regex = true): string {
+  const commands = regex
+    ? `/usr/bin/systemctl ^(${VERBS.join('|')}) hearth-app@${APP_ID}$`
+    : VERBS.map((verb) => `/usr/bin/systemctl ${verb} hearth-app@*`).join(', \\\n    ');
   return [
     '# Managed by Hearth: lets the hearth account look after Hearth apps and nothing else.',
-    `Cmnd_Alias HEARTH_APPS = /usr/bin/systemctl ^(${verbs}) hearth-app@${APP_ID}$`,
+    `Cmnd_Alias HEARTH_APPS = ${commands}`,
     `${HEARTH_USER} ALL=(root) NOPASSWD: HEARTH_APPS`,
     '',
   ].join('\n');

@@ -21,6 +21,7 @@ import {
   deviceJson,
   parseDeviceJson,
   paths,
+  sudoHasRegex,
   sudoersDropIn,
 } from './device-files';
 import { RemoteShell } from './remote-shell';
@@ -244,9 +245,10 @@ async function runSteps(
     });
 
     await step(async () => {
+      const regex = sudoHasRegex((await shell.run('sudo -V')).stdout);
       const changed = await shell.ensureFile(
         paths.sudoers,
-        sudoersDropIn(),
+        sudoersDropIn(regex),
         '0440',
         'root:root',
         (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
