@@ -187,8 +187,12 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     installFromFile: async ({ token, deviceId, name, ...resources }) => {
       const image = chosenImages.get(token);
       const device = await devices.get(deviceId);
-      // The same file installed again on the same device (a retry) keeps its id and resumes.
-      const appId = image.appIds.get(deviceId) ?? freeAppId(name, await apps.appIdsOn(deviceId));
+      // The same file installed again on the same device (a retry, even after choosing it
+      // again or restarting Hearth) keeps its id, so the upload resumes where it stopped.
+      const appId =
+        image.appIds.get(deviceId) ??
+        (await apps.unfinishedInstallOf(deviceId, image.sha256)) ??
+        freeAppId(name, await apps.appIdsOn(deviceId));
       const port = localImagePort({ image, appId, name, deviceName: device.name, resources });
       const taskId = await apps.install(deviceId, appId, port);
       image.appIds.set(deviceId, appId);

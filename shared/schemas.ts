@@ -76,7 +76,8 @@ export const imageResourcesSchema = z.strictObject({
     .array(
       z.strictObject({
         guest: portSchema,
-        host: portSchema,
+        // Apps run without administrator rights on the device, which ports below 1024 need.
+        host: portSchema.min(1024, 'choose a device port from 1024 up'),
         protocol: z.enum(['tcp', 'udp']),
         service: serviceTypeSchema.optional(),
       }),

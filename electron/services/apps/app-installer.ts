@@ -307,14 +307,16 @@ export async function installApp(
       // /dev/kvm can exist and still not run guests (LAB.md): fall back to emulation.
       current = { ...current, accel: 'tcg' };
       await writeAppFiles(deps, session, device, current, ctx.signal);
-      // Remembered for the device, so the next install does not pay for the same discovery.
       await run(
         session,
-        `touch ${KVM_UNUSABLE}; sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId} || true`,
+        `sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId} || true`,
         'restart the app',
         ctx.signal,
       );
       healthy = await deps.waitHealthy(device, current, 90_000, ctx.signal);
+      // Only an app that runs under emulation after failing under KVM says KVM is the trouble
+      // (a wrong port fails both ways): remembered, so the next install skips the same try.
+      if (healthy) await run(session, `touch ${KVM_UNUSABLE}`, 'note what it learned', ctx.signal);
     }
     if (!healthy)
       throw new HearthError(
@@ -336,6 +338,7 @@ export async function writeAppFiles(
   const appDir = `${APPS_DIR}/${spec.appId}`;
   const input: LaunchInput = {
     appId: spec.appId,
+    hostId: device.id,
     appDir,
     arch: device.capabilities.arch === 'aarch64' ? 'aarch64' : 'x86_64',
     kernelPath: `${appDir}/current`,
@@ -356,7 +359,13 @@ export async function writeAppFiles(
       mode: '0644',
     },
     // Read by the device's root-owned advertise helper when the unit starts (mDNS).
-    { path: `${appDir}/advertise`, content: advertiseFile(spec.name, spec.ports), mode: '0644' },
+    // Xen guests have their own address and nothing is forwarded on dom0: announcing dom0's
+    // port would send clients where nothing listens, so they are not announced (yet).
+    {
+      path: `${appDir}/advertise`,
+      content: advertiseFile(spec.name, spec.target.startsWith('xen-') ? [] : spec.ports),
+      mode: '0644',
+    },
     ...deps.launcher.files(hypervisor, input),
   ];
   for (const file of files) {

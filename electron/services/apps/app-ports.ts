@@ -60,6 +60,7 @@ export interface LaunchInput {
   ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
   bootArgs: string;
   accel: 'kvm' | 'tcg';
+  hostId?: string;
 }
 
 export interface LauncherPort {

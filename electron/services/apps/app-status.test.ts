@@ -13,6 +13,9 @@ import {
   usableGuestIpv4,
 } from './app-status';
 
+/** The device that answered: Xen guests' MACs derive from it. */
+const DEVICE = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
 const sample = `@app counter
 ActiveState=active
 SubState=running
@@ -97,7 +100,7 @@ it('calls a unit that failed after its restarts "gave up", whatever the last Res
 });
 
 describe('the address of a Xen guest on the LAN', () => {
-  const mac = xenMac('calendar');
+  const mac = xenMac('calendar', DEVICE);
   const xenSpec = JSON.stringify({ appId: 'calendar', target: 'xen-x86_64' });
   const qemuSpec = JSON.stringify({ appId: 'counter', target: 'qemu-x86_64' });
   // As `ip -4 neigh show` (iproute2 6.1, Debian 12) prints them on a dom0.
@@ -107,7 +110,7 @@ describe('the address of a Xen guest on the LAN', () => {
     `192.168.1.23 dev xenbr0 lladdr ${mac} REACHABLE`,
     '192.168.1.40 dev xenbr0 FAILED',
     '192.168.1.41 dev xenbr0  INCOMPLETE',
-    `192.168.1.99 dev xenbr0 lladdr ${xenMac('counter')} DELAY`,
+    `192.168.1.99 dev xenbr0 lladdr ${xenMac('counter', DEVICE)} DELAY`,
   ];
 
   it('reads it from the neighbour table by the guest MAC, preferring a confirmed entry', () => {
@@ -122,7 +125,7 @@ describe('the address of a Xen guest on the LAN', () => {
       ...neighbours,
       '',
     ].join('\n');
-    const [calendar, counter] = parseStatus(output);
+    const [calendar, counter] = parseStatus(output, DEVICE);
     expect(calendar).toMatchObject({ appId: 'calendar', guestAddress: '192.168.1.23' });
     // Only apps whose spec targets Xen get an address, even if their MAC shows up.
     expect(counter).toMatchObject({ appId: 'counter', guestAddress: null });
@@ -130,8 +133,8 @@ describe('the address of a Xen guest on the LAN', () => {
 
   it('says nothing when the guest is not (or no longer) in the table', () => {
     const spec = ['@app calendar', `Spec=${xenSpec}`, 'ActiveState=active'];
-    expect(parseStatus(spec.join('\n'))[0]?.guestAddress).toBeNull();
-    expect(parseStatus([...spec, '@neigh', ''].join('\n'))[0]?.guestAddress).toBeNull();
+    expect(parseStatus(spec.join('\n'), DEVICE)[0]?.guestAddress).toBeNull();
+    expect(parseStatus([...spec, '@neigh', ''].join('\n'), DEVICE)[0]?.guestAddress).toBeNull();
     expect(addressForMac([`192.168.1.23 dev xenbr0 lladdr ${mac} FAILED`], mac)).toBeNull();
     expect(addressForMac([`192.168.1.23 dev xenbr0 lladdr ${mac}`], mac)).toBeNull();
     expect(addressForMac(neighbours, '00:16:3e:00:00:00')).toBeNull();
@@ -178,7 +181,7 @@ describe('the address of a Xen guest on the LAN', () => {
       '@app evil',
       `${'x'.repeat(10000)} lladdr ${mac} REACHABLE`,
     ].join('\n');
-    const apps = parseStatus(output);
+    const apps = parseStatus(output, DEVICE);
     expect(apps).toHaveLength(1);
     expect(apps[0]).toMatchObject({ appId: 'calendar', activeState: '', guestAddress: null });
   });
@@ -197,7 +200,7 @@ describe('the status command on a device', () => {
       });
       writeFileSync(
         join(bin, 'ip'),
-        `#!/bin/sh\n[ "$*" = "-4 neigh show" ] || exit 1\necho "192.168.1.23 dev xenbr0 lladdr ${xenMac('calendar')} REACHABLE"\n`,
+        `#!/bin/sh\n[ "$*" = "-4 neigh show" ] || exit 1\necho "192.168.1.23 dev xenbr0 lladdr ${xenMac('calendar', DEVICE)} REACHABLE"\n`,
         { mode: 0o755 },
       );
       for (const [id, spec] of Object.entries(specs)) {
@@ -222,7 +225,7 @@ describe('the status command on a device', () => {
       counter: { appId: 'counter', target: 'qemu-x86_64' },
     });
     expect(withXen).toContain('@neigh');
-    expect(parseStatus(withXen).map((a) => [a.appId, a.guestAddress])).toEqual([
+    expect(parseStatus(withXen, DEVICE).map((a) => [a.appId, a.guestAddress])).toEqual([
       ['calendar', '192.168.1.23'],
       ['counter', null],
     ]);

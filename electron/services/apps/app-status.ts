@@ -51,7 +51,8 @@ export interface RawAppStatus {
 
 const APP_ID = /^[a-z][a-z0-9-]{0,31}$/;
 
-export function parseStatus(output: string): RawAppStatus[] {
+/** `deviceId`: the device that answered (Xen guests' MACs derive from it). */
+export function parseStatus(output: string, deviceId = ''): RawAppStatus[] {
   const apps: RawAppStatus[] = [];
   let current: RawAppStatus | null = null;
   const neighbours: string[] = [];
@@ -128,7 +129,8 @@ export function parseStatus(output: string): RawAppStatus[] {
   }
   if (neighbours.length) {
     for (const app of apps)
-      if (isXenSpec(app.specText)) app.guestAddress = addressForMac(neighbours, xenMac(app.appId));
+      if (isXenSpec(app.specText))
+        app.guestAddress = addressForMac(neighbours, xenMac(app.appId, deviceId));
   }
   return apps;
 }

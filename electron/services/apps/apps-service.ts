@@ -45,6 +45,8 @@ export class AppsService {
   readonly #installing = new Map<string, string>();
   readonly #following = new Map<string, { until: number; offset: number }>();
   readonly #linkHosts: LinkHosts;
+  /** Bumped when a device is forgotten: a refresh that began before must not bring it back. */
+  readonly #epochs = new Map<string, number>();
   #timer: ReturnType<typeof setTimeout> | null = null;
   #running = false;
   #lastPublished = '';
@@ -74,6 +76,7 @@ export class AppsService {
         this.#following.delete(key);
       }
     this.#offline.delete(deviceId);
+    this.#epochs.set(deviceId, (this.#epochs.get(deviceId) ?? 0) + 1);
     this.#deps.sessions.close(deviceId);
     this.#publishIfChanged();
   }
@@ -142,6 +145,23 @@ export class AppsService {
     if (out.code !== 0) throw new HearthError('DEVICE_GARBLED');
     for (const name of out.stdout.split('\n')) if (name.trim()) taken.add(name.trim());
     return taken;
+  }
+
+  /**
+   * The app folder of an install of this very image that never finished (no spec.json yet, the
+   * image or its partial upload there), so installing the same file again resumes it there.
+   */
+  async unfinishedInstallOf(deviceId: string, sha256: string): Promise<string | null> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return null;
+    const session = await this.#deps.sessions.session(deviceId);
+    const script = `cd ${APPS_DIR} 2>/dev/null || exit 0; for d in *; do [ -d "$d/images" ] && [ ! -e "$d/spec.json" ] || continue; if [ -e "$d/images/.${sha256}.partial" ] || [ -e "$d/images/${sha256}" ]; then echo "$d"; fi; done`;
+    const out = await session.exec(`sh -c ${shellQuote(script)}`, { timeoutMs: 15_000 });
+    return (
+      out.stdout
+        .split('\n')
+        .map((line) => line.trim())
+        .find((id) => /^[a-z][a-z0-9-]{0,31}$/.test(id)) ?? null
+    );
   }
 
   async control(
@@ -222,14 +242,18 @@ export class AppsService {
   async refreshDevice(device: DeviceRecord): Promise<void> {
     const backoff = this.#offline.get(device.id);
     if (backoff && backoff.until > Date.now()) return;
+    const epoch = this.#epochs.get(device.id) ?? 0;
+    const forgotten = () => (this.#epochs.get(device.id) ?? 0) !== epoch;
     let session: SshSession;
     let output: string;
     try {
       session = await this.#deps.sessions.session(device.id);
       output = (await session.exec(`sh -c ${shellQuote(statusScript)}`, { timeoutMs: 15_000 }))
         .stdout;
+      if (forgotten()) return;
       this.#offline.delete(device.id);
     } catch {
+      if (forgotten()) return;
       const delay = Math.min((backoff?.delay ?? 1_000) * 2, 30_000);
       this.#offline.set(device.id, { until: Date.now() + delay, delay });
       for (const known of this.#known.values()) {
@@ -244,7 +268,7 @@ export class AppsService {
       return;
     }
     const seen = new Set<string>();
-    for (const status of parseStatus(output)) {
+    for (const status of parseStatus(output, device.id)) {
       const spec = parseAppSpec(status.specText);
       if (!spec) continue;
       const key = `${device.id}/${spec.appId}`;
@@ -254,6 +278,7 @@ export class AppsService {
         probeHealthy = await probeOnce(session, device, spec, status.guestAddress).catch(
           () => false,
         );
+      if (forgotten()) return;
       const { state, message } = interpret(status, spec.name, probeHealthy);
       const host = this.#linkHosts.hostFor(device);
       this.#known.set(key, {
@@ -339,7 +364,7 @@ export class AppsService {
     const session = await this.#deps.sessions.session(device.id);
     while (Date.now() < until) {
       if (signal.aborted) throw new HearthError('CANCELLED');
-      const guest = await guestAddressOf(session, spec).catch(() => null);
+      const guest = await guestAddressOf(session, device.id, spec).catch(() => null);
       if (await probeOnce(session, device, spec, guest)) return true;
       // systemd gave up (it kept crashing): no point waiting out the timeout.
       const unit = await session.exec(

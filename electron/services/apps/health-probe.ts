@@ -26,10 +26,14 @@ export function appEndpoint(
 }
 
 /** A Xen guest's address from dom0's neighbour table (null for other apps, or not yet seen). */
-export async function guestAddressOf(session: SshSession, spec: AppSpec): Promise<string | null> {
+export async function guestAddressOf(
+  session: SshSession,
+  deviceId: string,
+  spec: AppSpec,
+): Promise<string | null> {
   if (!isXen(spec)) return null;
   const out = await session.exec('ip -4 neigh show', { timeoutMs: 15_000 });
-  return addressForMac(out.stdout.split('\n').slice(0, 1024), xenMac(spec.appId));
+  return addressForMac(out.stdout.split('\n').slice(0, 1024), xenMac(spec.appId, deviceId));
 }
 
 export function tcpOpen(host: string, port: number, timeoutMs = 1_500): Promise<boolean> {

@@ -36,6 +36,13 @@ describe('the host an Open link uses', () => {
     }
   });
 
+  it('follows a new address at once when the name does not work', async () => {
+    const { hosts } = hostsAnswering({});
+    hosts.hostFor(pi);
+    await settle();
+    expect(hosts.hostFor({ ...pi, addresses: ['192.168.1.44'] })).toBe('192.168.1.44');
+  });
+
   it('asks again only after a while, and never for a name that is not a host name', async () => {
     const { hosts, asked, later } = hostsAnswering({});
     hosts.hostFor(pi);

@@ -16,7 +16,8 @@ const LOOKUP_TIMEOUT_MS = 2_000;
 export class LinkHosts {
   readonly #resolve: Resolve;
   readonly #now: () => number;
-  readonly #known = new Map<string, { host: string; until: number }>();
+  /** The .local name that was found to work (null: it did not), and until when to trust that. */
+  readonly #known = new Map<string, { name: string | null; until: number }>();
   readonly #asking = new Set<string>();
 
   constructor(resolve: Resolve = systemResolve, now: () => number = Date.now) {
@@ -29,7 +30,8 @@ export class LinkHosts {
     const address = device.addresses[0];
     const known = this.#known.get(device.id);
     if (!known || known.until < this.#now()) void this.#ask(device);
-    return known?.host ?? address;
+    // The address is read fresh each time: only the name's answer is remembered.
+    return known?.name ?? address;
   }
 
   async #ask(device: Pick<DeviceRecord, 'id' | 'hostname' | 'addresses'>): Promise<void> {
@@ -38,7 +40,7 @@ export class LinkHosts {
     const name = /^[A-Za-z0-9-]{1,63}$/.test(device.hostname ?? '')
       ? `${device.hostname}.local`
       : null;
-    let host = address;
+    let works = false;
     if (name) {
       this.#asking.add(device.id);
       try {
@@ -49,11 +51,11 @@ export class LinkHosts {
           ),
         ]).catch(() => []);
         // Only a name that leads to this very device: another box may answer to the same name.
-        if (answers.some((a) => device.addresses.includes(a))) host = name;
+        works = answers.some((a) => device.addresses.includes(a));
       } finally {
         this.#asking.delete(device.id);
       }
     }
-    this.#known.set(device.id, { host, until: this.#now() + REMEMBER_MS });
+    this.#known.set(device.id, { name: works ? name : null, until: this.#now() + REMEMBER_MS });
   }
 }

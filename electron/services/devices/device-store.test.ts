@@ -57,6 +57,20 @@ describe('the devices this computer looks after', () => {
     expect(await again.byAddress('192.168.1.20')).toMatchObject({ name: 'Living-room Pi' });
   });
 
+  it('a rename that races a forget does not bring the device back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
+    dirs.push(dir);
+    const store = storeIn(dir, []);
+    const id = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    await store.save(device(id, 'Attic box', 'b'));
+    // The owner forgets it while a rename from another window is on its way.
+    const forgot = store.forget(id);
+    const renamed = store.rename(id, 'Loft box').catch((e: unknown) => e);
+    await forgot;
+    await renamed;
+    expect(await storeIn(dir, []).list()).toEqual([]);
+  });
+
   it('says so plainly when asked to forget a device it does not know', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
     dirs.push(dir);

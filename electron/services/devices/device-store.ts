@@ -44,6 +44,7 @@ export class DeviceStore {
   readonly #store: AtomicJsonStore;
   readonly #publish: (devices: DeviceRecord[]) => void;
   #devices: Promise<DeviceRecord[]> | null = null;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(store: AtomicJsonStore, publish: (devices: DeviceRecord[]) => void) {
     this.#store = store;
@@ -99,10 +100,15 @@ export class DeviceStore {
     await this.#write((devices) => devices.filter((d) => d.id !== id));
   }
 
-  async #write(change: (devices: DeviceRecord[]) => DeviceRecord[]): Promise<void> {
-    const next = change(await this.list()).sort((a, b) => a.provisionedAt - b.provisionedAt);
-    await this.#store.save('devices', { devices: next });
-    this.#devices = Promise.resolve(next);
-    this.#publish(structuredClone(next));
+  /** One change at a time: a rename racing a forget must not write the device back. */
+  #write(change: (devices: DeviceRecord[]) => DeviceRecord[]): Promise<void> {
+    const write = this.#writing.then(async () => {
+      const next = change(await this.list()).sort((a, b) => a.provisionedAt - b.provisionedAt);
+      await this.#store.save('devices', { devices: next });
+      this.#devices = Promise.resolve(next);
+      this.#publish(structuredClone(next));
+    });
+    this.#writing = write.catch(() => undefined);
+    return write;
   }
 }

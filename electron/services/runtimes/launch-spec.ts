@@ -16,6 +16,8 @@ export interface LaunchSpec {
   ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
   bootArgs: string; // the kernel command line (may be empty)
   accel: 'kvm' | 'tcg'; // chosen by a real probe boot elsewhere; never trust /dev/kvm alone
+  /** The device's Hearth id: Xen derives the guest's MAC from it (unique across the home). */
+  hostId?: string;
 }
 
 /** A spec (or image) a launcher refuses; the message names the offending field. */

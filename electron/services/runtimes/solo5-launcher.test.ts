@@ -19,6 +19,7 @@ chmodSync(`${root}/bin/solo5-hvt`, 0o755);
 
 const spec: LaunchSpec = {
   appId: 'dns-resolver',
+  hostId: '0f8fad5b-d9cb-469f-a165-70867728950e',
   appDir: `${root}/app`,
   arch: 'x86_64',
   kernelPath: `${root}/app/current`,

@@ -31,6 +31,8 @@ import {
   xlString,
 } from './xen-config';
 
+const DEVICE = '0f8fad5b-d9cb-469f-a165-70867728950e';
+
 type XlValue = string | number | XlValue[];
 
 function parseXlCfg(text: string): Map<string, XlValue> {
@@ -143,6 +145,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const calendar: LaunchSpec = {
   appId: 'calendar',
+  hostId: DEVICE,
   appDir: '/var/lib/hearth/apps/calendar',
   arch: 'x86_64',
   kernelPath: '/var/lib/hearth/apps/calendar/current',
@@ -201,10 +204,14 @@ describe('xenDomainConfig', () => {
         return [k, v];
       }),
     );
-    expect(vif).toEqual({ bridge: 'xenbr0', mac: xenMac('calendar') });
+    expect(vif).toEqual({ bridge: 'xenbr0', mac: xenMac('calendar', DEVICE) });
     expect(vif.mac).toMatch(/^00:16:3e:[0-7][0-9a-f]:[0-9a-f]{2}:[0-9a-f]{2}$/);
-    expect(xenMac('calendar')).toBe(xenMac('calendar'));
-    expect(xenMac('calendar')).not.toBe(xenMac('counter'));
+    expect(xenMac('calendar', DEVICE)).toBe(xenMac('calendar', DEVICE));
+    expect(xenMac('calendar', DEVICE)).not.toBe(xenMac('counter', DEVICE));
+    // The same app on a second Xen host of the same home: another MAC on the shared LAN.
+    expect(xenMac('calendar', DEVICE)).not.toBe(
+      xenMac('calendar', '7c9e6679-7425-40de-944b-e07fc1f90ae7'),
+    );
     // Only keys xl.cfg(5) documents.
     const known = [
       'name',

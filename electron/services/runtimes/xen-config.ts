@@ -38,11 +38,12 @@ export function xlString(value: string): string {
 const xlList = (items: string[]): string => `[ ${items.map(xlString).join(', ')} ]`;
 
 /**
- * A stable locally administered MAC in Xen's OUI (00:16:3e), derived from the app id, so the
- * device's DHCP server hands the app the same address after every restart.
+ * A stable MAC in Xen's OUI (00:16:3e), derived from the device and the app, so the home's DHCP
+ * server hands the app the same address after every restart, and the same app on two Xen hosts
+ * of one home never shares a MAC on the LAN.
  */
-export function xenMac(appId: string): string {
-  const h = createHash('sha256').update(`hearth-xen-vif:${appId}`).digest();
+export function xenMac(appId: string, hostId: string): string {
+  const h = createHash('sha256').update(`hearth-xen-vif:${hostId}:${appId}`).digest();
   const tail = [h[0] ?? 0, h[1] ?? 0, h[2] ?? 0].map((b) => b.toString(16).padStart(2, '0'));
   // Keep the top bit of the fourth octet clear: Xen's tools reserve 00:16:3e:80-ff for
   // themselves when they pick random MACs.
@@ -70,6 +71,8 @@ const xenVdev = (index: number): string => `xvd${String.fromCharCode(97 + index)
  */
 export function xenDomainConfig(spec: LaunchSpec, options: XenOptions): string {
   validateLaunchSpec(spec);
+  if (spec.ports.length && !/^[A-Za-z0-9-]{1,64}$/.test(spec.hostId ?? ''))
+    throw new LaunchSpecError('a networked Xen app needs the id of its device (for its MAC)');
   if (!/^[A-Za-z0-9_.-]{1,15}$/.test(options.bridge))
     throw new LaunchSpecError(
       `bridge must be a network interface name (got ${JSON.stringify(options.bridge)})`,
@@ -88,7 +91,7 @@ export function xenDomainConfig(spec: LaunchSpec, options: XenOptions): string {
     `disk = ${xlList(
       spec.volumes.map((v, i) => `format=raw, vdev=${xenVdev(i)}, access=rw, target=${v.path}`),
     )}`,
-    `vif = ${xlList(spec.ports.length ? [`mac=${xenMac(spec.appId)},bridge=${options.bridge}`] : [])}`,
+    `vif = ${xlList(spec.ports.length ? [`mac=${xenMac(spec.appId, spec.hostId ?? '')},bridge=${options.bridge}`] : [])}`,
     `on_poweroff = "destroy"`,
     `on_reboot = "restart"`,
     `on_crash = "preserve"`,
@@ -143,6 +146,9 @@ fi
 # -F: stay in the foreground until the domain dies, so systemd supervises it. Not exec'd: xl
 # exits 0 for a crash too, and only the preserved domain (on_crash) tells them apart.
 xl create -F ${cfg}
+# The copier above dies with this script (systemd ends the unit's processes): give it a moment
+# for the domain's last lines, usually the reason it stopped.
+sleep 1
 if xl domid ${name} >/dev/null 2>&1; then
   echo "hearth: ${spec.appId} crashed" >&2
   xl destroy ${name} || true

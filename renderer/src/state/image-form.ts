@@ -86,6 +86,9 @@ export function formProblems(form: ImageForm, image: ChosenImage): string[] {
   form.ports.forEach((p, i) => {
     if (!isPort(p.guest) || !isPort(p.host))
       problems.push(`Port ${i + 1}: both port numbers must be from 1 to 65535.`);
+    // Apps run without administrator rights on the device, which ports below 1024 need.
+    else if (p.host < 1024)
+      problems.push(`Port ${i + 1}: choose a device port from 1024 up, such as 8080.`);
     else if (published.has(`${p.protocol}/${p.host}`))
       problems.push(`Device port ${p.host} is published twice.`);
     else published.add(`${p.protocol}/${p.host}`);
