@@ -192,12 +192,11 @@ try {
           asProvisioned.baseline,
           baselineName,
         );
-        // The installer tries KVM first wherever /dev/kvm exists and falls back to emulation
-        // when the app does not come up under it (app-installer.ts): say so when that is in
-        // the number.
+        // The installer uses KVM only where the hearth account can open /dev/kvm (and falls back
+        // to emulation when an app does not come up under it): say which one this number is.
         if (result.hypervisor === 'kvm' && result.accel === 'tcg')
           console.log(
-            `${''.padEnd(34)} (includes Hearth's failed KVM attempt: the Pi has /dev/kvm, the app ran under TCG)`,
+            `${''.padEnd(34)} (the Pi has /dev/kvm, but not for the hearth account: the app ran under TCG)`,
           );
         if (withoutKvm)
           row(
