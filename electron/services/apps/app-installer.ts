@@ -4,7 +4,7 @@
 // and wait for its health probe. Every step checks first, so a retry resumes.
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
-import { advertiseFile } from '../provisioning/device-files';
+import { advertiseFile, paths } from '../provisioning/device-files';
 import { shellQuote } from '../provisioning/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskContext } from '../tasks/task-manager';
@@ -109,7 +109,7 @@ async function placeImage(
 }
 
 /** Left by a KVM try that failed: apps on this device run under emulation from then on. */
-const KVM_UNUSABLE = '/var/lib/hearth/kvm-unusable';
+const KVM_UNUSABLE = paths.kvmUnusable;
 const NO_KVM = '@no-kvm@';
 
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;

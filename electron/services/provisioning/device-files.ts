@@ -10,6 +10,8 @@ export const paths = {
   avahiService: '/etc/avahi/services/hearth.service',
   sudoers: '/etc/sudoers.d/hearth',
   advertiseHelper: '/usr/local/lib/hearth/advertise',
+  /** Left by an install whose app failed under KVM and then ran under emulation. */
+  kvmUnusable: '/var/lib/hearth/kvm-unusable',
   avahiServicesDir: '/etc/avahi/services',
   authorizedKeys: '/home/hearth/.ssh/authorized_keys',
 } as const;

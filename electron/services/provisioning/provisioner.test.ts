@@ -8,7 +8,7 @@ import type { DeviceRecord, TaskSnapshot } from '../../../shared/model';
 import { connectSsh } from '../ssh/ssh-connect';
 import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { TaskManager } from '../tasks/task-manager';
-import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
+import { paths, xenUnitDropIn, xenUnitDropInPath } from './device-files';
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, withGuestConsoleLog, xenConsoleFlavourScript } from './xen-host';
 
@@ -393,6 +393,20 @@ describe('provisioning a Xen dom0', { timeout: 30_000 }, () => {
     );
     expect(model.files.has('/etc/default/xen')).toBe(false);
     expect(model.consoleRestarts).toBe(1);
+  });
+
+  it('forgets an old KVM failure when the device is prepared again, and only once', async () => {
+    const model = new DeviceModel(null, debianAnswer);
+    model.files.set(paths.kvmUnusable, { content: '', mode: '0644', owner: 'hearth:hearth' });
+    const first = await provisionModel(model);
+    expect(model.unknown).toEqual([]);
+    expect(model.files.has(paths.kvmUnusable)).toBe(false);
+    expect(first.steps.get('Make sure apps can run here')).toMatchObject({
+      state: 'done',
+      note: expect.stringContaining('try KVM again') as string,
+    });
+    const second = await provisionModel(model);
+    expect(second.steps.get('Make sure apps can run here')?.state).toBe('already-done');
   });
 
   it('gives a device that is not a Xen host no root drop-in, and removes one left behind', async () => {

@@ -189,6 +189,16 @@ async function runSteps(
       if (!hv) throw new HearthError('NO_VIRTUALIZATION');
       const names = { xen: 'Xen', kvm: 'QEMU (with KVM when it works)', qemu: 'QEMU' } as const;
       let note = `Apps will run under ${names[hv]}.`;
+      // Preparing a device again is the owner's way to say "try everything again", e.g. after
+      // moving its disk to a board whose KVM works.
+      if ((await shell.asRoot(`test -e ${shellQuote(paths.kvmUnusable)}`)).code === 0) {
+        await shell.checkAsRoot(
+          `rm -f ${shellQuote(paths.kvmUnusable)}`,
+          'forget an old KVM failure',
+        );
+        state = 'done';
+        note += ' Hearth will try KVM again for the next app it installs.';
+      }
       if (hv === 'xen') {
         const logging = await ensureXenConsoleLogging(shell);
         if (logging.kind === 'changed') state = 'done';
