@@ -6,6 +6,7 @@ import type { Lab } from '../lab/fixture';
 import { laptopArgv } from '../lab/lab';
 import { startLaptopAvahi } from '../lab/laptop-avahi';
 import { expect, test as base } from '../support/browser-mode';
+import { attachAppsReportOnFailure } from '../support/device-report';
 import { startTestCatalog } from '../support/test-catalog';
 import type { TestCatalog } from '../support/test-catalog';
 import { preparePi } from '../support/wizard';
@@ -20,21 +21,7 @@ const test = base.extend<object, { catalog: TestCatalog }>({
     { scope: 'worker', timeout: 5 * 60_000 },
   ],
 });
-// When a spec fails, what the device said is the first thing anyone needs.
-test.afterEach(async ({ lab }, testInfo) => {
-  if (testInfo.status === testInfo.expectedStatus) return;
-  const said = await lab
-    .exec('pi', [
-      'sh',
-      '-c',
-      'journalctl --no-pager -n 150 -u "hearth-app@*"; tail -n 80 /var/lib/hearth/apps/*/console.log; ls -la /var/lib/hearth/apps/*',
-    ])
-    .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
-  await testInfo.attach('device', {
-    body: `${said.stdout}\n${said.stderr}`,
-    contentType: 'text/plain',
-  });
-});
+test.afterEach(({ lab }, testInfo) => attachAppsReportOnFailure(lab, testInfo));
 
 test.use({
   serveArgs: async ({ catalog }, use) =>

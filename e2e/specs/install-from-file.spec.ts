@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { buildCounterKernels } from '../lab/counter-kernel';
 import { expect, test as base } from '../support/browser-mode';
+import { attachAppsReportOnFailure } from '../support/device-report';
 import { preparePi } from '../support/wizard';
 
 const test = base.extend<object, { kernel: string }>({
@@ -21,20 +22,7 @@ const test = base.extend<object, { kernel: string }>({
 
 test.use({ serveArgs: async ({ kernel }, use) => use(['--choose-file', kernel]) });
 
-test.afterEach(async ({ lab }, testInfo) => {
-  if (testInfo.status === testInfo.expectedStatus) return;
-  const said = await lab
-    .exec('pi', [
-      'sh',
-      '-c',
-      'journalctl --no-pager -n 150 -u "hearth-app@*"; tail -n 80 /var/lib/hearth/apps/*/console.log; ls -la /var/lib/hearth/apps/*',
-    ])
-    .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
-  await testInfo.attach('device', {
-    body: `${said.stdout}\n${said.stderr}`,
-    contentType: 'text/plain',
-  });
-});
+test.afterEach(({ lab }, testInfo) => attachAppsReportOnFailure(lab, testInfo));
 
 test('the owner installs an image file they already have, and it runs and says READY', async ({
   page,
