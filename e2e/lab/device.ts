@@ -141,24 +141,7 @@ export async function execOnDevice(
   argv: readonly string[],
   options: RunOptions = {},
 ): Promise<RunResult> {
-  const init = await containerInit(nspawnPid);
-  if (!init) throw new Error('the device is not running');
-  return tryRun(
-    [
-      'nsenter',
-      '-t',
-      String(init),
-      '-a',
-      'env',
-      '-i',
-      `PATH=${devicePath}`,
-      'HOME=/root',
-      'LANG=C',
-      'TERM=dumb',
-      ...argv,
-    ],
-    options,
-  );
+  return tryRun(await execArgv(nspawnPid, argv), options);
 }
 
 /** nsenter argv prefix for callers that need a live process (streams) rather than a result. */
