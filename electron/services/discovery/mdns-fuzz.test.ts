@@ -4,12 +4,11 @@
 import { createSocket } from 'node:dgram';
 import type { Socket } from 'node:dgram';
 import { createRequire } from 'node:module';
-import type { NetworkInterfaceInfo } from 'node:os';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DiscoveryService } from './discovery-service';
 import { bonjourTransport } from './mdns-browser';
-import { serviceRecords } from './test-helpers';
+import { freeUdpPort, loopbackLan, serviceRecords } from './test-helpers';
 import type { Rec } from './test-helpers';
 
 // dns-packet comes with multicast-dns (bonjour-service's dependency) and has no types here.
@@ -29,27 +28,6 @@ let port = 0;
 let sender: Socket;
 let service: DiscoveryService;
 let marker = 0;
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const p = socket.address().port;
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return p;
-}
-
-const lan = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4',
-      mac: '',
-      internal: false,
-      cidr: null,
-    },
-  ],
-});
 
 function send(bytes: Uint8Array): Promise<void> {
   return new Promise((resolve) => sender.send(bytes, port, '127.0.0.1', () => resolve()));
@@ -84,7 +62,7 @@ beforeAll(async () => {
   service = new DiscoveryService({
     clock: { now: () => Date.now() },
     publish: () => undefined,
-    interfaces: lan,
+    interfaces: loopbackLan,
     mdnsTransport: (iface) =>
       bonjourTransport(iface, { port, bind: '127.0.0.1', ip: '127.0.0.1', multicast: false }),
     limits: { maxDevices: 64 },

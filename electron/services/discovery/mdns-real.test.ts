@@ -1,34 +1,12 @@
 // Real sockets: bonjour-service publishing and Hearth's discovery browsing over real
 // multicast on the loopback interface, and a port that cannot be bound.
 import { createSocket } from 'node:dgram';
-import type { NetworkInterfaceInfo } from 'node:os';
 import { Bonjour } from 'bonjour-service';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DiscoveryService } from './discovery-service';
 import { bonjourTransport } from './mdns-browser';
+import { freeUdpPort, loopbackLan } from './test-helpers';
 import type { DiscoveredDevice } from './types';
-
-async function freeUdpPort(): Promise<number> {
-  const socket = createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  const { port } = socket.address();
-  await new Promise<void>((resolve) => socket.close(() => resolve()));
-  return port;
-}
-
-// Loopback is "internal", so discovery would skip it: present it as a LAN interface.
-const fakeLan = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
-  lo: [
-    {
-      address: '127.0.0.1',
-      netmask: '255.0.0.0',
-      family: 'IPv4',
-      mac: '',
-      internal: false,
-      cidr: null,
-    },
-  ],
-});
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -45,7 +23,7 @@ describe('real multicast on loopback', () => {
     const service = new DiscoveryService({
       clock: { now: () => Date.now() },
       publish: (d) => published.push(d),
-      interfaces: fakeLan,
+      interfaces: loopbackLan,
       mdnsTransport: (iface) => bonjourTransport(iface, { port, interfaceAddress: '127.0.0.1' }),
     });
     cleanup.push(() => service.stop());
@@ -98,7 +76,7 @@ describe('real multicast on loopback', () => {
     const service = new DiscoveryService({
       clock: { now: () => Date.now() },
       publish: () => undefined,
-      interfaces: fakeLan,
+      interfaces: loopbackLan,
       mdnsTransport: (iface) => bonjourTransport(iface, { port, interfaceAddress: '127.0.0.1' }),
     });
     cleanup.push(() => service.stop());

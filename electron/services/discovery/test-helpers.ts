@@ -1,5 +1,30 @@
 // Builders for mDNS packets and sightings used by several tests (not shipped code).
+import { createSocket } from 'node:dgram';
+import type { NetworkInterfaceInfo } from 'node:os';
 import type { MdnsServiceSighting } from './types';
+
+/** A UDP port nobody listens on, so a test's mDNS never meets the real 5353. */
+export async function freeUdpPort(): Promise<number> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+  const { port } = socket.address();
+  await new Promise<void>((resolve) => socket.close(() => resolve()));
+  return port;
+}
+
+/** Loopback is "internal", so discovery would skip it: present it as a LAN interface. */
+export const loopbackLan = (): NodeJS.Dict<NetworkInterfaceInfo[]> => ({
+  lo: [
+    {
+      address: '127.0.0.1',
+      netmask: '255.0.0.0',
+      family: 'IPv4',
+      mac: '',
+      internal: false,
+      cidr: null,
+    },
+  ],
+});
 
 export interface Rec {
   type: string;
