@@ -6,7 +6,7 @@ import type { AppSpec } from '../electron/services/apps/app-spec';
 import { APPS_DIR } from '../electron/services/apps/app-status';
 import type { LaunchSpec } from '../electron/services/runtimes/launch-spec';
 import { consoleLogPath, qemuArgv } from '../electron/services/runtimes/qemu-launcher';
-import { shellCommand, shellExec, shellQuote } from '../electron/services/runtimes/shell-quote';
+import { shellCommand, shellExec, shellQuote } from '../electron/services/device/shell-quote';
 
 /** How often the device-side loops look for READY (the same for every measured side). */
 const POLL_S = '0.005';

@@ -28,7 +28,7 @@ import { APPS_DIR } from '../electron/services/apps/app-status';
 import { FileKeyVault } from '../electron/services/keys/file-key-vault';
 import { ensureInstallKey } from '../electron/services/keys/install-key';
 import { silentLogger } from '../electron/services/logger';
-import { HEARTH_USER } from '../electron/services/provisioning/device-files';
+import { HEARTH_USER } from '../electron/services/device/layout';
 import { connectSsh } from '../electron/services/ssh/ssh-connect';
 import type { SshSession } from '../electron/services/ssh/ssh-session';
 import { handBootScript, launchSpecFor, parseMicros } from './counter-boot';

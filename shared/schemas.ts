@@ -1,6 +1,7 @@
 // Validation for everything that enters main from the renderer. One schema per invoke
 // channel; the type tests in ipc.test-d.ts keep this map and ipc.ts in step.
 import { z } from 'zod';
+import { shortNamePattern } from './ids';
 
 export const taskIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a task id');
 
@@ -37,7 +38,7 @@ export const fingerprintSchema = z
 export const deviceIdSchema = z.uuid();
 export const deviceNameSchema = z.string().trim().min(1).max(40);
 
-export const appIdSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not an app id');
+export const appIdSchema = z.string().regex(shortNamePattern, 'not an app id');
 export const appRefSchema = z.strictObject({ deviceId: deviceIdSchema, appId: appIdSchema });
 
 export const provisionRequestSchema = z.strictObject({
@@ -57,7 +58,7 @@ const printable = (max: number) =>
     .string()
     .max(max)
     .regex(/^[\x20-\x7e]*$/, 'only printable ASCII');
-export const volumeNameSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not a volume name');
+export const volumeNameSchema = z.string().regex(shortNamePattern, 'not a volume name');
 /** A DNS-SD service type such as _http._tcp. */
 export const serviceTypeSchema = z
   .string()

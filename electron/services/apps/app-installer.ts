@@ -4,8 +4,9 @@
 // and wait for its health probe. Every step checks first, so a retry resumes.
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
-import { advertiseFile, paths } from '../provisioning/device-files';
-import { shellQuote } from '../provisioning/shell-quote';
+import { deviceLayout } from '../device/layout';
+import { advertiseFile } from '../provisioning/device-files';
+import { shellQuote } from '../device/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskContext } from '../tasks/task-manager';
 import type { AppCatalogPort, LaunchInput, LauncherPort, ResolvedApp } from './app-ports';
@@ -109,7 +110,7 @@ async function placeImage(
 }
 
 /** Left by a KVM try that failed: apps on this device run under emulation from then on. */
-const KVM_UNUSABLE = paths.kvmUnusable;
+const KVM_UNUSABLE = deviceLayout.kvmUnusable;
 const NO_KVM = '@no-kvm@';
 
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(1)} MiB`;

@@ -1,9 +1,10 @@
 // spec.json on the device: what was deployed, so any laptop (or a reinstalled Hearth) can
 // tell what an app is and how it was launched. Parsed strictly: it comes from the device.
 import { z } from 'zod';
+import { shortNamePattern } from '../../../shared/ids';
 
 export const appSpecSchema = z.object({
-  appId: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+  appId: z.string().regex(shortNamePattern),
   name: z.string().min(1).max(64),
   version: z.string().max(32),
   target: z.string().max(32),
@@ -17,7 +18,7 @@ export const appSpecSchema = z.object({
   volumes: z
     .array(
       z.object({
-        name: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+        name: z.string().regex(shortNamePattern),
         sizeMiB: z.number().int().min(1),
       }),
     )

@@ -3,6 +3,7 @@
 // (the device is not trusted: unknown keys are ignored, values are bounded).
 import type { AppState } from '../../../shared/model';
 import { xenMac } from '../runtimes/xen-config';
+import { isAppId } from '../../../shared/ids';
 
 export const APPS_DIR = '/var/lib/hearth/apps';
 /** Written before each boot by the launcher, so health is judged on this boot's output. */
@@ -49,8 +50,6 @@ export interface RawAppStatus {
   guestAddress: string | null;
 }
 
-const APP_ID = /^[a-z][a-z0-9-]{0,31}$/;
-
 /** `deviceId`: the device that answered (Xen guests' MACs derive from it). */
 export function parseStatus(output: string, deviceId = ''): RawAppStatus[] {
   const apps: RawAppStatus[] = [];
@@ -70,7 +69,7 @@ export function parseStatus(output: string, deviceId = ''): RawAppStatus[] {
     }
     if (line.startsWith('@app ')) {
       const id = line.slice(5);
-      current = APP_ID.test(id)
+      current = isAppId(id)
         ? {
             appId: id,
             activeState: '',

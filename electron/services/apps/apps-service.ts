@@ -5,7 +5,7 @@
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord, InstalledApp } from '../../../shared/model';
 import type { DeviceStore } from '../devices/device-store';
-import { shellQuote } from '../provisioning/shell-quote';
+import { shellQuote } from '../device/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskManager } from '../tasks/task-manager';
 import { installApp, installSteps, targetFor, writeAppFiles } from './app-installer';

@@ -2,7 +2,7 @@
 // HTTP path (tried from the laptop, as the owner's browser would).
 import { connect } from 'node:net';
 import type { DeviceRecord } from '../../../shared/model';
-import { shellQuote } from '../provisioning/shell-quote';
+import { shellQuote } from '../device/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { AppSpec } from './app-spec';
 import { APPS_DIR, BOOT_MARKER, addressForMac } from './app-status';

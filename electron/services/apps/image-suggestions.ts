@@ -5,7 +5,7 @@ import type { ImageFacts, ImageResources } from '../../../shared/model';
 
 export const defaultVolumeMiB = 64;
 
-/** A Solo5 device name ([A-Za-z0-9]{1,67}) as a volume name ([a-z][a-z0-9-]{0,31}). */
+/** A Solo5 device name ([A-Za-z0-9]{1,67}) as a volume name (shared/ids.ts). */
 export function volumeNameFor(solo5Name: string): string {
   const lower = solo5Name.toLowerCase().replace(/[^a-z0-9]/g, '');
   const name = /^[a-z]/.test(lower) ? lower : `disk${lower}`;

@@ -19,7 +19,7 @@ export interface LocalImageInstall {
   resources: ImageResources;
 }
 
-/** A port name for the launcher ([a-z][a-z0-9-]{0,31}): "http" for _http._tcp, else port-80. */
+/** A port name for the launcher (shared/ids.ts): "http" for _http._tcp, else port-80. */
 function portNames(ports: ImageResources['ports']): string[] {
   const used = new Set<string>();
   return ports.map((p) => {

@@ -4,6 +4,7 @@
 // so anything unexpected is refused rather than cleaned up.
 import { z } from 'zod';
 import { urlProblem } from './catalog-url';
+import { shortNamePattern } from '../../../shared/ids';
 
 export const INDEX_FORMAT = 'hearth-catalog/1';
 export const SIGNED_FORMAT = 'hearth-catalog-signed/1';
@@ -41,7 +42,7 @@ function text(max: number, unsafe = UNSAFE_TEXT) {
     .refine((s) => s.trim() === s && s.trim().length > 0, 'blank or padded with spaces');
 }
 
-export const idSchema = z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'not an id');
+export const idSchema = z.string().regex(shortNamePattern, 'not an id');
 export const sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'not a lowercase sha256');
 // Semantic versions without build metadata: x.y.z or x.y.z-pre.release.
 export const versionSchema = z

@@ -19,12 +19,12 @@ import {
   avahiService,
   deviceJson,
   parseDeviceJson,
-  paths,
   sudoHasRegex,
   sudoersDropIn,
   xenUnitDropIn,
   xenUnitDropInPath,
 } from './device-files';
+import { deviceLayout as paths } from '../device/layout';
 
 function withFile<T>(name: string, content: string, use: (path: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-files-'));
@@ -77,7 +77,7 @@ describe('files Hearth puts on a device', () => {
   // systemd.unit(5): "foo@.service.d/*.conf" applies to every instance of the template, and a
   // later assignment of a single-value setting such as User= replaces the unit's own.
   it('makes Xen app units run as root through a drop-in beside the template', () => {
-    expect(xenUnitDropInPath).toBe(`${paths.unit}.d/xen.conf`);
+    expect(xenUnitDropInPath).toBe(`${paths.unitTemplate}.d/xen.conf`);
     expect(xenUnitDropIn()).toBe(xenUnitDropIn());
     const settings = xenUnitDropIn()
       .split('\n')

@@ -1,20 +1,9 @@
 // The files Hearth puts on a device (DESIGN.md, "A Hearth device"). Generated here, byte
 // for byte, so a second provisioning can compare hashes and change nothing.
 
-export const HEARTH_USER = 'hearth';
-export const paths = {
-  deviceJson: '/etc/hearth/device.json',
-  appsDir: '/var/lib/hearth/apps',
-  stateDir: '/var/lib/hearth',
-  unit: '/etc/systemd/system/hearth-app@.service',
-  avahiService: '/etc/avahi/services/hearth.service',
-  sudoers: '/etc/sudoers.d/hearth',
-  advertiseHelper: '/usr/local/lib/hearth/advertise',
-  /** Left by an install whose app failed under KVM and then ran under emulation. */
-  kvmUnusable: '/var/lib/hearth/kvm-unusable',
-  avahiServicesDir: '/etc/avahi/services',
-  authorizedKeys: '/home/hearth/.ssh/authorized_keys',
-} as const;
+import { HEARTH_USER, deviceLayout } from '../device/layout';
+
+export { HEARTH_USER };
 
 export interface DeviceJson {
   id: string;
@@ -100,16 +89,16 @@ Type=simple
 # The account's own groups (kvm, where the device has it) come with it; naming a group
 # here would stop every app on a device that lacks it (status 216/GROUP).
 User=${HEARTH_USER}
-WorkingDirectory=${paths.appsDir}/%i
-ExecStart=${paths.appsDir}/%i/run
+WorkingDirectory=${deviceLayout.appsDir}/%i
+ExecStart=${deviceLayout.appsDir}/%i/run
 # Graceful first (ACPI power-down over QMP, waiting up to its timeout), then systemd's
 # SIGTERM and, after TimeoutStopSec, SIGKILL. "-": a runtime without a stop script is fine.
-ExecStop=-${paths.appsDir}/%i/stop
+ExecStop=-${deviceLayout.appsDir}/%i/stop
 # Announce the app's published ports over the device's avahi while it runs. "+" runs the
 # root-owned helper with full privileges (avahi reads only root's /etc/avahi/services), so
 # the hearth account needs no sudo for it; "-": a device without avahi still runs the app.
-ExecStartPost=-+${paths.advertiseHelper} %i
-ExecStopPost=-+${paths.advertiseHelper} --withdraw %i
+ExecStartPost=-+${deviceLayout.advertiseHelper} %i
+ExecStopPost=-+${deviceLayout.advertiseHelper} --withdraw %i
 Restart=on-failure
 RestartSec=3
 TimeoutStopSec=45
@@ -120,7 +109,7 @@ WantedBy=multi-user.target
 }
 
 /** Where the Xen drop-in for the app unit lives; present only on Xen hosts. */
-export const xenUnitDropInPath = '/etc/systemd/system/hearth-app@.service.d/xen.conf';
+export const xenUnitDropInPath = `${deviceLayout.unitDropInDir}/xen.conf`;
 
 /**
  * On a Xen host, app units run as root. `xl` drives the hypervisor through /dev/xen/privcmd
@@ -179,8 +168,8 @@ export function authorizedKeys(publicKey: string): string {
  */
 export function advertiseHelper(
   where: { appsDir: string; servicesDir: string; user: string } = {
-    appsDir: paths.appsDir,
-    servicesDir: paths.avahiServicesDir,
+    appsDir: deviceLayout.appsDir,
+    servicesDir: deviceLayout.avahiServicesDir,
     user: HEARTH_USER,
   },
 ): string {

@@ -8,7 +8,8 @@ import type { DeviceRecord, TaskSnapshot } from '../../../shared/model';
 import { connectSsh } from '../ssh/ssh-connect';
 import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { TaskManager } from '../tasks/task-manager';
-import { paths, xenUnitDropIn, xenUnitDropInPath } from './device-files';
+import { deviceLayout as paths } from '../device/layout';
+import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, withGuestConsoleLog, xenConsoleFlavourScript } from './xen-host';
 
@@ -224,9 +225,12 @@ class DeviceModel {
   ) {}
 
   answer(command: string, channel: ServerChannel, device: FakeSshDevice): void {
-    const script = /^sh -c '(.*)'$/s.exec(command)?.[1]?.replaceAll(`'\\''`, "'") ?? command;
+    const sh = /^sh -c (?:'(.*)'|(\S+))$/s.exec(command);
+    const script = sh?.[2] ?? sh?.[1]?.replaceAll(`'\\''`, "'") ?? command;
     const reply = (stdout: string, code = 0) => answer(channel, stdout, code);
-    const quoted = (s: string) => [...s.matchAll(/'([^']*)'/g)].map((m) => m[1] ?? '');
+    // The path-like words of a command, quoted or bare.
+    const quoted = (s: string) =>
+      [...s.matchAll(/'([^']*)'|(?<=\s)(\/[^\s'|;&]*)/g)].map((m) => m[1] ?? m[2] ?? '');
     if (script.includes('@arch')) return reply(this.capabilities);
     if (script === 'id -u') return reply('0\n');
     if (script === 'id -u hearth')
@@ -257,8 +261,9 @@ class DeviceModel {
       const hash = createHash('sha256').update(file.content).digest('hex');
       return reply(`${hash}\n${file.mode.replace(/^0/, '')} ${file.owner}\n`);
     }
+    // shellQuote leaves plain words bare and quotes the rest.
     const install =
-      /install -D -m (\d+) -o '([^']+)' -g '([^']+)' '([^']+)' '[^']+' && mv -f '[^']+' '([^']+)'/.exec(
+      /install -D -m (\d+) -o '?([^' ]+)'? -g '?([^' ]+)'? '?([^' ]+)'? '?[^' ]+'? && mv -f '?[^' ]+'? '?([^' ;]+)'?/.exec(
         script,
       );
     if (install) {

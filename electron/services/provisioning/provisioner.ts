@@ -12,20 +12,19 @@ import {
   parseCapabilities,
 } from './device-capabilities';
 import type { DeviceConnection } from './device-connection';
+import { HEARTH_USER, deviceLayout } from '../device/layout';
 import {
-  HEARTH_USER,
   advertiseHelper,
   appUnitTemplate,
   authorizedKeys,
   avahiService,
   deviceJson,
   parseDeviceJson,
-  paths,
   sudoHasRegex,
   sudoersDropIn,
 } from './device-files';
 import { RemoteShell } from './remote-shell';
-import { shellQuote } from './shell-quote';
+import { shellQuote } from '../device/shell-quote';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
 
 export const provisioningSteps = [
@@ -191,9 +190,9 @@ async function runSteps(
       let note = `Apps will run under ${names[hv]}.`;
       // Preparing a device again is the owner's way to say "try everything again", e.g. after
       // moving its disk to a board whose KVM works.
-      if ((await shell.asRoot(`test -e ${shellQuote(paths.kvmUnusable)}`)).code === 0) {
+      if ((await shell.asRoot(`test -e ${shellQuote(deviceLayout.kvmUnusable)}`)).code === 0) {
         await shell.checkAsRoot(
-          `rm -f ${shellQuote(paths.kvmUnusable)}`,
+          `rm -f ${shellQuote(deviceLayout.kvmUnusable)}`,
           'forget an old KVM failure',
         );
         state = 'done';
@@ -242,7 +241,7 @@ async function runSteps(
       }
       changed =
         (await shell.ensureFile(
-          paths.authorizedKeys,
+          deviceLayout.authorizedKeys,
           authorizedKeys(publicKey),
           '0600',
           `${HEARTH_USER}:${HEARTH_USER}`,
@@ -257,7 +256,7 @@ async function runSteps(
     await step(async () => {
       const regex = sudoHasRegex((await shell.run('sudo -V')).stdout);
       const changed = await shell.ensureFile(
-        paths.sudoers,
+        deviceLayout.sudoers,
         sudoersDropIn(regex),
         '0440',
         'root:root',
@@ -275,7 +274,7 @@ async function runSteps(
 
     const identity = await step(async () => {
       const existing = parseDeviceJson(
-        (await shell.asRoot(`cat ${paths.deviceJson} 2>/dev/null`)).stdout,
+        (await shell.asRoot(`cat ${deviceLayout.deviceJson} 2>/dev/null`)).stdout,
       );
       const now = deps.now ?? Date.now;
       const id = existing?.id ?? randomUUID();
@@ -287,11 +286,11 @@ async function runSteps(
       const provisionedAt = existing?.provisionedAt ?? new Date(now()).toISOString();
       let changed = false;
       const dirs = await shell.asRoot(
-        `stat -c '%a %U' /etc/hearth ${paths.stateDir} ${paths.appsDir} 2>/dev/null`,
+        `stat -c '%a %U' /etc/hearth ${deviceLayout.stateDir} ${deviceLayout.appsDir} 2>/dev/null`,
       );
       if (dirs.stdout.trim() !== `755 root\n750 ${HEARTH_USER}\n750 ${HEARTH_USER}`) {
         await shell.checkAsRoot(
-          `install -d -m 755 -o root -g root /etc/hearth && install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${paths.stateDir} ${paths.appsDir}`,
+          `install -d -m 755 -o root -g root /etc/hearth && install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${deviceLayout.stateDir} ${deviceLayout.appsDir}`,
           "create Hearth's folders",
         );
         changed = true;
@@ -299,7 +298,7 @@ async function runSteps(
       // Owned by the hearth account, so renaming the device later needs no root.
       changed =
         (await shell.ensureFile(
-          paths.deviceJson,
+          deviceLayout.deviceJson,
           deviceJson({
             id,
             name,
@@ -310,10 +309,14 @@ async function runSteps(
           `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
       changed =
-        (await shell.ensureFile(paths.advertiseHelper, advertiseHelper(), '0755', 'root:root')) ||
-        changed;
+        (await shell.ensureFile(
+          deviceLayout.advertiseHelper,
+          advertiseHelper(),
+          '0755',
+          'root:root',
+        )) || changed;
       const unitChanged = await shell.ensureFile(
-        paths.unit,
+        deviceLayout.unitTemplate,
         appUnitTemplate(),
         '0644',
         'root:root',
@@ -338,7 +341,7 @@ async function runSteps(
 
     await step(async () => {
       const changed = await shell.ensureFile(
-        paths.avahiService,
+        deviceLayout.avahiService,
         avahiService({ id: identity.id, arch: caps.arch, hv: hypervisor, v: '1' }, request.port),
         '0644',
         'root:root',

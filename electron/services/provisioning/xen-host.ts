@@ -12,7 +12,7 @@
 // Either way Hearth changes one setting and keeps every other line of the owner's file.
 import type { RemoteShell } from './remote-shell';
 import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
-import { shellQuote } from './shell-quote';
+import { shellQuote } from '../device/shell-quote';
 
 export type XenConsoleFlavour = 'debian' | 'upstream';
 

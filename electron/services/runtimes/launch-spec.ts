@@ -3,9 +3,10 @@
 // files that run as root under systemd, so anything not matching these narrow shapes is
 // refused instead of escaped: an app id, a path or a boot argument can never become code.
 import { HearthError } from '../../../shared/errors';
+import { shortNamePattern } from '../../../shared/ids';
 
 export interface LaunchSpec {
-  appId: string; // [a-z][a-z0-9-]{0,31}
+  appId: string; // shared/ids.ts
   appDir: string; // /var/lib/hearth/apps/<appId>
   arch: 'x86_64' | 'aarch64';
   kernelPath: string; // <appDir>/current (a symlink to images/<sha256>)
@@ -28,8 +29,8 @@ export class LaunchSpecError extends HearthError {
   }
 }
 
-export const appIdPattern = /^[a-z][a-z0-9-]{0,31}$/;
-export const volumeNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
+export const appIdPattern = shortNamePattern;
+export const volumeNamePattern = shortNamePattern;
 // Absolute, no "..", and none of the characters that mean something to QEMU's option parser
 // (","), xl's disk spec (",", ":" in some positions) or a shell; real device paths never need them.
 const pathPattern = /^\/[A-Za-z0-9._/+-]*$/;

@@ -5,7 +5,7 @@
 import { validateLaunchSpec, LaunchSpecError } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import { qmpCommand, qmpCommands } from './qmp-command';
-import { shellExec, shellQuote } from './shell-quote';
+import { shellExec, shellQuote } from '../device/shell-quote';
 
 export { qmpCommand } from './qmp-command';
 

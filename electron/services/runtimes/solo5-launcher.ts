@@ -5,7 +5,7 @@
 import { LaunchSpecError, validateLaunchSpec } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import type { Solo5Manifest } from './solo5-manifest';
-import { shellExec, shellQuote } from './shell-quote';
+import { shellExec, shellQuote } from '../device/shell-quote';
 
 export interface Solo5Options {
   /** The tap interface (prepared by provisioning) that backs the manifest's network `name`. */

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { LaunchSpecError, validateLaunchSpec } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import { consoleLogKeepBytes, consoleLogMaxBytes, consoleLogName } from './qemu-launcher';
-import { shellQuote } from './shell-quote';
+import { shellQuote } from '../device/shell-quote';
 
 /** The boot marker's opening words (app-status.ts BOOT_MARKER), kept in step by a test. */
 const BOOT_MARKER_PREFIX = '--- hearth: starting';

@@ -3,6 +3,7 @@
 // request it becomes.
 import type { InvokeRequest } from '../../../shared/ipc';
 import type { ChosenImage, DeviceRecord } from '../../../shared/model';
+import { shortNamePattern } from '../../../shared/ids';
 import { devicesFor, nameFromFile } from './image-words';
 
 export type HealthKind = 'console' | 'tcp' | 'http';
@@ -35,7 +36,7 @@ export interface ImageForm {
 }
 
 export const memoryLimits = { min: 8, max: 16384 } as const;
-const volumeName = /^[a-z][a-z0-9-]{0,31}$/;
+const volumeName = shortNamePattern;
 const serviceType = /^_[a-z0-9][a-z0-9-]{0,14}\._(tcp|udp)$/;
 const printable = /^[\x20-\x7e]*$/;
 

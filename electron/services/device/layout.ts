@@ -1,0 +1,75 @@
+// Where everything Hearth keeps on a device lives (DESIGN.md, "A Hearth device"). This file and
+// the rest of services/device/ are the only code that knows a device path or a unit name;
+// provisioning, apps, backups and updates ask here.
+import type { AppId } from '../../../shared/ids';
+import { isAppId } from '../../../shared/ids';
+
+export const HEARTH_USER = 'hearth';
+export const HEARTH_HOME = `/home/${HEARTH_USER}`;
+
+const STATE_DIR = '/var/lib/hearth';
+const APPS_DIR = `${STATE_DIR}/apps`;
+const LIB_DIR = '/usr/local/lib/hearth';
+
+export const deviceLayout = {
+  /** { id, name, provisionedAt, hearthVersion }, owned by the hearth account. */
+  deviceJson: '/etc/hearth/device.json',
+  configDir: '/etc/hearth',
+  stateDir: STATE_DIR,
+  appsDir: APPS_DIR,
+  unitTemplate: '/etc/systemd/system/hearth-app@.service',
+  unitDropInDir: '/etc/systemd/system/hearth-app@.service.d',
+  avahiService: '/etc/avahi/services/hearth.service',
+  avahiServicesDir: '/etc/avahi/services',
+  sudoers: '/etc/sudoers.d/hearth',
+  libDir: LIB_DIR,
+  /** The one command the hearth account may run as root (agent-protocol.ts). */
+  agent: `${LIB_DIR}/agent`,
+  /** Run by the app unit as root (ExecStartPost=+) to announce an app over avahi. */
+  advertiseHelper: `${LIB_DIR}/advertise`,
+  /** Left by an install whose app failed under KVM and then ran under emulation. */
+  kvmUnusable: `${STATE_DIR}/kvm-unusable`,
+  hearthHome: HEARTH_HOME,
+  sshDir: `${HEARTH_HOME}/.ssh`,
+  authorizedKeys: `${HEARTH_HOME}/.ssh/authorized_keys`,
+} as const;
+
+function checked(appId: AppId): AppId {
+  // Every path below ends up in a shell word or a sudo argument: refuse, never escape.
+  if (!isAppId(appId)) throw new Error(`not an app id: ${JSON.stringify(appId)}`);
+  return appId;
+}
+
+/** The systemd unit that runs one app. */
+export function appUnit(appId: AppId): string {
+  return `hearth-app@${checked(appId)}.service`;
+}
+
+/** The avahi file that announces one app while it runs (written by the root agent). */
+export function appAvahiService(appId: AppId): string {
+  return `${deviceLayout.avahiServicesDir}/hearth-app-${checked(appId)}.service`;
+}
+
+/** One app's folder and what is in it. */
+export function appPaths(appId: AppId) {
+  const dir = `${APPS_DIR}/${checked(appId)}`;
+  return {
+    dir,
+    spec: `${dir}/spec.json`,
+    images: `${dir}/images`,
+    image: (sha256: string) => `${dir}/images/${sha256}`,
+    partialImage: (sha256: string) => `${dir}/images/.${sha256}.partial`,
+    /** Symlink to images/<sha256>: the active image, switched atomically. */
+    current: `${dir}/current`,
+    previous: `${dir}/previous`,
+    data: `${dir}/data`,
+    volume: (name: string) => `${dir}/data/${name}.img`,
+    run: `${dir}/run`,
+    stop: `${dir}/stop`,
+    consoleLog: `${dir}/console.log`,
+    healthPattern: `${dir}/health-pattern`,
+    advertise: `${dir}/advertise`,
+    /** Small state files of later work (updates, backups), one name each. */
+    state: (name: string) => `${dir}/state/${name}.json`,
+  } as const;
+}
