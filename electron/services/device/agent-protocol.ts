@@ -18,7 +18,7 @@ export type AgentVerb = (typeof agentVerbs)[number];
 
 /** `sudo -n <agent> <verb> <app>`: one shell word each, nothing to quote (both validated). */
 export function agentCommand(verb: AgentVerb, appId: AppId): string {
-  if (!agentVerbs.includes(verb)) throw new Error(`not an agent verb: ${String(verb)}`);
-  if (!isAppId(appId)) throw new Error(`not an app id: ${appId}`);
+  if (!agentVerbs.includes(verb)) throw new Error(`not an agent verb: ${JSON.stringify(verb)}`);
+  if (!isAppId(appId)) throw new Error(`not an app id: ${JSON.stringify(appId)}`);
   return `sudo -n ${deviceLayout.agent} ${verb} ${appId}`;
 }
