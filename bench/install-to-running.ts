@@ -24,11 +24,11 @@ import { createAppServices } from '../electron/app-services';
 import type { Emit } from '../electron/ipc/events';
 import { parseAppSpec } from '../electron/services/apps/app-spec';
 import type { AppSpec } from '../electron/services/apps/app-spec';
-import { APPS_DIR } from '../electron/services/apps/app-status';
 import { FileKeyVault } from '../electron/services/keys/file-key-vault';
 import { ensureInstallKey } from '../electron/services/keys/install-key';
 import { silentLogger } from '../electron/services/logger';
-import { HEARTH_USER } from '../electron/services/device/layout';
+import { agentCommand } from '../electron/services/device/agent-protocol';
+import { HEARTH_USER, appPaths } from '../electron/services/device/layout';
 import { connectSsh } from '../electron/services/ssh/ssh-connect';
 import type { SshSession } from '../electron/services/ssh/ssh-session';
 import { handBootScript, launchSpecFor, parseMicros } from './counter-boot';
@@ -170,9 +170,7 @@ async function hearthInstall(): Promise<number> {
   // Not part of the measurement: systemd's start limit (5 starts in 300 s, the unit template)
   // counts every install's starts, and this bench installs more often than any owner would.
   // (A unit that was never started, or was removed, is "not loaded": nothing to reset.)
-  const reset = await housekeeping.exec(
-    `sudo -n /usr/bin/systemctl reset-failed hearth-app@${appId}`,
-  );
+  const reset = await housekeeping.exec(agentCommand('reset-failed', appId));
   if (reset.code !== 0 && !/not loaded/.test(reset.stderr))
     throw new Error(`resetting systemd's start limit on the device: ${reset.stderr.trim()}`);
   rmSync(join(dir, 'cache', 'artifacts'), { recursive: true, force: true });
@@ -202,7 +200,7 @@ async function hearthInstall(): Promise<number> {
 }
 
 async function installedSpec(): Promise<AppSpec> {
-  const spec = parseAppSpec(await deviceDoes(`cat ${APPS_DIR}/${appId}/spec.json`));
+  const spec = parseAppSpec(await deviceDoes(`cat ${appPaths(appId).spec}`));
   if (!spec) throw new Error(`no readable spec.json for ${appId} on the device`);
   return spec;
 }
@@ -270,9 +268,8 @@ async function hearthInstallOrRedo(): Promise<number> {
       console.error(`  [install] an install failed: ${message}`);
       failures.push(message);
       if (attempt === 3) throw error;
-      const unit = `hearth-app@${appId}`;
       await deviceDoes(
-        `sudo -n /usr/bin/systemctl stop ${unit}; sudo -n /usr/bin/systemctl disable ${unit}; sudo -n /usr/bin/systemctl reset-failed ${unit}; rm -rf ${APPS_DIR}/${appId}`,
+        `${agentCommand('stop', appId)}; ${agentCommand('disable', appId)}; ${agentCommand('reset-failed', appId)}; rm -rf ${appPaths(appId).dir}`,
       );
       await services.apps.refreshDevice(device);
     }

@@ -6,6 +6,7 @@ import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
 import { deviceLayout } from '../device/layout';
 import { advertiseFile } from '../provisioning/device-files';
+import { agentCommand } from '../device/agent-protocol';
 import { shellQuote } from '../device/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskContext } from '../tasks/task-manager';
@@ -289,7 +290,7 @@ export async function installApp(
       // reset-failed: systemd's start limit also counts starts by hand (a quick reinstall).
       // A restart that reports failure is not the end: an app that dies at once (KVM that
       // cannot run it) fails its start job, and the health wait below judges and falls back.
-      `sudo -n /usr/bin/systemctl reset-failed hearth-app@${spec.appId}; sudo -n /usr/bin/systemctl enable hearth-app@${spec.appId} && { sudo -n /usr/bin/systemctl restart hearth-app@${spec.appId} || true; }`,
+      `${agentCommand('reset-failed', spec.appId)}; ${agentCommand('enable', spec.appId)} && { ${agentCommand('restart', spec.appId)} || true; }`,
       'start the app',
       ctx.signal,
     );
@@ -310,7 +311,7 @@ export async function installApp(
       await writeAppFiles(deps, session, device, current, ctx.signal);
       await run(
         session,
-        `sudo -n /usr/bin/systemctl reset-failed hearth-app@${current.appId}; sudo -n /usr/bin/systemctl restart hearth-app@${current.appId} || true`,
+        `${agentCommand('reset-failed', current.appId)}; ${agentCommand('restart', current.appId)} || true`,
         'restart the app',
         ctx.signal,
       );

@@ -5,6 +5,7 @@
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord, InstalledApp } from '../../../shared/model';
 import type { DeviceStore } from '../devices/device-store';
+import { agentCommand } from '../device/agent-protocol';
 import { shellQuote } from '../device/shell-quote';
 import type { SshSession } from '../ssh/ssh-session';
 import type { TaskManager } from '../tasks/task-manager';
@@ -171,13 +172,8 @@ export class AppsService {
   ): Promise<null> {
     const { session } = await this.#app(deviceId, appId);
     // A gave-up unit must be reset before systemd will start it again.
-    const reset =
-      verb === 'stop' ? '' : `sudo -n /usr/bin/systemctl reset-failed hearth-app@${appId}; `;
-    await this.#exec(
-      session,
-      `${reset}sudo -n /usr/bin/systemctl ${verb} hearth-app@${appId}`,
-      `${verb} the app`,
-    );
+    const reset = verb === 'stop' ? '' : `${agentCommand('reset-failed', appId)}; `;
+    await this.#exec(session, `${reset}${agentCommand(verb, appId)}`, `${verb} the app`);
     await this.refreshDevice(await this.#deps.devices.get(deviceId));
     return null;
   }
@@ -196,7 +192,7 @@ export class AppsService {
       : `find ${dir} -mindepth 1 -maxdepth 1 ! -name data -exec rm -rf {} +`;
     await this.#exec(
       session,
-      `sudo -n /usr/bin/systemctl stop hearth-app@${appId}; sudo -n /usr/bin/systemctl disable hearth-app@${appId}; ${keep}`,
+      `${agentCommand('stop', appId)}; ${agentCommand('disable', appId)}; ${keep}`,
       'remove the app',
     );
     this.#known.delete(`${deviceId}/${appId}`);
@@ -214,11 +210,7 @@ export class AppsService {
       spec,
       new AbortController().signal,
     );
-    await this.#exec(
-      session,
-      `sudo -n /usr/bin/systemctl restart hearth-app@${appId}`,
-      'restart the app',
-    );
+    await this.#exec(session, `${agentCommand('restart', appId)}`, 'restart the app');
     await this.refreshDevice(known.device);
     return null;
   }
