@@ -3,7 +3,7 @@
 // device-side shell that times "start → READY on the serial console" the same way for
 // Hearth's launcher and for that command run by hand.
 import type { AppSpec } from '../electron/services/apps/app-spec';
-import { APPS_DIR } from '../electron/services/apps/app-status';
+import { appPaths } from '../electron/services/device/layout';
 import type { LaunchSpec } from '../electron/services/runtimes/launch-spec';
 import { consoleLogPath, qemuArgv } from '../electron/services/runtimes/qemu-launcher';
 import { shellCommand, shellExec, shellQuote } from '../electron/services/device/shell-quote';
@@ -20,7 +20,7 @@ export function launchSpecFor(
   arch: 'x86_64' | 'aarch64',
   where: { appDir?: string; kernelPath?: string } = {},
 ): LaunchSpec {
-  const realDir = `${APPS_DIR}/${spec.appId}`;
+  const realDir = appPaths(spec.appId).dir;
   const appDir = where.appDir ?? realDir;
   return {
     appId: spec.appId,

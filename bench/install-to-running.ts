@@ -146,7 +146,7 @@ const device = found;
 say(`provisioned ${device.name} (${device.hypervisor})`);
 // The apps service's monitoring runs while the owner looks at the Apps page, as in the app
 // (discovery stays off: it plays no part in an install).
-services.apps.start();
+services.appMonitor.start();
 // Its first refresh opens the device's SSH session, as it has long done when the owner clicks.
 await until('the first status refresh', () => (apps ? true : undefined), 30_000);
 
@@ -175,7 +175,7 @@ async function hearthInstall(): Promise<number> {
     throw new Error(`resetting systemd's start limit on the device: ${reset.stderr.trim()}`);
   rmSync(join(dir, 'cache', 'artifacts'), { recursive: true, force: true });
   const started = performance.now();
-  const taskId = await services.apps.install(device.id, appId);
+  const taskId = await services.appInstaller.install(device.id, appId);
   await until(
     `${appId} running`,
     () => {
@@ -248,8 +248,9 @@ async function series(keepInstalled: boolean): Promise<Series> {
     const spec = await installedSpec();
     last.spec = spec;
     // Nothing of the app may run while the baseline boots (a TCG guest takes a core).
-    if (keepInstalled && i === rounds - 1) await services.apps.control(device.id, appId, 'stop');
-    else await services.apps.remove(device.id, appId, spec.name);
+    if (keepInstalled && i === rounds - 1)
+      await services.appControl.control(device.id, appId, 'stop');
+    else await services.appControl.remove(device.id, appId, spec.name);
     result.baseline.push(await byHand(spec));
   }
   return result;
@@ -271,7 +272,7 @@ async function hearthInstallOrRedo(): Promise<number> {
       await deviceDoes(
         `${agentCommand('stop', appId)}; ${agentCommand('disable', appId)}; ${agentCommand('reset-failed', appId)}; rm -rf ${appPaths(appId).dir}`,
       );
-      await services.apps.refreshDevice(device);
+      await services.appMonitor.refreshDevice(device);
     }
   }
 }
@@ -285,7 +286,7 @@ if (device.hypervisor === 'kvm' && last.spec?.accel === 'tcg') {
   // The same device as Hearth records one without /dev/kvm (hypervisor "qemu"): the path of
   // such devices, and the install cost without the KVM attempt.
   say('again, recorded as a device without /dev/kvm');
-  await services.apps.remove(device.id, appId, last.spec.name);
+  await services.appControl.remove(device.id, appId, last.spec.name);
   await services.devices.save({ ...device, hypervisor: 'qemu' });
   withoutKvm = await series(true);
 }

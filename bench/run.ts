@@ -24,7 +24,7 @@ import * as lab from '../e2e/lab/lab';
 import { whyNot } from '../e2e/lab/preflight';
 import { startTestCatalog } from '../e2e/support/test-catalog';
 import { parseAppSpec } from '../electron/services/apps/app-spec';
-import { APPS_DIR } from '../electron/services/apps/app-status';
+import { appPaths, deviceLayout } from '../electron/services/device/layout';
 import {
   assertSameCommand,
   handBootScript,
@@ -237,7 +237,7 @@ async function tellWhatTheDeviceSaid(device: string): Promise<void> {
     .exec(device, [
       'sh',
       '-c',
-      'journalctl --no-pager -n 80 -u "hearth-app@*"; tail -n 40 /var/lib/hearth/apps/*/console.log; ls -la /var/lib/hearth/apps/*',
+      `journalctl --no-pager -n 80 -u "hearth-app@*"; tail -n 40 ${deviceLayout.appsDir}/*/console.log; ls -la ${deviceLayout.appsDir}/*`,
     ])
     .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
   console.error(`What ${device} said:\n${said.stdout}${said.stderr}`);
@@ -251,7 +251,7 @@ async function tellWhatTheDeviceSaid(device: string): Promise<void> {
  * nsenter hops of the bench itself are in neither number.
  */
 async function startToReady(device: string, appId: string): Promise<[number[], number[]]> {
-  const appDir = `${APPS_DIR}/${appId}`;
+  const appDir = appPaths(appId).dir;
   const read = async (path: string) => {
     const r = await lab.exec(device, ['cat', path]);
     if (r.code !== 0) throw new Error(`reading ${path} on ${device}: ${r.stderr.trim()}`);

@@ -3,29 +3,27 @@
 // in both; only the transport differs.
 import { join } from 'node:path';
 import { HearthError } from '../shared/errors';
-import type {
-  AppInfo,
-  CatalogApp,
-  ChosenImage,
-  DeviceIdentity,
-  DeviceRecord,
-} from '../shared/model';
-import type { InvokeRequest } from '../shared/ipc';
+import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
+import type { Runtime } from '../shared/runtimes';
 import type { Emit } from './ipc/events';
 import { runComputerCheck } from './services/checks/computer-check';
-import { systemClock } from './services/clock';
-import type { Clock } from './services/clock';
-import { AppsService } from './services/apps/apps-service';
-import { freeAppId } from './services/apps/app-id';
+import { systemClock, systemSleep } from './services/clock';
+import type { Clock, Sleep } from './services/clock';
+import { AppController } from './services/apps/app-controller';
+import { AppInstaller } from './services/apps/app-installer';
+import { AppMonitor } from './services/apps/app-monitor';
 import { ChosenImages } from './services/apps/chosen-images';
-import { DeviceSessions } from './services/apps/device-sessions';
-import { localImagePort } from './services/apps/local-image';
+import { FileInstaller } from './services/apps/file-installer';
+import { probeOnce } from './services/apps/health-probe';
+import { LinkHosts } from './services/apps/link-host';
+import { DeviceSessions } from './services/device/device-sessions';
 import { ArtifactCache } from './services/catalog/artifact-cache';
 import { loadBundledCatalog } from './services/catalog/bundled-catalog';
 import { catalogAppViews, catalogPort } from './services/catalog/catalog-port';
 import { CatalogService } from './services/catalog/catalog-service';
 import type { TrustedKey } from './services/catalog/catalog-signature';
 import { launcherFor } from './services/runtimes/launcher';
+import type { LaunchSpec } from './services/runtimes/launch-spec';
 import { DeviceStore } from './services/devices/device-store';
 import { identifyDevice } from './services/devices/identify-device';
 import { DiscoveryService } from './services/discovery/discovery-service';
@@ -53,6 +51,7 @@ export interface AppServicesOptions {
   extraCatalogs?: string[];
   extraTrustedKeys?: TrustedKey[];
   clock?: Clock;
+  sleep?: Sleep;
   /** How long "Check this computer" listens for devices. */
   checkListenMs?: number;
   /** The one-shot mDNS listener of "Check this computer" (tests pass one that stays off the network). */
@@ -71,14 +70,14 @@ export interface AppServices {
   tasks: TaskManager;
   devices: DeviceStore;
   discovery: DiscoveryService;
-  apps: AppsService;
+  /** The apps on every device, watched. */
+  appMonitor: AppMonitor;
+  appInstaller: AppInstaller;
+  /** Start, stop, restart, memory, console, remove. */
+  appControl: AppController;
+  fileInstaller: FileInstaller;
   catalogApps(): Promise<CatalogApp[]>;
   addCatalog(url: string): Promise<CatalogApp[]>;
-  /** The owner picks an image file; null when they cancel. */
-  chooseImage(): Promise<ChosenImage | null>;
-  installFromFile(
-    request: InvokeRequest<'apps:installFromFile'>,
-  ): Promise<{ taskId: string; appId: string }>;
   runComputerCheck(): string;
   scanNetwork(): string;
   identifyDevice(address: string, port: number): Promise<DeviceIdentity>;
@@ -121,27 +120,53 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     };
   })();
   catalogReady.catch((err: unknown) => log.error({ err }, 'the app catalog could not be loaded'));
-  const apps = new AppsService({
+  const sleep = options.sleep ?? systemSleep;
+  const sessions = new DeviceSessions({
+    devices,
+    privateKey: async () => (await installKey()).privateKey,
+    connect: connectSsh,
+  });
+  const client = (deviceId: string) => sessions.client(deviceId);
+  // Unikernels rarely act on ACPI power-down: a short graceful window, then a clean quit.
+  const launcher = {
+    files: (runtime: Runtime, spec: LaunchSpec) =>
+      launcherFor(runtime, spec, { stopTimeoutS: 10 }).files,
+  };
+  const appMonitor = new AppMonitor({
+    devices,
+    client,
+    disconnect: (id) => sessions.close(id),
+    clock,
+    sleep,
+    probe: probeOnce,
+    linkHosts: new LinkHosts(),
+    publish: (list) => emit('apps:changed', list),
+    publishConsole: (event) => emit('apps:console', event),
+  });
+  const appInstaller = new AppInstaller({
     devices,
     tasks,
-    sessions: new DeviceSessions({
-      devices,
-      privateKey: async () => (await installKey()).privateKey,
-      connect: connectSsh,
-    }),
     catalog: {
       resolve: async (appId, target) => (await catalogReady).port.resolve(appId, target),
       download: async (artifact, o) => (await catalogReady).port.download(artifact, o),
     },
-    // Unikernels rarely act on ACPI power-down: a short graceful window, then a clean quit.
-    launcher: {
-      files: (hypervisor, spec) => launcherFor(hypervisor, spec, { stopTimeoutS: 10 }).files,
-    },
-    publish: (list) => emit('apps:changed', list),
-    publishConsole: (event) => emit('apps:console', event),
+    launcher,
+    client,
+    clock,
+    sleep,
+    probe: probeOnce,
+    installing: (deviceId, appId, busy) => appMonitor.setInstalling(deviceId, appId, busy),
+    refresh: (device) => appMonitor.refreshDevice(device),
   });
-
-  const chosenImages = new ChosenImages();
+  const appControl = new AppController({ monitor: appMonitor, client, launcher });
+  const fileInstaller = new FileInstaller({
+    devices,
+    images: new ChosenImages(),
+    installer: appInstaller,
+    monitor: appMonitor,
+    client,
+    ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
+  });
 
   // Tell discovery the key of whatever answered at an address, so entries merge by identity.
   const learned = (address: string, fingerprint: string) => {
@@ -168,35 +193,15 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     devices,
     discovery,
-    apps,
+    appMonitor,
+    appInstaller,
+    appControl,
+    fileInstaller,
     catalogApps: async () => catalogAppViews(await (await catalogReady).catalog.list()),
     addCatalog: async (url) => {
       const { catalog } = await catalogReady;
       await catalog.addCatalog(url);
       return catalogAppViews(await catalog.list());
-    },
-    chooseImage: async () => {
-      if (!options.chooseFile)
-        throw new HearthError(
-          'UNKNOWN_CHANNEL',
-          'Choosing a file from this computer needs the Hearth desktop app; this browser window cannot open one.',
-        );
-      const path = await options.chooseFile();
-      return path === null ? null : chosenImages.choose(path);
-    },
-    installFromFile: async ({ token, deviceId, name, ...resources }) => {
-      const image = chosenImages.get(token);
-      const device = await devices.get(deviceId);
-      // The same file installed again on the same device (a retry, even after choosing it
-      // again or restarting Hearth) keeps its id, so the upload resumes where it stopped.
-      const appId =
-        image.appIds.get(deviceId) ??
-        (await apps.unfinishedInstallOf(deviceId, image.sha256)) ??
-        freeAppId(name, await apps.appIdsOn(deviceId));
-      const port = localImagePort({ image, appId, name, deviceName: device.name, resources });
-      const taskId = await apps.install(deviceId, appId, port);
-      image.appIds.set(deviceId, appId);
-      return { taskId, appId };
     },
     scanNetwork: () =>
       tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {
@@ -254,17 +259,18 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     renameDevice: (id, name) => devices.rename(id, name),
     forgetDevice: async (id) => {
       await devices.forget(id);
-      apps.forgetDevice(id);
+      appMonitor.forgetDevice(id);
       return null;
     },
     start: () => {
       discovery.start();
-      apps.start();
+      appMonitor.start();
     },
     dispose: () => {
       tasks.cancelAll();
       discovery.stop();
-      apps.stop();
+      appMonitor.stop();
+      sessions.closeAll();
     },
   };
 }

@@ -43,6 +43,19 @@ export const errorMessages = {
     'This device cannot run the apps Hearth installs: it has no Xen, KVM or QEMU, and none can be installed.',
   DISK_NEARLY_FULL:
     'The device is nearly out of storage space. Free some space on it and try again.',
+  // Apps on devices
+  DEVICE_STEP_FAILED:
+    'The device could not finish what Hearth asked of it. Try again; Hearth picks up where it stopped.',
+  APP_NOT_ON_DEVICE: 'Hearth does not see that app on that device any more.',
+  APP_DAMAGED_IN_TRANSIT:
+    'The app arrived damaged on the device, so Hearth threw that copy away. Try again.',
+  APP_NOT_READY: 'The app started but did not become ready. Open its console to see what it says.',
+  APP_KEEPS_STOPPING:
+    'The app stopped right after it started, so the device stopped trying. Its data is safe.',
+  APP_UNSUITABLE: 'This app cannot run on that device.',
+  APP_ID_TAKEN: 'That device already has many apps with this name. Choose another name.',
+  NO_FILE_DIALOG:
+    'Choosing a file from this computer needs the Hearth desktop app; this browser window cannot open one.',
   KEY_VAULT_UNAVAILABLE:
     "Hearth could not use this computer's secure storage to protect its key. Unlock your keyring, or allow Hearth to store it less securely, and try again.",
 } as const;

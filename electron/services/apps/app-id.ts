@@ -21,8 +21,5 @@ export function freeAppId(name: string, taken: ReadonlySet<string>): string {
   const base = appIdBase(name);
   if (!taken.has(base)) return base;
   for (let n = 2; n < 100; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
-  throw new HearthError(
-    'INVALID_INPUT',
-    'That device already has many apps with this name. Choose another name.',
-  );
+  throw new HearthError('APP_ID_TAKEN');
 }

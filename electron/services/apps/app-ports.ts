@@ -1,5 +1,7 @@
 // What the apps service needs from the catalog and the runtimes, as narrow ports: the
 // service is tested with fakes, and app-services.ts adapts the real modules to these.
+import type { Accel, Runtime, Target } from '../../../shared/runtimes';
+
 export interface ArtifactRef {
   url: string;
   size: number;
@@ -25,16 +27,18 @@ export interface AppResources {
 }
 
 export interface ResolvedApp {
+  /** A signed catalog's app, or an image the owner chose: they never share a folder. */
+  origin: 'catalog' | 'file';
   appId: string;
   name: string;
   version: string;
-  target: string;
+  target: Target;
   artifact: ArtifactRef & { disk: 'ide' | 'virtio'; initrd?: ArtifactRef };
   resources: AppResources;
 }
 
 export interface AppCatalogPort {
-  resolve(appId: string, target: string): Promise<ResolvedApp>;
+  resolve(appId: string, target: Target): Promise<ResolvedApp>;
   /** Downloads (resumably) and verifies; resolves with a local file that matches sha256. */
   download(
     artifact: ArtifactRef,
@@ -59,10 +63,10 @@ export interface LaunchInput {
   disk: 'ide' | 'virtio';
   ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
   bootArgs: string;
-  accel: 'kvm' | 'tcg';
+  accel: Accel;
   hostId?: string;
 }
 
 export interface LauncherPort {
-  files(hypervisor: 'xen' | 'kvm' | 'qemu', spec: LaunchInput): LaunchFile[];
+  files(runtime: Runtime, spec: LaunchInput): LaunchFile[];
 }

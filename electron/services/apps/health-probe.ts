@@ -2,11 +2,10 @@
 // HTTP path (tried from the laptop, as the owner's browser would).
 import { connect } from 'node:net';
 import type { DeviceRecord } from '../../../shared/model';
-import { shellQuote } from '../device/shell-quote';
-import type { SshSession } from '../ssh/ssh-session';
-import type { AppSpec } from './app-spec';
-import { APPS_DIR, BOOT_MARKER, addressForMac } from './app-status';
+import { addressForMac } from '../device/app-status-report';
+import type { DeviceClient } from '../device/device-client';
 import { xenMac } from '../runtimes/xen-config';
+import type { AppSpec } from './app-spec';
 
 const isXen = (spec: AppSpec): boolean => spec.target.startsWith('xen-');
 
@@ -26,14 +25,9 @@ export function appEndpoint(
 }
 
 /** A Xen guest's address from dom0's neighbour table (null for other apps, or not yet seen). */
-export async function guestAddressOf(
-  session: SshSession,
-  deviceId: string,
-  spec: AppSpec,
-): Promise<string | null> {
+export async function guestAddressOf(client: DeviceClient, spec: AppSpec): Promise<string | null> {
   if (!isXen(spec)) return null;
-  const out = await session.exec('ip -4 neigh show', { timeoutMs: 15_000 });
-  return addressForMac(out.stdout.split('\n').slice(0, 1024), xenMac(spec.appId, deviceId));
+  return addressForMac(await client.neighbours(), xenMac(spec.appId, client.deviceId));
 }
 
 export function tcpOpen(host: string, port: number, timeoutMs = 1_500): Promise<boolean> {
@@ -62,21 +56,20 @@ export async function httpAnswers(url: string, timeoutMs = 3_000): Promise<boole
   }
 }
 
-export async function probeOnce(
-  session: SshSession,
+/** Asks once whether the app is ready: its console (on the device) or its port (from here). */
+export type Probe = (
+  client: DeviceClient,
   device: DeviceRecord,
   spec: AppSpec,
-  guestAddress: string | null = null,
-): Promise<boolean> {
+  guestAddress: string | null,
+) => Promise<boolean>;
+
+export const probeOnce: Probe = async (client, device, spec, guestAddress = null) => {
   const health = spec.health;
-  if (health.kind === 'console') {
-    const log = `${APPS_DIR}/${spec.appId}/console.log`;
-    const script = `line=$(grep -n '^${BOOT_MARKER}' ${log} 2>/dev/null | tail -n 1 | cut -d: -f1); tail -n +"\${line:-1}" ${log} 2>/dev/null | grep -qF -- ${shellQuote(health.pattern)}`;
-    return (await session.exec(`sh -c ${shellQuote(script)}`, { timeoutMs: 15_000 })).code === 0;
-  }
+  if (health.kind === 'console') return client.consoleShows(spec.appId, health.pattern);
   const published = spec.ports.find((p) => p.guest === health.port);
   const where = published && appEndpoint(spec, published, device.addresses[0], guestAddress);
   if (!where) return false;
   if (health.kind === 'tcp') return tcpOpen(where.host, where.port);
   return httpAnswers(`http://${where.host}:${where.port}${health.path}`);
-}
+};

@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { HearthError } from '../../../shared/errors';
 import type { ImageResources } from '../../../shared/model';
+import type { Target } from '../../../shared/runtimes';
 import type { AppCatalogPort, AppResources, ResolvedApp } from './app-ports';
 import type { ChosenImageRecord } from './chosen-images';
 import { refusalOn } from './image-targets';
@@ -50,11 +51,11 @@ export function resourcesProblem(install: LocalImageInstall): string | null {
 export function localImagePort(install: LocalImageInstall): AppCatalogPort {
   const { image } = install;
   return {
-    resolve: async (appId: string, target: string): Promise<ResolvedApp> => {
+    resolve: async (appId: string, target: Target): Promise<ResolvedApp> => {
       await Promise.resolve();
       if (appId !== install.appId) throw new HearthError('NOT_FOUND');
       const refusal = refusalOn(image.facts, target, install.deviceName);
-      if (refusal !== null) throw new HearthError('INVALID_INPUT', refusal);
+      if (refusal !== null) throw new HearthError('APP_UNSUITABLE', refusal);
       const problem = resourcesProblem(install);
       if (problem !== null) throw new HearthError('INVALID_INPUT', problem);
       const names = portNames(install.resources.ports);
@@ -74,6 +75,7 @@ export function localImagePort(install: LocalImageInstall): AppCatalogPort {
       // Solo5's virtio bindings drive virtio devices only; the form's choice is for kernels.
       const disk = image.facts.kind === 'solo5' ? 'virtio' : install.resources.disk;
       return {
+        origin: 'file',
         appId: install.appId,
         name: install.name,
         version: `file ${image.sha256.slice(0, 12)}`,

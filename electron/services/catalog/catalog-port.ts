@@ -6,15 +6,17 @@ import type { ArtifactCache } from './artifact-cache';
 import type { ArtifactRef } from './artifact-download';
 import { noBuildForDevice } from './catalog-errors';
 import { targetSchema, targets } from './catalog-schema';
+import type { Target } from './catalog-schema';
 import type { Artifact, Resources } from './catalog-schema';
 import type { CatalogListing, CatalogService } from './catalog-service';
 import { newestFirst } from './compare-versions';
 
 export interface PortResolvedApp {
+  origin: 'catalog';
   appId: string;
   name: string;
   version: string;
-  target: string;
+  target: Target;
   artifact: Omit<Artifact, 'disk'> & { disk: 'ide' | 'virtio' };
   resources: Resources;
 }
@@ -39,6 +41,7 @@ export function catalogPort(catalog: CatalogService, cache: ArtifactCache): Cata
       names.set(r.artifact.sha256, r.appName);
       if (r.artifact.initrd) names.set(r.artifact.initrd.sha256, r.appName);
       return {
+        origin: 'catalog',
         appId: r.appId,
         name: r.appName,
         version: r.version,

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { urlProblem } from './catalog-url';
 import { shortNamePattern } from '../../../shared/ids';
+import type { Target as SharedTarget } from '../../../shared/runtimes';
 
 export const INDEX_FORMAT = 'hearth-catalog/1';
 export const SIGNED_FORMAT = 'hearth-catalog-signed/1';
@@ -21,7 +22,7 @@ export const targets = [
   'xen-x86_64',
   'hvt-x86_64',
   'hvt-aarch64',
-] as const;
+] as const satisfies readonly SharedTarget[];
 export const targetSchema = z.enum(targets);
 export type Target = z.infer<typeof targetSchema>;
 

@@ -63,6 +63,8 @@ export function appPaths(appId: AppId) {
     current: `${dir}/current`,
     previous: `${dir}/previous`,
     data: `${dir}/data`,
+    /** Where the app came from ("catalog" or "file"); kept with the data when the app is removed. */
+    origin: `${dir}/data/.hearth-origin`,
     volume: (name: string) => `${dir}/data/${name}.img`,
     run: `${dir}/run`,
     stop: `${dir}/stop`,

@@ -1,6 +1,7 @@
 // One entry point for the apps service: the files a device's runtime needs for one app, with
 // their modes, ready to be written over SFTP into <appDir>. The `hearth-app@.service` unit runs
 // <appDir>/run and, when present, <appDir>/stop as ExecStop.
+import type { Runtime } from '../../../shared/runtimes';
 import { LaunchSpecError } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import { qemuRunScript, qmpScript, stopScript } from './qemu-launcher';
@@ -8,8 +9,6 @@ import { solo5HvtRunScript } from './solo5-launcher';
 import type { Solo5Options } from './solo5-launcher';
 import type { Solo5Manifest } from './solo5-manifest';
 import { xenConfigName, xenDomainConfig, xenRunScript, xenStopScript } from './xen-config';
-
-export type Hypervisor = 'xen' | 'kvm' | 'qemu' | 'hvt';
 
 export interface LauncherFile {
   path: string;
@@ -36,15 +35,14 @@ const script = (spec: LaunchSpec, name: string, content: string): LauncherFile =
 });
 
 export function launcherFor(
-  hypervisor: Hypervisor,
+  runtime: Runtime,
   spec: LaunchSpec,
   options: LauncherOptions = {},
 ): { files: LauncherFile[] } {
   const timeout = options.stopTimeoutS ?? defaultStopTimeoutS;
-  switch (hypervisor) {
-    case 'kvm':
+  switch (runtime) {
     case 'qemu': {
-      // 'kvm' and 'qemu' differ only in the accelerator, which a probe boot chose (spec.accel).
+      // KVM or emulation is the spec's accelerator, which a real boot chose (spec.accel).
       return {
         files: [
           script(spec, 'run', qemuRunScript(spec)),
@@ -71,7 +69,9 @@ export function launcherFor(
       const { manifest, tapFor } = options.solo5;
       return { files: [script(spec, 'run', solo5HvtRunScript(spec, manifest, { tapFor }))] };
     }
+    case 'spt':
+      throw new LaunchSpecError('Hearth does not start Solo5 spt unikernels yet');
     default:
-      throw new LaunchSpecError(`unknown hypervisor ${JSON.stringify(hypervisor)}`);
+      throw new LaunchSpecError(`unknown runtime ${JSON.stringify(runtime satisfies never)}`);
   }
 }

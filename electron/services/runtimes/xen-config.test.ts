@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { LaunchSpec } from './launch-spec';
-import { BOOT_MARKER } from '../apps/app-status';
+import { BOOT_MARKER } from '../device/app-status-report';
 import {
   xenConsoleLog,
   xenDomainConfig,

@@ -8,7 +8,7 @@ import type { LaunchSpec } from './launch-spec';
 import { consoleLogKeepBytes, consoleLogMaxBytes, consoleLogName } from './qemu-launcher';
 import { shellQuote } from '../device/shell-quote';
 
-/** The boot marker's opening words (app-status.ts BOOT_MARKER), kept in step by a test. */
+/** The boot marker's opening words (device/app-status-report.ts BOOT_MARKER), kept in step by a test. */
 const BOOT_MARKER_PREFIX = '--- hearth: starting';
 
 export interface XenOptions {

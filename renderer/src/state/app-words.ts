@@ -1,6 +1,7 @@
 // How installed apps are put into words for the owner: the state badge, uptime, memory
 // and the sentences read aloud when an app changes. Kept apart from the components so
 // the words are the same on the card and in announcements.
+import { buildFor } from '../../../shared/runtimes';
 import type { AppState, CatalogApp, DeviceRecord, InstalledApp } from '../../../shared/model';
 
 /** The badge on an app's card. */
@@ -84,14 +85,9 @@ export function isWebLink(url: string): boolean {
   }
 }
 
-/**
- * Whether the catalog has a build for this device's processor. Lenient on purpose: the
- * app decides for certain at install time; this only keeps the choice honest.
- */
+/** Whether the catalog has a build this device can start (the installer's own rule). */
 export function canRunOn(app: CatalogApp, device: DeviceRecord): boolean {
-  if (app.targets.length === 0) return true;
-  const arch = device.capabilities.arch === 'other' ? null : device.capabilities.arch;
-  return arch === null || app.targets.some((target) => target.endsWith(`-${arch}`));
+  return buildFor(app.targets, device) !== null;
 }
 
 /** The icon's SVG as a data URL, for an <img>: an image cannot run scripts. */

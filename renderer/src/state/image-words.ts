@@ -1,6 +1,7 @@
 // An image file the owner chose, in words: what Hearth learned from it ("A Solo5 unikernel
 // for QEMU that needs one network and a block device called storage"), and which of the
 // owner's devices can run it.
+import { buildFor } from '../../../shared/runtimes';
 import type { ChosenImage, DeviceRecord, ImageFacts } from '../../../shared/model';
 import { listWords } from './app-words';
 
@@ -53,14 +54,9 @@ export function fileSizeWords(bytes: number): string {
   return `${Math.round((bytes / 1024 ** 2) * 10) / 10} MB`;
 }
 
-/** The kind of device, in the catalog's terms ("qemu-x86_64"), as the app decides it. */
-export function deviceTarget(device: DeviceRecord): string {
-  const arch = device.capabilities.arch === 'aarch64' ? 'aarch64' : 'x86_64';
-  return `${device.hypervisor === 'xen' ? 'xen' : 'qemu'}-${arch}`;
-}
-
+/** The devices this image can run on (shared/runtimes.ts decides, as the installer does). */
 export function devicesFor(image: ChosenImage, devices: readonly DeviceRecord[]): DeviceRecord[] {
-  return devices.filter((device) => image.targets.includes(deviceTarget(device)));
+  return devices.filter((device) => buildFor(image.targets, device) !== null);
 }
 
 /** The file name without its extension, as a first name for the app. */

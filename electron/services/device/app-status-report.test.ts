@@ -4,14 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { xenMac } from '../runtimes/xen-config';
-import {
-  APPS_DIR,
-  addressForMac,
-  interpret,
-  parseStatus,
-  statusScript,
-  usableGuestIpv4,
-} from './app-status';
+import { interpret } from '../apps/app-state';
+import { addressForMac, parseStatus, statusScript, usableGuestIpv4 } from './app-status-report';
+import { deviceLayout } from './layout';
 
 /** The device that answered: Xen guests' MACs derive from it. */
 const DEVICE = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -207,7 +202,7 @@ describe('the status command on a device', () => {
         mkdirSync(join(dir, 'apps', id), { recursive: true });
         writeFileSync(join(dir, 'apps', id, 'spec.json'), `${JSON.stringify(spec)}\n`);
       }
-      const script = statusScript.replace(APPS_DIR, join(dir, 'apps'));
+      const script = statusScript.replace(deviceLayout.appsDir, join(dir, 'apps'));
       const result = spawnSync('sh', ['-c', script], {
         env: { PATH: `${bin}:/usr/bin:/bin` },
         encoding: 'utf8',

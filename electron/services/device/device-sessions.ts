@@ -6,6 +6,8 @@ import type { DeviceRecord } from '../../../shared/model';
 import type { DeviceStore } from '../devices/device-store';
 import type { ConnectOptions } from '../ssh/ssh-connect';
 import type { SshSession } from '../ssh/ssh-session';
+import { DeviceClient } from './device-client';
+import { HEARTH_USER } from './layout';
 
 export interface DeviceSessionsDeps {
   devices: Pick<DeviceStore, 'get'>;
@@ -21,6 +23,11 @@ export class DeviceSessions {
 
   constructor(deps: DeviceSessionsDeps) {
     this.#deps = deps;
+  }
+
+  /** The device's operations over its (shared) connection. */
+  async client(deviceId: string): Promise<DeviceClient> {
+    return new DeviceClient(await this.session(deviceId), deviceId);
   }
 
   session(deviceId: string): Promise<SshSession> {
@@ -69,7 +76,7 @@ export class DeviceSessions {
         return await this.#deps.connect({
           host,
           port: device.sshPort,
-          username: 'hearth',
+          username: HEARTH_USER,
           auth: { privateKey },
           hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
           readyTimeoutMs: this.#deps.readyTimeoutMs ?? 8_000,

@@ -1,15 +1,14 @@
 // The state of every app on a device, in one command per refresh. The device runs a
 // small script as the hearth account; the laptop parses its key=value output defensively
 // (the device is not trusted: unknown keys are ignored, values are bounded).
-import type { AppState } from '../../../shared/model';
-import { xenMac } from '../runtimes/xen-config';
 import { isAppId } from '../../../shared/ids';
+import { xenMac } from '../runtimes/xen-config';
+import { deviceLayout } from './layout';
 
-export const APPS_DIR = '/var/lib/hearth/apps';
 /** Written before each boot by the launcher, so health is judged on this boot's output. */
 export const BOOT_MARKER = '--- hearth: starting';
 
-export const statusScript = `cd ${APPS_DIR} 2>/dev/null || exit 0
+export const statusScript = `cd ${deviceLayout.appsDir} 2>/dev/null || exit 0
 for a in *; do
   [ -f "$a/spec.json" ] || continue
   echo "@app $a"
@@ -186,43 +185,4 @@ export function addressForMac(lines: readonly string[], mac: string): string | n
     if (address && rank > 0 && rank > (best?.rank ?? 0)) best = { address, rank };
   }
   return best?.address ?? null;
-}
-
-export interface InterpretedState {
-  state: AppState;
-  message: string | null;
-}
-
-/** systemd's view plus the health probe, in the owner's words. */
-export function interpret(
-  status: RawAppStatus,
-  name: string,
-  probeHealthy: boolean | null,
-): InterpretedState {
-  const healthy = status.healthy ?? probeHealthy;
-  switch (status.activeState) {
-    case 'active':
-      return { state: healthy === false ? 'starting' : 'running', message: null };
-    case 'activating':
-      return status.subState === 'auto-restart'
-        ? { state: 'restarting', message: `${name} stopped unexpectedly and is being restarted.` }
-        : { state: 'starting', message: null };
-    case 'deactivating':
-      return { state: 'stopping', message: null };
-    case 'failed':
-      // systemd's burst is 5 starts (the unit template): after 4 automatic restarts a failed
-      // unit has given up, whichever Result systemd recorded for the last attempt.
-      if (status.result === 'start-limit-hit' || status.restarts >= 4) {
-        return {
-          state: 'gave-up',
-          message: `${name} kept stopping right after it started, so the device stopped trying. Its data is safe. Try starting it again; if it keeps happening, reinstall it or remove it.`,
-        };
-      }
-      return {
-        state: 'crashed',
-        message: `${name} stopped unexpectedly. Its data is safe; you can start it again.`,
-      };
-    default:
-      return { state: 'stopped', message: null };
-  }
 }
