@@ -3,7 +3,7 @@
 // device-side shell that times "start → READY on the serial console" the same way for
 // Hearth's launcher and for that command run by hand.
 import type { AppSpec } from '../electron/services/apps/app-spec';
-import { appPaths } from '../electron/services/device/layout';
+import { appPaths, appUnit } from '../electron/services/device/layout';
 import type { LaunchSpec } from '../electron/services/runtimes/launch-spec';
 import { consoleLogPath, qemuArgv } from '../electron/services/runtimes/qemu-launcher';
 import { shellCommand, shellExec, shellQuote } from '../electron/services/device/shell-quote';
@@ -106,7 +106,7 @@ export function launcherStartScript(
   spec: LaunchSpec,
   opts: { pattern: string; timeoutS: number },
 ): string {
-  const unit = shellQuote(`hearth-app@${spec.appId}`);
+  const unit = shellQuote(appUnit(spec.appId));
   const log = shellQuote(consoleLogPath(spec));
   return `set -eu
 systemctl reset-failed ${unit} 2>/dev/null || true

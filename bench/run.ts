@@ -24,7 +24,7 @@ import * as lab from '../e2e/lab/lab';
 import { whyNot } from '../e2e/lab/preflight';
 import { startTestCatalog } from '../e2e/support/test-catalog';
 import { parseAppSpec } from '../electron/services/apps/app-spec';
-import { appPaths, deviceLayout } from '../electron/services/device/layout';
+import { appPaths, appUnitInShell, deviceLayout } from '../electron/services/device/layout';
 import {
   assertSameCommand,
   handBootScript,
@@ -237,7 +237,7 @@ async function tellWhatTheDeviceSaid(device: string): Promise<void> {
     .exec(device, [
       'sh',
       '-c',
-      `journalctl --no-pager -n 80 -u "hearth-app@*"; tail -n 40 ${deviceLayout.appsDir}/*/console.log; ls -la ${deviceLayout.appsDir}/*`,
+      `journalctl --no-pager -n 80 -u '${appUnitInShell('*')}'; tail -n 40 ${deviceLayout.appsDir}/*/console.log; ls -la ${deviceLayout.appsDir}/*`,
     ])
     .catch((e: unknown) => ({ stdout: String(e), stderr: '' }));
   console.error(`What ${device} said:\n${said.stdout}${said.stderr}`);

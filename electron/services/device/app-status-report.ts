@@ -3,7 +3,7 @@
 // (the device is not trusted: unknown keys are ignored, values are bounded).
 import { isAppId } from '../../../shared/ids';
 import { xenMac } from '../runtimes/xen-config';
-import { deviceLayout } from './layout';
+import { appUnitInShell, deviceLayout } from './layout';
 
 /** Written before each boot by the launcher, so health is judged on this boot's output. */
 export const BOOT_MARKER = '--- hearth: starting';
@@ -13,7 +13,7 @@ for a in *; do
   [ -f "$a/spec.json" ] || continue
   echo "@app $a"
   echo "Spec=$(head -c 8192 "$a/spec.json" | tr -d '\n')"
-  systemctl show --timestamp=unix -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainStartTimestamp -p MemoryCurrent -p UnitFileState "hearth-app@$a.service"
+  systemctl show --timestamp=unix -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainStartTimestamp -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')}
   pat=$(head -c 200 "$a/health-pattern" 2>/dev/null || true)
   if [ -n "$pat" ] && [ -f "$a/console.log" ]; then
     line=$(grep -n '^${BOOT_MARKER}' "$a/console.log" | tail -n 1 | cut -d: -f1)

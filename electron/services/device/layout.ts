@@ -7,6 +7,10 @@ import { isAppId } from '../../../shared/ids';
 export const HEARTH_USER = 'hearth';
 export const HEARTH_HOME = `/home/${HEARTH_USER}`;
 
+/** systemd's template unit that runs apps, one instance per app id. */
+const UNIT_TEMPLATE = 'hearth-app@.service';
+const unitOf = (instance: string) => UNIT_TEMPLATE.replace('@', `@${instance}`);
+
 const STATE_DIR = '/var/lib/hearth';
 const APPS_DIR = `${STATE_DIR}/apps`;
 const LIB_DIR = '/usr/local/lib/hearth';
@@ -17,8 +21,8 @@ export const deviceLayout = {
   configDir: '/etc/hearth',
   stateDir: STATE_DIR,
   appsDir: APPS_DIR,
-  unitTemplate: '/etc/systemd/system/hearth-app@.service',
-  unitDropInDir: '/etc/systemd/system/hearth-app@.service.d',
+  unitTemplate: `/etc/systemd/system/${UNIT_TEMPLATE}`,
+  unitDropInDir: `/etc/systemd/system/${UNIT_TEMPLATE}.d`,
   avahiService: '/etc/avahi/services/hearth.service',
   avahiServicesDir: '/etc/avahi/services',
   sudoers: '/etc/sudoers.d/hearth',
@@ -42,7 +46,15 @@ function checked(appId: AppId): AppId {
 
 /** The systemd unit that runs one app. */
 export function appUnit(appId: AppId): string {
-  return `hearth-app@${checked(appId)}.service`;
+  return unitOf(checked(appId));
+}
+
+/**
+ * The unit name for device-side scripts, around a shell expression that yields the id
+ * (`"$a"`, `"$app"`) or a glob (`*`); the script itself must have validated the id.
+ */
+export function appUnitInShell(expression: string): string {
+  return unitOf(expression);
 }
 
 /** The avahi file that announces one app while it runs (written by the root agent). */
