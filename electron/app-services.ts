@@ -28,6 +28,7 @@ import { DeviceStore } from './services/devices/device-store';
 import { identifyDevice } from './services/devices/identify-device';
 import { DiscoveryService } from './services/discovery/discovery-service';
 import { listenForServices } from './services/discovery/mdns-listen';
+import { startNetworkScan } from './services/discovery/scan-task';
 import { ensureInstallKey } from './services/keys/install-key';
 import type { KeyVault } from './services/keys/key-vault';
 import { provision } from './services/provisioning/provisioner';
@@ -203,20 +204,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       await catalog.addCatalog(url);
       return catalogAppViews(await catalog.list());
     },
-    scanNetwork: () =>
-      tasks.run({ kind: 'discovery-scan', title: 'Search this network' }, async (ctx) => {
-        ctx.detail('Knocking on the door of every address on your home network…');
-        const found = await discovery.scanSubnets({
-          signal: ctx.signal,
-          onProgress: (p) => ctx.progress(p.done, p.total),
-        });
-        ctx.throwIfCancelled();
-        const summary =
-          found.length === 0
-            ? 'No device that accepts sign-ins answered.'
-            : `Found ${found.length} ${found.length === 1 ? 'device' : 'devices'}.`;
-        return { value: found.length, summary };
-      }).id,
+    scanNetwork: () => startNetworkScan(tasks, discovery),
     identifyDevice: (address, port) =>
       identifyDevice(
         { probe: (host, p) => probeHostKey({ host, port: p }), devices, learned },
