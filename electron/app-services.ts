@@ -140,7 +140,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     clock,
     sleep,
     probe: probeOnce,
-    linkHosts: new LinkHosts(),
+    linkHosts: new LinkHosts(undefined, () => clock.now()),
     publish: (list) => emit('apps:changed', list),
     publishConsole: (event) => emit('apps:console', event),
   });
@@ -162,7 +162,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   const appControl = new AppController({ monitor: appMonitor, client, launcher });
   const fileInstaller = new FileInstaller({
     devices,
-    images: new ChosenImages(),
+    images: new ChosenImages({ now: () => clock.now() }),
     installer: appInstaller,
     monitor: appMonitor,
     client,
