@@ -195,7 +195,7 @@ describe('the built main process', () => {
     const fromApp = { sender: window.webContents, senderFrame: window.webContents.mainFrame };
     // What the Apps page shows once main has read the device over SSH.
     let apps: InstalledApp[] = [];
-    for (let i = 0; i < 100 && !apps[0]?.links.length; i++) {
+    for (let i = 0; i < 200 && !apps[0]?.links.length; i++) {
       await new Promise((r) => setTimeout(r, 50));
       apps = ((await handlers.get('apps:list')!(fromApp, undefined)) as { value: InstalledApp[] })
         .value;
@@ -215,7 +215,8 @@ describe('the built main process', () => {
       expect(open(url)).toEqual({ action: 'deny' });
     await new Promise((r) => setTimeout(r, 50));
     expect(shell.opened).toEqual(['http://127.0.0.1:8080/']);
-  });
+    // An SSH sign-in and the first status round can take seconds on a busy 2-core machine.
+  }, 15_000);
 
   it('is packaged without DevTools and with every permission check refused', () => {
     const window = FakeBrowserWindow.created[0]!;
