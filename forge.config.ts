@@ -2,6 +2,7 @@
 // with Vite. Installers and auto-update are electron-builder's job (electron-builder.yml).
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { VitePlugin } from '@electron-forge/plugin-vite';
+import { flipFusesAfterCopy } from './electron/shell/fuses';
 
 const config: ForgeConfig = {
   packagerConfig: {
@@ -13,6 +14,15 @@ const config: ForgeConfig = {
     asar: true,
   },
   rebuildConfig: {},
+  hooks: {
+    // Hearth's fuses (electron/shell/fuses.ts, shared with electron-builder.yml) in every
+    // build Forge packages.
+    packageAfterCopy: async (forgeConfig, buildPath, _electronVersion, platform, arch) => {
+      await flipFusesAfterCopy(buildPath, platform, arch, {
+        signedLater: Boolean(forgeConfig.packagerConfig.osxSign),
+      });
+    },
+  },
   makers: [],
   plugins: [
     new VitePlugin({

@@ -20,6 +20,7 @@ import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/ap
 import { chooseImageFile } from './shell/choose-image-file';
 import { SafeStorageVault } from './shell/safe-storage-vault';
 import { electronEmit, electronRegistrar } from './shell/electron-ipc';
+import { isPublishedDeviceLink } from './shell/device-links';
 import { claimSingleInstance } from './shell/single-instance';
 import { createMainWindow, isAppUrl } from './shell/window';
 
@@ -81,8 +82,10 @@ if (claimSingleInstance(app, focusWindow)) {
   });
 
   void app.whenReady().then(() => {
-    // HEARTH_DISCOVERY=off keeps the app off the network (tests of the built bundle).
+    // HEARTH_DISCOVERY=off keeps the app from looking for devices on the network (tests of the
+    // built bundle); the devices it already looks after are still watched.
     if (process.env.HEARTH_DISCOVERY !== 'off') services.start();
+    else services.apps.start();
     registerAppProtocol(protocol, join(__dirname, '..', 'renderer', rendererName));
     if (devServerUrl) {
       // The dev server is plain http, so its pages get the CSP through response headers;
@@ -103,10 +106,18 @@ if (claimSingleInstance(app, focusWindow)) {
     }
     const open = () => {
       mainWindow = createMainWindow(
-        { BrowserWindow, shell },
+        {
+          BrowserWindow,
+          shell,
+          // An app's http "Open" link leaves the app only if it is one the app publishes now,
+          // on its own device.
+          isDeviceLink: async (url) =>
+            isPublishedDeviceLink(url, services.apps.list(), await services.devices.list()),
+        },
         {
           preloadPath: join(__dirname, 'preload.cjs'),
           startUrl,
+          devTools: !app.isPackaged,
           onError: (error) => log.error({ err: error }, 'window error'),
         },
       );

@@ -5,18 +5,28 @@ import type { Logger } from 'pino';
 
 export type { Logger };
 
-export const redactedFields = [
+/** Field names that carry a secret wherever they appear in a logged object. */
+export const secretFieldNames = [
   'password',
+  'sudoPassword',
   'passphrase',
   'privateKey',
   'token',
   'secret',
-  '*.password',
-  '*.passphrase',
-  '*.privateKey',
-  '*.token',
-  '*.secret',
-];
+] as const;
+
+/**
+ * pino's redaction matches paths, not names at any depth, so each name is listed at the top
+ * level and under one to four objects: `{ request: { password } }` (an IPC request logged
+ * beside its channel) and `{ err: { request: { auth: { sudoPassword } } } }` alike. Deeper
+ * than that is not redacted; nothing Hearth logs nests a secret that far.
+ */
+export const SECRET_DEPTH = 4;
+export const redactedFields: string[] = secretFieldNames.flatMap((name) =>
+  Array.from({ length: SECRET_DEPTH + 1 }, (_, depth) =>
+    [...Array<string>(depth).fill('*'), name].join('.'),
+  ),
+);
 
 export function createLogger(
   options: { destination?: string | number; level?: string } = {},

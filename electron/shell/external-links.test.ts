@@ -1,7 +1,8 @@
 import { expect, it } from 'vitest';
-import { isSafeExternalUrl } from './external-links';
+import { isSafeExternalUrl, openExternalSafely } from './external-links';
+import { fakeShell } from './fake-electron';
 
-it('lets only plain https links leave the app', () => {
+it('lets plain https links leave the app', () => {
   expect(isSafeExternalUrl('https://hearth.example/help')).toBe(true);
   for (const url of [
     'http://x.example',
@@ -14,4 +15,19 @@ it('lets only plain https links leave the app', () => {
   ]) {
     expect(isSafeExternalUrl(url)).toBe(false);
   }
+});
+
+it('opens an http link only when the device-link check says it is an app’s', async () => {
+  const shell = fakeShell();
+  const published = 'http://raspberrypi.local:8080/';
+  const check = (url: string) => Promise.resolve(url === published);
+  expect(await openExternalSafely(shell, published, check)).toBe(true);
+  expect(await openExternalSafely(shell, 'http://evil.example:8080/', check)).toBe(false);
+  // Without a check (the default), no http link leaves.
+  expect(await openExternalSafely(shell, published)).toBe(false);
+  // Only web links are ever put to the check.
+  const never = () => Promise.reject(new Error('asked about a non-web link'));
+  for (const url of ['file:///etc/passwd', 'javascript:alert(1)', 'smb://nas/share'])
+    expect(await openExternalSafely(shell, url, never)).toBe(false);
+  expect(shell.opened).toEqual([published]);
 });

@@ -1,22 +1,39 @@
-// The only way out of the app to the web: https links, opened in the owner's browser.
+// The only ways out of the app to the web, both in the owner's browser: any plain https
+// link, and an http link that main has confirmed is the "Open" link of an app on one of
+// the owner's devices (apps on a home device serve plain http, e.g.
+// http://raspberrypi.local:8080/). Everything else stays shut.
 import type { Shell } from 'electron';
 
-export function isSafeExternalUrl(raw: string): boolean {
+/**
+ * Answers whether `url` is one of the links the owner's apps publish right now, on their
+ * device's own address or .local name. Main wires it from the apps and devices it knows;
+ * the shell only asks.
+ */
+export type DeviceLinkCheck = (url: string) => Promise<boolean>;
+
+/** Parsed, or null unless it is a web URL without credentials and with a host. */
+function webUrl(raw: string): URL | null {
   try {
     const url = new URL(raw);
-    return (
-      url.protocol === 'https:' && url.username === '' && url.password === '' && url.hostname !== ''
-    );
+    const web = url.protocol === 'https:' || url.protocol === 'http:';
+    return web && url.username === '' && url.password === '' && url.hostname !== '' ? url : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+export function isSafeExternalUrl(raw: string): boolean {
+  return webUrl(raw)?.protocol === 'https:';
 }
 
 export async function openExternalSafely(
   shell: Pick<Shell, 'openExternal'>,
   raw: string,
+  isDeviceLink: DeviceLinkCheck = () => Promise.resolve(false),
 ): Promise<boolean> {
-  if (!isSafeExternalUrl(raw)) return false;
+  const url = webUrl(raw);
+  if (!url) return false;
+  if (url.protocol !== 'https:' && !(await isDeviceLink(raw))) return false;
   await shell.openExternal(raw, { activate: true });
   return true;
 }

@@ -24,10 +24,20 @@ export class FakeWebContents extends FakeEmitter {
     null;
   readonly sent: [string, unknown][] = [];
   readonly mainFrame = { url: '' };
+  permissionCheckHandler: ((wc: unknown, permission: string) => boolean) | null = null;
+  devicePermissionHandler: ((details: unknown) => boolean) | null = null;
+  devToolsClosed = 0;
   readonly session = {
     setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) =>
       (this.permissionHandler = h),
+    setPermissionCheckHandler: (h: FakeWebContents['permissionCheckHandler']) =>
+      (this.permissionCheckHandler = h),
+    setDevicePermissionHandler: (h: FakeWebContents['devicePermissionHandler']) =>
+      (this.devicePermissionHandler = h),
   };
+  closeDevTools(): void {
+    this.devToolsClosed += 1;
+  }
   setWindowOpenHandler(handler: FakeWebContents['windowOpenHandler']): void {
     this.windowOpenHandler = handler;
   }

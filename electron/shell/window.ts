@@ -1,11 +1,15 @@
 // The one window. Everything that makes it safe is set here and tested: isolation,
-// sandbox, no Node in the page, no navigation away from the app, no new windows.
+// sandbox, no Node in the page, no navigation away from the app, no new windows, no
+// permissions, no DevTools in a packaged build.
 import type { BrowserWindow, BrowserWindowConstructorOptions, Shell, WebContents } from 'electron';
 import { openExternalSafely } from './external-links';
+import type { DeviceLinkCheck } from './external-links';
 
 export interface MainWindowDeps {
   BrowserWindow: new (options: BrowserWindowConstructorOptions) => BrowserWindow;
   shell: Pick<Shell, 'openExternal'>;
+  /** Whether an http link is an app's "Open" link on its device (see device-links.ts). */
+  isDeviceLink: DeviceLinkCheck;
 }
 
 export interface MainWindowOptions {
@@ -13,12 +17,18 @@ export interface MainWindowOptions {
   /** The app's own page: app://hearth/index.html, or the dev server in `npm start`. */
   startUrl: string;
   iconPath?: string;
+  /**
+   * False in a packaged build (`!app.isPackaged`): DevTools there would hand anyone at the
+   * keyboard a console inside the page that holds window.hearth.
+   */
+  devTools: boolean;
   onError?: (error: unknown) => void;
 }
 
-export const secureWebPreferences = (preloadPath: string) =>
+export const secureWebPreferences = (preloadPath: string, devTools: boolean) =>
   ({
     preload: preloadPath,
+    devTools,
     contextIsolation: true,
     sandbox: true,
     nodeIntegration: false,
@@ -54,26 +64,37 @@ export function isAppUrl(url: string | null | undefined, startUrl: string): bool
 
 export function lockDownContents(
   contents: WebContents,
-  deps: Pick<MainWindowDeps, 'shell'>,
+  deps: Pick<MainWindowDeps, 'shell' | 'isDeviceLink'>,
   options: MainWindowOptions,
 ): void {
   const report = options.onError ?? (() => undefined);
+  const openOutside = (url: string) =>
+    openExternalSafely(deps.shell, url, deps.isDeviceLink).catch(report);
   contents.on('will-navigate', (event, url) => {
     if (isAppUrl(url, options.startUrl)) return;
     event.preventDefault();
-    openExternalSafely(deps.shell, url).catch(report);
+    void openOutside(url);
   });
   contents.on('will-redirect', (event, url) => {
     if (!isAppUrl(url, options.startUrl)) event.preventDefault();
   });
   contents.on('will-attach-webview', (event) => event.preventDefault());
+  // The app's own links use target=_blank, so "Open" arrives here; the check is async, the
+  // answer to Chromium is not: deny the window now, open in the browser once confirmed.
   contents.setWindowOpenHandler(({ url }) => {
-    openExternalSafely(deps.shell, url).catch(report);
+    void openOutside(url);
     return { action: 'deny' };
   });
+  // The page needs no permission at all: refuse every request (camera, notifications, …),
+  // answer every synchronous check "no" (navigator.permissions, clipboard reads, …) and
+  // give it no USB, HID or serial device.
   contents.session.setPermissionRequestHandler((_contents, _permission, callback) =>
     callback(false),
   );
+  contents.session.setPermissionCheckHandler(() => false);
+  contents.session.setDevicePermissionHandler(() => false);
+  // devTools: false already keeps them shut; should anything open them anyway, close them.
+  if (!options.devTools) contents.on('devtools-opened', () => contents.closeDevTools());
 }
 
 export function createMainWindow(deps: MainWindowDeps, options: MainWindowOptions): BrowserWindow {
@@ -85,7 +106,7 @@ export function createMainWindow(deps: MainWindowDeps, options: MainWindowOption
     title: 'Hearth',
     show: false,
     ...(options.iconPath ? { icon: options.iconPath } : {}),
-    webPreferences: secureWebPreferences(options.preloadPath),
+    webPreferences: secureWebPreferences(options.preloadPath, options.devTools),
   });
   lockDownContents(window.webContents, deps, options);
   window.once('ready-to-show', () => window.show());

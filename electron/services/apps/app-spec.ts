@@ -3,6 +3,64 @@
 import { z } from 'zod';
 import { shortNamePattern } from '../../../shared/ids';
 
+/**
+ * A DNS-SD service type (RFC 6763: underscore, a 1-15 character name of letters, digits and
+ * inner hyphens, then _tcp or _udp), e.g. _http._tcp. The "Open" link is offered from it.
+ */
+export const serviceTypeSchema = z
+  .string()
+  .regex(/^_[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?\._(?:tcp|udp)$/);
+
+/**
+ * The path of an "Open" link, placed right after http://host:port. Only a path that starts
+ * with one "/" (so "//evil.example" cannot read as another host), RFC 3986 path and query
+ * characters, and well-formed %XX escapes: no backslash (browsers read it as "/"), no
+ * spaces, control characters, fragments or anything else a browser would reinterpret.
+ */
+export const linkPathSchema = z
+  .string()
+  .max(256)
+  .regex(/^\/(?!\/)(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$/);
+
+export interface PublishedPort {
+  name: string;
+  guest: number;
+  host: number;
+  protocol: 'tcp' | 'udp';
+  service?: string;
+  path?: string;
+}
+
+const linkFields = z.object({
+  service: serviceTypeSchema.optional(),
+  path: linkPathSchema.optional(),
+});
+
+/**
+ * One published port. A service type or link path that fails its check drops both, so the
+ * port gets no "Open" link at all, while the app stays listed and the owner can still stop
+ * or remove it (a spec that failed as a whole would hide the app).
+ */
+const publishedPortSchema = z
+  .object({
+    name: z.string().max(32),
+    guest: z.number().int().min(1).max(65535),
+    host: z.number().int().min(1).max(65535),
+    protocol: z.enum(['tcp', 'udp']),
+    service: z.unknown().optional(),
+    path: z.unknown().optional(),
+  })
+  .transform(({ service: rawService, path: rawPath, ...port }): PublishedPort => {
+    const link = linkFields.safeParse({ service: rawService, path: rawPath });
+    if (!link.success) return port;
+    const { service, path } = link.data;
+    return {
+      ...port,
+      ...(service === undefined ? {} : { service }),
+      ...(path === undefined ? {} : { path }),
+    };
+  });
+
 export const appSpecSchema = z.object({
   appId: z.string().regex(shortNamePattern),
   name: z.string().min(1).max(64),
@@ -23,18 +81,7 @@ export const appSpecSchema = z.object({
       }),
     )
     .max(16),
-  ports: z
-    .array(
-      z.object({
-        name: z.string().max(32),
-        guest: z.number().int().min(1).max(65535),
-        host: z.number().int().min(1).max(65535),
-        protocol: z.enum(['tcp', 'udp']),
-        service: z.string().max(64).optional(),
-        path: z.string().max(256).optional(),
-      }),
-    )
-    .max(16),
+  ports: z.array(publishedPortSchema).max(16),
   bootArgs: z.string().max(2048),
   health: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('console'), pattern: z.string().min(1).max(200) }),
