@@ -85,7 +85,7 @@ if (claimSingleInstance(app, focusWindow)) {
     // HEARTH_DISCOVERY=off keeps the app from looking for devices on the network (tests of the
     // built bundle); the devices it already looks after are still watched.
     if (process.env.HEARTH_DISCOVERY !== 'off') services.start();
-    else services.apps.start();
+    else services.appMonitor.start();
     registerAppProtocol(protocol, join(__dirname, '..', 'renderer', rendererName));
     if (devServerUrl) {
       // The dev server is plain http, so its pages get the CSP through response headers;
@@ -112,7 +112,7 @@ if (claimSingleInstance(app, focusWindow)) {
           // An app's http "Open" link leaves the app only if it is one the app publishes now,
           // on its own device.
           isDeviceLink: async (url) =>
-            isPublishedDeviceLink(url, services.apps.list(), await services.devices.list()),
+            isPublishedDeviceLink(url, services.appMonitor.list(), await services.devices.list()),
         },
         {
           preloadPath: join(__dirname, 'preload.cjs'),
