@@ -20,3 +20,18 @@ export const deviceIdPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 export function isDeviceId(value: unknown): value is DeviceId {
   return typeof value === 'string' && deviceIdPattern.test(value);
 }
+
+/**
+ * A DNS-SD service type (RFC 6763: underscore, 1-15 lower-case letters, digits and inner
+ * hyphens, then _tcp or _udp), e.g. _http._tcp; the device's agent checks the same shape.
+ */
+export const serviceTypePattern = /^_[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?\._(?:tcp|udp)$/;
+
+/**
+ * The path of an "Open" link or HTTP health probe, right after http://host:port: one leading
+ * "/" (so "//evil.example" cannot read as another host), RFC 3986 path and query characters
+ * and well-formed %XX escapes; no backslash (browsers read it as "/"), spaces, control
+ * characters or fragments.
+ */
+export const linkPathPattern =
+  /^\/(?!\/)(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2}){0,199}$/;

@@ -1,7 +1,7 @@
 // Validation for everything that enters main from the renderer. One schema per invoke
 // channel; the type tests in ipc.test-d.ts keep this map and ipc.ts in step.
 import { z } from 'zod';
-import { shortNamePattern } from './ids';
+import { serviceTypePattern, shortNamePattern } from './ids';
 
 export const taskIdSchema = z.string().regex(/^[a-z0-9-]{1,64}$/, 'not a task id');
 
@@ -60,9 +60,7 @@ const printable = (max: number) =>
     .regex(/^[\x20-\x7e]*$/, 'only printable ASCII');
 export const volumeNameSchema = z.string().regex(shortNamePattern, 'not a volume name');
 /** A DNS-SD service type such as _http._tcp. */
-export const serviceTypeSchema = z
-  .string()
-  .regex(/^_[a-z0-9][a-z0-9-]{0,14}\._(tcp|udp)$/, 'not a service type');
+export const serviceTypeSchema = z.string().regex(serviceTypePattern, 'not a service type');
 
 export const imageResourcesSchema = z.strictObject({
   memoryMiB: z.number().int().min(8).max(16384),

@@ -1,26 +1,11 @@
 // spec.json on the device: what was deployed, so any laptop (or a reinstalled Hearth) can
 // tell what an app is and how it was launched. Parsed strictly: it comes from the device.
 import { z } from 'zod';
-import { shortNamePattern } from '../../../shared/ids';
+import { linkPathPattern, serviceTypePattern, shortNamePattern } from '../../../shared/ids';
 
-/**
- * A DNS-SD service type (RFC 6763: underscore, a 1-15 character name of letters, digits and
- * inner hyphens, then _tcp or _udp), e.g. _http._tcp. The "Open" link is offered from it.
- */
-export const serviceTypeSchema = z
-  .string()
-  .regex(/^_[A-Za-z0-9](?:[A-Za-z0-9-]{0,13}[A-Za-z0-9])?\._(?:tcp|udp)$/);
-
-/**
- * The path of an "Open" link, placed right after http://host:port. Only a path that starts
- * with one "/" (so "//evil.example" cannot read as another host), RFC 3986 path and query
- * characters, and well-formed %XX escapes: no backslash (browsers read it as "/"), no
- * spaces, control characters, fragments or anything else a browser would reinterpret.
- */
-export const linkPathSchema = z
-  .string()
-  .max(256)
-  .regex(/^\/(?!\/)(?:[A-Za-z0-9._~!$&'()*+,;=:@/?-]|%[0-9A-Fa-f]{2})*$/);
+/** Checked as the catalog checks them (shared/ids.ts): the "Open" link is built from them. */
+export const serviceTypeSchema = z.string().regex(serviceTypePattern);
+export const linkPathSchema = z.string().max(256).regex(linkPathPattern);
 
 export interface PublishedPort {
   name: string;

@@ -4,7 +4,7 @@
 // so anything unexpected is refused rather than cleaned up.
 import { z } from 'zod';
 import { urlProblem } from './catalog-url';
-import { shortNamePattern } from '../../../shared/ids';
+import { linkPathPattern, serviceTypePattern, shortNamePattern } from '../../../shared/ids';
 import type { Target as SharedTarget } from '../../../shared/runtimes';
 
 export const INDEX_FORMAT = 'hearth-catalog/1';
@@ -83,7 +83,7 @@ export const healthSchema = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('http'),
     port: portSchema,
-    path: z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]{0,199}$/, 'not a URL path'),
+    path: z.string().regex(linkPathPattern, 'not a URL path'),
   }),
 ]);
 export type HealthProbe = z.infer<typeof healthSchema>;
@@ -103,15 +103,9 @@ export const publishedPortSchema = z.strictObject({
   host: portSchema,
   protocol: z.enum(['tcp', 'udp']),
   /** A DNS-SD service type to advertise over the device's avahi, e.g. _http._tcp. */
-  service: z
-    .string()
-    .regex(/^_[a-z0-9](?:[a-z0-9-]{0,13}[a-z0-9])?\._(tcp|udp)$/, 'not a DNS-SD service type')
-    .optional(),
+  service: z.string().regex(serviceTypePattern, 'not a DNS-SD service type').optional(),
   /** Where the owner's "Open" link goes on an HTTP port. */
-  path: z
-    .string()
-    .regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]{0,199}$/, 'not a URL path')
-    .optional(),
+  path: z.string().regex(linkPathPattern, 'not a URL path').optional(),
 });
 
 function unique<T>(items: T[], key: (item: T) => string): boolean {

@@ -3,7 +3,7 @@
 // request it becomes.
 import type { InvokeRequest } from '../../../shared/ipc';
 import type { ChosenImage, DeviceRecord } from '../../../shared/model';
-import { shortNamePattern } from '../../../shared/ids';
+import { serviceTypePattern, shortNamePattern } from '../../../shared/ids';
 import { devicesFor, nameFromFile } from './image-words';
 
 export type HealthKind = 'console' | 'tcp' | 'http';
@@ -37,7 +37,7 @@ export interface ImageForm {
 
 export const memoryLimits = { min: 8, max: 16384 } as const;
 const volumeName = shortNamePattern;
-const serviceType = /^_[a-z0-9][a-z0-9-]{0,14}\._(tcp|udp)$/;
+const serviceType = serviceTypePattern;
 const printable = /^[\x20-\x7e]*$/;
 
 export function initialForm(image: ChosenImage, devices: readonly DeviceRecord[]): ImageForm {
