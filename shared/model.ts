@@ -1,6 +1,7 @@
 // Types that cross the contract. Plain data only: everything here must survive
 // structured clone (Electron IPC) and JSON (browser mode).
 import type { SerializedError } from './errors';
+import type { DeviceHypervisor } from './runtimes';
 
 export type TaskState = 'running' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -107,7 +108,7 @@ export interface DeviceRecord {
   hostname: string;
   sshPort: number;
   capabilities: DeviceCapabilities;
-  hypervisor: 'xen' | 'kvm' | 'qemu';
+  hypervisor: DeviceHypervisor;
   provisionedAt: number;
 }
 

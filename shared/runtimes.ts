@@ -1,8 +1,6 @@
 // One vocabulary for how an app runs, and the one rule for which build suits a device. The
 // catalog names builds by target ("qemu-x86_64"); a device record says what it can run; the
 // catalog card, the install-from-file form and the installer all ask buildFor().
-import type { DeviceRecord } from './model';
-
 /** What starts an app: QEMU (with KVM where it works, emulation otherwise), Xen, Solo5's tenders. */
 export const runtimes = ['qemu', 'xen', 'hvt', 'spt'] as const;
 export type Runtime = (typeof runtimes)[number];
@@ -15,6 +13,12 @@ export type Target = `${Runtime}-${Arch}`;
 
 /** How QEMU runs a guest: hardware virtualization or emulation (chosen by a real boot). */
 export type Accel = 'kvm' | 'tcg';
+
+/**
+ * What a prepared device offers (its record's `hypervisor`): a Xen dom0 (apps are Xen guests),
+ * QEMU with a /dev/kvm worth trying (accel kvm, falling back to tcg), or QEMU alone (tcg).
+ */
+export type DeviceHypervisor = 'xen' | 'kvm' | 'qemu';
 
 export function isTarget(value: string): value is Target {
   const [runtime, arch, ...rest] = value.split('-');
@@ -33,9 +37,10 @@ export function archOf(target: Target): Arch {
   return target.slice(target.indexOf('-') + 1) as Arch;
 }
 
-type DeviceFacts = Pick<DeviceRecord, 'hypervisor'> & {
-  capabilities: Pick<DeviceRecord['capabilities'], 'arch'>;
-};
+interface DeviceFacts {
+  hypervisor: DeviceHypervisor;
+  capabilities: { arch: string };
+}
 
 /** The CPU architecture builds must have for this device, or null when Hearth runs none there. */
 export function deviceArch(device: DeviceFacts): Arch | null {
