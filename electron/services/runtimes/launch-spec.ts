@@ -7,7 +7,7 @@ import { shortNamePattern } from '../../../shared/ids';
 
 export interface LaunchSpec {
   appId: string; // shared/ids.ts
-  appDir: string; // /var/lib/hearth/apps/<appId>
+  appDir: string; // the app folder (device/layout.ts appPaths)
   arch: 'x86_64' | 'aarch64';
   kernelPath: string; // <appDir>/current (a symlink to images/<sha256>)
   initrdPath?: string;
