@@ -60,7 +60,8 @@ async function rejection(promise: Promise<unknown>): Promise<HearthError> {
 describe('what runs, and how it is doing', () => {
   it('reports every installed app, running and healthy, and skips folders without a spec', async () => {
     fake.installed(spec);
-    fake.installed({ ...spec, appId: 'notes', name: 'Notes' });
+    const notes = { ...spec, appId: 'notes', name: 'Notes' };
+    fake.installed(notes);
     fake.files.set(`${appPaths('kept').data}/notes.img`, Buffer.from('old data'));
     fake.behaviour.set('notes', 'crashes');
     fake.unit('notes').activeState = 'failed';
@@ -519,6 +520,11 @@ describe('failures, in the owner’s words', () => {
       'The device could not save its settings. Try again; Hearth picks up where it stopped.',
     );
     expect(fake.files.has(counter.run)).toBe(false);
+  });
+
+  it('says the device’s answer was garbled when listing folders fails', async () => {
+    fake.failNext('app-folders', 'ls: I/O error', 2);
+    expect((await rejection(client.appFolders())).code).toBe('DEVICE_GARBLED');
   });
 
   it('passes on a device that stopped answering', async () => {
