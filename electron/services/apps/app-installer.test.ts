@@ -18,6 +18,8 @@ import { probeOnce } from './health-probe';
 
 const KERNEL = 'counter unikernel image, version 1.0.0';
 const KERNEL_SHA = createHash('sha256').update(KERNEL).digest('hex');
+const INITRD = 'counter initrd';
+const INITRD_SHA = createHash('sha256').update(INITRD).digest('hex');
 const p = appPaths('counter');
 
 let dir: string;
@@ -26,7 +28,11 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-function setup(device: DeviceRecord = deviceRecord(), behaviour?: FakeAppBehaviour) {
+function setup(
+  device: DeviceRecord = deviceRecord(),
+  behaviour?: FakeAppBehaviour,
+  withInitrd = false,
+) {
   const time = testClock();
   const fake = new FakeDevice();
   if (behaviour) fake.behaviour.set('counter', behaviour);
@@ -51,6 +57,15 @@ function setup(device: DeviceRecord = deviceRecord(), behaviour?: FakeAppBehavio
             size: KERNEL.length,
             sha256: KERNEL_SHA,
             disk: 'virtio',
+            ...(withInitrd
+              ? {
+                  initrd: {
+                    url: 'https://catalog.example/counter.initrd',
+                    size: INITRD.length,
+                    sha256: INITRD_SHA,
+                  },
+                }
+              : {}),
           },
         }),
       );
@@ -59,8 +74,9 @@ function setup(device: DeviceRecord = deviceRecord(), behaviour?: FakeAppBehavio
       downloads++;
       if (downloadGate) await downloadGate;
       const path = join(dir, `download-${artifact.sha256.slice(0, 8)}`);
-      writeFileSync(path, KERNEL);
-      onProgress(KERNEL.length, KERNEL.length);
+      const content = artifact.sha256 === INITRD_SHA ? INITRD : KERNEL;
+      writeFileSync(path, content);
+      onProgress(content.length, content.length);
       return path;
     },
   };
@@ -184,6 +200,23 @@ describe('AppInstaller', () => {
     expect(s.fake.text(p.volume('storage'))).toBe('the household’s counts');
     expect(s.fake.unit('counter').activeState).toBe('active');
     expect(s.fake.unknown).toEqual([]);
+  });
+
+  it('sends and checks an initrd beside the kernel', async () => {
+    const s = setup(deviceRecord(), undefined, true);
+    const task = await s.install();
+    expect(task.state).toBe('succeeded');
+    expect(s.fake.text(p.image(KERNEL_SHA))).toBe(KERNEL);
+    expect(s.fake.text(p.image(INITRD_SHA))).toBe(INITRD);
+    expect(s.spec()).toMatchObject({ sha256: KERNEL_SHA, initrdSha256: INITRD_SHA });
+    // current is the kernel; the initrd is named by its hash.
+    expect(s.fake.text(p.current)).toBe(`-> images/${KERNEL_SHA}`);
+    // An initrd that rotted on the device is sent again by the next install; the kernel is not.
+    s.fake.files.set(p.image(INITRD_SHA), Buffer.from('rotted'));
+    const again = await s.install();
+    expect(again.state).toBe('succeeded');
+    expect(again.steps.slice(1, 3).map((step) => step.state)).toEqual(['done', 'done']);
+    expect(s.fake.text(p.image(INITRD_SHA))).toBe(INITRD);
   });
 
   it('picks an upload up where it stopped and says so', async () => {
