@@ -23,6 +23,8 @@ function setup(devices: DeviceRecord[] = [pi]) {
   const consoleEvents: { deviceId: string; appId: string; lines: string[] }[] = [];
   const disconnected: string[] = [];
   const asked: string[] = [];
+  /** Apps whose port does not answer yet. */
+  const unready = new Set<string>();
   /** While set, opening a device's client waits for it. */
   let gate: Promise<void> | null = null;
   const client = async (id: string) => {
@@ -39,7 +41,7 @@ function setup(devices: DeviceRecord[] = [pi]) {
     disconnect: (id) => disconnected.push(id),
     clock: time.clock,
     sleep: time.sleep,
-    probe: () => Promise.resolve(true),
+    probe: (_client, _device, spec) => Promise.resolve(!unready.has(spec.appId)),
     linkHosts: { hostFor: (d) => `${d.hostname}.local` },
     publish: (apps) => published.push(apps),
     publishConsole: (event) => consoleEvents.push(event),
@@ -55,6 +57,7 @@ function setup(devices: DeviceRecord[] = [pi]) {
     consoleEvents,
     disconnected,
     asked,
+    unready,
     hold: () => {
       let release!: () => void;
       gate = new Promise((r) => (release = r));
@@ -119,6 +122,17 @@ describe('AppMonitor', () => {
     s.fake.installed(appSpec());
     await s.monitor.refreshDevice(pi);
     expect(s.last()[0]).toMatchObject({ state: 'starting', runningSince: null });
+  });
+
+  it('asks the port of an app checked by its port, and says Starting until it answers', async () => {
+    const s = watched(setup());
+    s.fake.installed(appSpec({ health: { kind: 'http', port: 80, path: '/health' } }));
+    s.unready.add('counter');
+    await s.monitor.refreshDevice(pi);
+    expect(s.last()[0]).toMatchObject({ state: 'starting', runningSince: null });
+    s.unready.delete('counter');
+    await s.monitor.refreshDevice(pi);
+    expect(s.last()[0]).toMatchObject({ state: 'running' });
   });
 
   it('ignores a folder whose spec.json names another app', async () => {
