@@ -4,10 +4,11 @@
 // lines are bounded.
 const MAX_LINE = 500;
 
-// CSI (ESC [ params final), OSC (ESC ] ... BEL or ESC \), and two-character escapes (ESC x).
+// CSI (ESC [ params final), OSC (ESC ] ... BEL or ESC \), and the other escapes: ESC, any
+// intermediates, one final (ECMA-35/48), such as ESC ( B (character set), ESC 7 and ESC c.
 const ESCAPES =
   // eslint-disable-next-line no-control-regex
-  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]|\x9b[0-?]*[ -/]*[@-~]/g;
+  /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[ -/]*[0-~]|\x9b[0-?]*[ -/]*[@-~]/g;
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
 
