@@ -1,6 +1,7 @@
 // What the apps service needs from the catalog and the runtimes, as narrow ports: the
 // service is tested with fakes, and app-services.ts adapts the real modules to these.
 import type { Accel, Runtime, Target } from '../../../shared/runtimes';
+import type { PublishedPort } from './app-spec';
 
 export interface ArtifactRef {
   url: string;
@@ -11,14 +12,7 @@ export interface ArtifactRef {
 export interface AppResources {
   memoryMiB: number;
   volumes: { name: string; sizeMiB: number }[];
-  ports: {
-    name: string;
-    guest: number;
-    host: number;
-    protocol: 'tcp' | 'udp';
-    service?: string;
-    path?: string;
-  }[];
+  ports: PublishedPort[];
   bootArgs: string;
   health:
     | { kind: 'console'; pattern: string }

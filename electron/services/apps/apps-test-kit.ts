@@ -2,36 +2,18 @@
 // a catalog app as the catalog resolves it, a launcher that writes one script, and a clock whose
 // sleep makes time pass at once. Test support only: nothing in the app imports it.
 import type { DeviceRecord } from '../../../shared/model';
+import { sampleDeviceRecord } from '../../../shared/sample-device';
 import type { Clock, Sleep } from '../clock';
 import type { LauncherPort, ResolvedApp } from './app-ports';
 import type { AppSpec } from './app-spec';
 
 export function deviceRecord(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
-  return {
-    id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+  return sampleDeviceRecord({
     name: 'Living room Pi',
     hostKeyFingerprint: 'SHA256:fakefakefakefakefakefakefakefakefakefakefak',
-    addresses: ['192.168.1.20'],
     hostname: 'living-room-pi',
-    sshPort: 22,
-    capabilities: {
-      arch: 'aarch64',
-      rawArch: 'aarch64',
-      os: { id: 'debian', name: 'Debian GNU/Linux', version: '12', debianFamily: true },
-      xenDom0: false,
-      kvmDevice: true,
-      qemu: true,
-      solo5Hvt: false,
-      restic: false,
-      avahi: true,
-      systemd: true,
-      memoryBytes: 4 * 1024 ** 3,
-      freeDiskBytes: 20 * 1024 ** 3,
-    },
-    hypervisor: 'kvm',
-    provisionedAt: 1_700_000_000_000,
     ...overrides,
-  };
+  });
 }
 
 export function appSpec(overrides: Partial<AppSpec> = {}): AppSpec {

@@ -3,6 +3,7 @@
 import { HearthError, serializeError } from '../../../shared/errors';
 import type { HearthApi, HearthTransport } from '../../../shared/hearth-api';
 import { buildHearthApi } from '../../../shared/hearth-api';
+import { sampleDeviceRecord } from '../../../shared/sample-device';
 import type {
   EventChannel,
   EventMap,
@@ -189,31 +190,11 @@ export function fakeIdentity(overrides: Partial<DeviceIdentity> = {}): DeviceIde
 }
 
 export function fakeDevice(overrides: Partial<DeviceRecord> = {}): DeviceRecord {
-  return {
+  return sampleDeviceRecord({
     id: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
-    name: 'raspberrypi',
     hostKeyFingerprint: fakeFingerprint,
-    addresses: ['192.168.1.20'],
-    hostname: 'raspberrypi',
-    sshPort: 22,
-    capabilities: {
-      arch: 'aarch64',
-      rawArch: 'aarch64',
-      os: { id: 'debian', name: 'Debian GNU/Linux', version: '12', debianFamily: true },
-      xenDom0: false,
-      kvmDevice: true,
-      qemu: true,
-      solo5Hvt: false,
-      restic: false,
-      avahi: true,
-      systemd: true,
-      memoryBytes: 4 * 1024 ** 3,
-      freeDiskBytes: 20 * 1024 ** 3,
-    },
-    hypervisor: 'kvm',
-    provisionedAt: 1_700_000_000_000,
     ...overrides,
-  };
+  });
 }
 
 export function fakeCatalogApp(overrides: Partial<CatalogApp> = {}): CatalogApp {
