@@ -134,11 +134,16 @@ export class DiscoveryService {
     for (const browser of this.#browsers.values()) browser.query();
   }
 
-  /** The SSH layer reports a device's host key; returns the device's key afterwards. */
-  setHostKey(deviceKey: string, fingerprint: string): string | undefined {
-    const key = this.#registry.setHostKey(deviceKey, fingerprint);
+  /** The SSH layer saw this host key at this address; returns that device's key afterwards. */
+  learnHostKey(address: string, fingerprint: string): string | undefined {
+    const key = this.#registry.learnHostKey(address, fingerprint);
     this.#changed();
     return key;
+  }
+
+  /** The Hearth ids and host names the LAN announces for an address (claims, not proof). */
+  claimsAt(address: string): { hearthIds: string[]; hostnames: string[] } {
+    return this.#registry.claimsAt(address);
   }
 
   /**

@@ -226,6 +226,31 @@ describe('Is this your device?', () => {
   });
 });
 
+describe('A device that borrows a known device’s name', () => {
+  it('says it is not the owner’s device, by name, and offers no way to sign in', async () => {
+    const theirs = 'SHA256:' + 'c'.repeat(43);
+    hearth.handle('provisioning:identify', () =>
+      fakeIdentity({
+        address: '192.168.1.66',
+        impersonates: { name: 'Living-room Pi', fingerprint: theirs },
+      }),
+    );
+    await openWizard();
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose raspberrypi' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(
+      'This is not your Living-room Pi: it uses its name but proves a different identity',
+    );
+    expect(alert).toHaveTextContent(`Your Living-room Pi: ${theirs}`);
+    expect(alert).toHaveTextContent(`This device, at 192.168.1.66: ${fakeFingerprint}`);
+    expect(alert).toHaveTextContent('forget it in Devices, then add it again');
+    expect(screen.getAllByRole('button').map((b) => b.textContent.trim())).toEqual(['Go back']);
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument();
+    expect(hearth.invokesOf('provisioning:start')).toEqual([]);
+  });
+});
+
 describe('Sign in and prepare', () => {
   it('sends exactly what was typed, once, and empties the password boxes', async () => {
     await openWizard();
