@@ -96,12 +96,9 @@ test('a computer that announces the Pi’s name and Hearth id is refused before 
     // The real Pi stays its own entry, at its own address.
     await expect(found.getByRole('listitem').filter({ hasText: pi.address })).toHaveCount(1);
     await item.getByRole('button').click();
-    const alert = page
-      .getByRole('alert')
-      .filter({
-        hasText:
-          'This is not your Living-room Pi: it uses its name but proves a different identity',
-      });
+    const alert = page.getByRole('alert').filter({
+      hasText: 'This is not your Living-room Pi: it uses its name but proves a different identity',
+    });
     await expect(alert).toBeVisible({ timeout: 30_000 });
     await expect(alert).toContainText(`Your Living-room Pi: ${pi.hostKeyFingerprint}`);
     await expect(alert).toContainText(
