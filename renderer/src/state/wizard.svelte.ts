@@ -87,10 +87,12 @@ export class WizardState {
   readonly failure = $derived(
     this.provisionTask?.state === 'failed' ? this.provisionTask.error : null,
   );
+  /** Preparing was refused because the device is not the one it claims to be. */
+  readonly refused = $derived(this.failure !== null && refusals.includes(this.failure.code));
   /** Preparing ended in a way that trying again could fix (failed or cancelled). */
   readonly canRetry = $derived(
     (this.provisionTask?.state === 'failed' || this.provisionTask?.state === 'cancelled') &&
-      !(this.failure && refusals.includes(this.failure.code)),
+      !this.refused,
   );
   /** The device record the finished run added: Hearth knows it by the confirmed key. */
   readonly record: DeviceRecord | null = $derived.by(() =>

@@ -367,6 +367,18 @@ describe('Sign in and prepare', () => {
     expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
   });
 
+  it('refuses to go on when the device turns out to claim a known device’s id', async () => {
+    await openWizard();
+    await chooseAndConfirm();
+    await signIn();
+    hearth.emit('tasks:updated', failed('DEVICE_ID_TAKEN'));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('it proves a different identity, so Hearth did not save it');
+    expect(screen.queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Go back' }));
+    expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
+  });
+
   it('stays on sign in, password emptied, when preparing cannot start', async () => {
     hearth.fail('provisioning:start', new HearthError('INVALID_INPUT'));
     await openWizard();
