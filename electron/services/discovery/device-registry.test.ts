@@ -225,6 +225,20 @@ describe('DeviceRegistry and an impersonator', () => {
     expect(pi).toMatchObject({ hostKeyFingerprint: FP_A, addresses: ['198.18.0.10'] });
     expect(r.list()).toHaveLength(2);
   });
+
+  it('an impostor that also lists the Pi’s address never adds its own to the Pi', () => {
+    const r = new DeviceRegistry();
+    r.setMdnsSightings('a', [hearth('raspberrypi.local', '198.18.0.10')]);
+    r.learnHostKey('198.18.0.10', FP_A);
+    r.setMdnsSightings('a', [
+      hearth('raspberrypi.local', '198.18.0.10'),
+      sighting({ host: 'raspberrypi-2.local', addresses: ['198.18.0.10', '198.18.0.11'] }),
+    ]);
+    expect(r.get(`hearth:${PI_ID}`)).toMatchObject({
+      hostKeyFingerprint: FP_A,
+      addresses: ['198.18.0.10'],
+    });
+  });
 });
 
 describe('DeviceRegistry under hostile input', () => {

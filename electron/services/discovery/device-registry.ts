@@ -2,8 +2,8 @@
 // interface, addresses found by hand or by a scan) are grouped into devices by what
 // proves identity: the SSH host key seen at their addresses, then (provisionally) the
 // Hearth id, the host name and a shared current address. A Hearth id or a name is only a
-// claim anyone on the LAN can announce: it never lends a sighting a key, and it joins a
-// sighting to a device only when both are equally proven (so a sighting at an address
+// claim anyone on the LAN can announce: it never lends a sighting a key, and any link
+// joins two sightings only when both are equally proven (so a sighting naming an address
 // whose key nobody checked never adds that address to a device whose key is known). Two
 // sightings with different Hearth ids or host keys are never merged. Pure: derive()
 // recomputes from the sightings.
@@ -227,7 +227,7 @@ export class DeviceRegistry {
       }
       return i;
     };
-    const union = (a: number, b: number, byClaim: boolean) => {
+    const union = (a: number, b: number) => {
       const ra = find(a);
       const rb = find(b);
       if (ra === rb) return;
@@ -236,27 +236,27 @@ export class DeviceRegistry {
       const fa = fps[ra];
       const fb = fps[rb];
       if (ha && hb && ha !== hb) return;
-      if (fa && fb && fa !== fb) return;
-      // A claim (Hearth id, name) joins only the equally proven: never unchecked to checked.
-      if (byClaim && fa !== fb) return;
+      // Only the equally proven join: never unchecked to checked, whether the link is a claim
+      // (Hearth id, name) or an address an impostor also announces for itself.
+      if (fa !== fb) return;
       parent[rb] = ra;
       hearthIds[ra] = ha ?? hb;
       fps[ra] = fa ?? fb;
     };
-    const linkBy = (attribute: (n: Node) => readonly (string | undefined)[], byClaim = false) => {
+    const linkBy = (attribute: (n: Node) => readonly (string | undefined)[]) => {
       const first = new Map<string, number>();
       nodes.forEach((node, i) => {
         for (const value of attribute(node)) {
           if (!value) continue;
           const j = first.get(value);
           if (j === undefined) first.set(value, i);
-          else union(j, i, byClaim);
+          else union(j, i);
         }
       });
     };
     linkBy((n) => [n.fingerprint]);
-    linkBy((n) => [n.hearthId], true);
-    linkBy((n) => [n.hostname], true);
+    linkBy((n) => [n.hearthId]);
+    linkBy((n) => [n.hostname]);
     linkBy((n) => n.addresses);
 
     const groups = new Map<number, Node[]>();
