@@ -1,7 +1,9 @@
 // A computer on the home LAN pretends to be the owner's Pi: it has the Pi's hostname and
 // login, and once the Pi is prepared it announces the Pi's Hearth id over mDNS, from its own
 // address with its own host key. Hearth must refuse it before any password leaves the laptop,
-// and the Pi Hearth knows must stay exactly as it was.
+// and the Pi Hearth knows must stay exactly as it was. One that claims nothing over mDNS but
+// carries a copy of the Pi's device.json is prepared like any new device, and then refused
+// when Hearth would save it over the Pi's record.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { avahiService } from '../../electron/services/provisioning/device-files';
@@ -155,4 +157,67 @@ test('a computer that announces the Pi’s name and Hearth id is refused before 
       .poll(() => passwordAttempts(lab))
       .toEqual([expect.stringContaining('Accepted password for pi')]);
   });
+});
+
+test('a copy of the Pi’s device.json on another computer cannot take over the Pi’s record', async ({
+  page,
+  lab,
+  hearth,
+}) => {
+  test.setTimeout(8 * 60_000);
+  const pi = await lab.device('pi');
+  const impostor = await lab.device('impostor');
+  // The lab outlives a test: silence what the test above made the impostor announce.
+  await lab.exec('impostor', [
+    'sh',
+    '-c',
+    'rm -f /etc/avahi/services/hearth.service; systemctl stop avahi-daemon.socket avahi-daemon.service 2>/dev/null; true',
+  ]);
+  await preparePi(page, lab, 'Living-room Pi');
+  const before = await storedDevices(hearth.userDataDir);
+
+  // It announces nothing (so nothing warns before sign-in): it only holds the Pi's Hearth id,
+  // which provisioning reads back from /etc/hearth/device.json.
+  const deviceJson = (await lab.exec('pi', ['cat', '/etc/hearth/device.json'])).stdout;
+  const copied = await lab.exec(
+    'impostor',
+    ['sh', '-c', 'install -d -m 755 /etc/hearth && cat > /etc/hearth/device.json'],
+    { input: deviceJson },
+  );
+  expect(copied.code, copied.stderr).toBe(0);
+
+  await page
+    .getByRole('button', { name: /^Add (your first )?device$/ })
+    .first()
+    .click();
+  await page.getByRole('textbox', { name: 'Address' }).fill(impostor.address);
+  await page.getByRole('button', { name: 'Look for this address' }).click();
+  await expect(page.getByText(impostor.hostKeyFingerprint, { exact: true })).toBeVisible({
+    timeout: 30_000,
+  });
+  // Nothing it announced points at a device Hearth knows: to Hearth it is a new device.
+  await page.getByRole('button', { name: 'Yes, this is my device' }).click({ timeout: 10_000 });
+  await page.getByRole('textbox', { name: 'User name' }).fill(impostor.user);
+  await page.getByLabel('Password', { exact: true }).fill(impostor.password);
+  await page.getByRole('button', { name: 'Prepare this device' }).click();
+  const refused = page.getByRole('alert').filter({
+    hasText: 'This device says it is your Living-room Pi, but it proves a different identity',
+  });
+  await expect(refused).toBeVisible({ timeout: 180_000 });
+  await expect(page.getByRole('button', { name: 'Try again' })).toHaveCount(0);
+
+  // The Pi's pinned key and address are exactly as they were, and it is still the one device.
+  expect(await storedDevices(hearth.userDataDir)).toEqual(before);
+  expect(before[0]).toMatchObject({
+    hostKeyFingerprint: pi.hostKeyFingerprint,
+    addresses: [pi.address],
+  });
+  await page.getByRole('button', { name: 'Go back' }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Devices' })
+    .click();
+  await expect(page.getByRole('list', { name: 'Your devices' }).getByRole('article')).toHaveCount(
+    1,
+  );
 });
