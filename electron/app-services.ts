@@ -26,6 +26,7 @@ import { launcherFor } from './services/runtimes/launcher';
 import type { LaunchSpec } from './services/runtimes/launch-spec';
 import { DeviceStore } from './services/devices/device-store';
 import { identifyDevice } from './services/devices/identify-device';
+import { checkIdentity, refuseUnlessTrusted } from './services/devices/identity-check';
 import { DiscoveryService } from './services/discovery/discovery-service';
 import { listenForServices } from './services/discovery/mdns-listen';
 import { startNetworkScan } from './services/discovery/scan-task';
@@ -169,12 +170,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
 
-  // Tell discovery the key of whatever answered at an address, so entries merge by identity.
+  // Tell discovery the key of whatever answered at an address (that address only: one entry
+  // may list an impersonator's address beside the real one), so entries merge by identity.
   const learned = (address: string, fingerprint: string) => {
-    const entry = discovery
-      .list()
-      .find((d) => d.addresses.includes(address) || d.hostnames.includes(address.toLowerCase()));
-    if (entry) discovery.setHostKey(entry.key, fingerprint);
+    discovery.learnHostKey(address, fingerprint);
   };
 
   return {
@@ -207,7 +206,12 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     scanNetwork: () => startNetworkScan(tasks, discovery),
     identifyDevice: (address, port) =>
       identifyDevice(
-        { probe: (host, p) => probeHostKey({ host, port: p }), devices, learned },
+        {
+          probe: (host, p) => probeHostKey({ host, port: p }),
+          devices,
+          learned,
+          claims: (a) => discovery.claimsAt(a),
+        },
         address,
         port,
       ),
@@ -222,14 +226,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
             learned(request.address, record.hostKeyFingerprint);
           },
           connect: async (r) => {
-            // Defence in depth: the wizard already refused a changed identity.
-            const known = await devices.byAddress(r.address);
-            if (known && known.hostKeyFingerprint !== r.fingerprint) {
-              throw new HearthError(
-                'HOST_KEY_CHANGED',
-                `This device's identity has changed: Hearth knew it as ${known.hostKeyFingerprint} and it now says ${r.fingerprint}. Hearth did not sign in or send anything to it.`,
-              );
-            }
+            // Defence in depth: the wizard already refused a changed or borrowed identity.
+            const sighting = { address: r.address, ...discovery.claimsAt(r.address) };
+            const verdict = checkIdentity(await devices.list(), sighting, r.fingerprint);
+            refuseUnlessTrusted(verdict, r.fingerprint);
             return connectSsh({
               host: r.address,
               port: r.port,

@@ -58,6 +58,11 @@ export const errorMessages = {
     'Choosing a file from this computer needs the Hearth desktop app; this browser window cannot open one.',
   KEY_VAULT_UNAVAILABLE:
     "Hearth could not use this computer's secure storage to protect its key. Unlock your keyring, or allow Hearth to store it less securely, and try again.",
+  // Identity
+  IMPERSONATION:
+    'This device uses the name of a device Hearth already knows but proves a different identity, so Hearth did not sign in or send anything to it.',
+  DEVICE_ID_TAKEN:
+    'This device says it is a device Hearth already knows, but it proves a different identity, so Hearth did not save it. If you set that device up again from scratch, forget it in Devices first.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

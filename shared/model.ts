@@ -121,6 +121,11 @@ export interface DeviceIdentity {
   art: string[];
   /** Set when Hearth knew this device under a different key: the owner must see both. */
   previousFingerprint: string | null;
+  /**
+   * Set when this device, somewhere else, uses the Hearth id or name of a device Hearth knows
+   * under another key: it is not that device, and the owner must be told so by name.
+   */
+  impersonates: { name: string; fingerprint: string } | null;
 }
 
 /** An app offered by a catalog Hearth trusts. */

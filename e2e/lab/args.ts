@@ -109,7 +109,7 @@ function parseUp(params: readonly string[]): Command {
     } else if (flag === '--persona') {
       for (const name of value().split(',')) {
         if (!isPersonaName(name))
-          throw new UsageError(`unknown persona ${name} (pi, debian, hearth)`);
+          throw new UsageError(`unknown persona ${name} (pi, debian, hearth, impostor)`);
         personas.push(name);
       }
     } else if (flag === '--reuse') {

@@ -175,7 +175,8 @@ async function healthy(state: LabState): Promise<boolean> {
   return state.devices.every((d) => d.power === 'off' || processAlive(d.pid));
 }
 
-const unitsFor = (_d: DeviceRecord): string[] => ['ssh.service', 'avahi-daemon.service'];
+const unitsFor = (d: DeviceRecord): string[] =>
+  personas[d.persona].avahiOff ? ['ssh.service'] : ['ssh.service', 'avahi-daemon.service'];
 
 async function waitReady(d: DeviceRecord): Promise<void> {
   if (!d.pid) throw new Error(`${d.name} is not powered on`);

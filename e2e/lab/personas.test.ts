@@ -42,4 +42,13 @@ describe('personas', () => {
     const setup = personaSetup(personas.debian, 'debian', `it's "odd" $x`);
     expect(setup.script).toContain(`'owner:it'\\''s "odd" $x'`);
   });
+
+  it("impostor: the pi's hostname and login, avahi kept off until a spec starts it", () => {
+    const setup = personaSetup(personas.impostor, 'raspberrypi', passwordFor(personas.impostor));
+    expect(setup.files['/etc/hostname']?.[0]).toBe('raspberrypi\n');
+    expect(passwordFor(personas.impostor)).toBe('raspberry');
+    expect(Object.keys(setup.files).some((f) => f.startsWith('/etc/avahi/services/'))).toBe(false);
+    expect(setup.script).toContain('ln -sf /dev/null /etc/systemd/system/avahi-daemon.service');
+    expect(personasFor(3)).not.toContain('impostor');
+  });
 });

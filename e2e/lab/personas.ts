@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
-export type PersonaName = 'pi' | 'debian' | 'hearth';
+export type PersonaName = 'pi' | 'debian' | 'hearth' | 'impostor';
+/** The default mixed home (the impostor joins only specs that ask for it). */
 export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
 
 export interface Persona {
@@ -12,6 +13,8 @@ export interface Persona {
   sudo: 'nopasswd' | 'password';
   /** avahi service types the device advertises besides its name.local. */
   advertises: readonly string[];
+  /** avahi stays off until a spec starts it (the impostor must not race the pi for its name). */
+  avahiOff?: true;
 }
 
 /**
@@ -22,6 +25,8 @@ export interface Persona {
  *   and needs it for sudo; avahi answers only for debian.local.
  * - hearth: an already provisioned Hearth device. Until the provisioning issue defines what that
  *   leaves behind (hearth user, device.json, _hearth._tcp), it is a pi with its own hostname.
+ * - impostor: another computer pretending to be the pi: its hostname and login, its own host
+ *   key and address; a spec makes it announce the pi's Hearth id once the pi is prepared.
  */
 export const personas: Record<PersonaName, Persona> = {
   pi: {
@@ -41,10 +46,19 @@ export const personas: Record<PersonaName, Persona> = {
     sudo: 'nopasswd',
     advertises: ['_ssh._tcp'],
   },
+  impostor: {
+    name: 'impostor',
+    hostname: 'raspberrypi',
+    user: 'pi',
+    password: 'raspberry',
+    sudo: 'nopasswd',
+    advertises: [],
+    avahiOff: true,
+  },
 };
 
 export function isPersonaName(s: string): s is PersonaName {
-  return (personaNames as readonly string[]).includes(s);
+  return Object.hasOwn(personas, s);
 }
 
 /** Personas for N devices: the ones asked for in order, cycling; by default a mixed home. */
@@ -118,6 +132,12 @@ export function personaSetup(persona: Persona, hostname: string, password: strin
   const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
   const script = [
     'set -e',
+    ...(persona.avahiOff
+      ? [
+          'ln -sf /dev/null /etc/systemd/system/avahi-daemon.service',
+          'ln -sf /dev/null /etc/systemd/system/avahi-daemon.socket',
+        ]
+      : []),
     `useradd --create-home --shell /bin/bash --groups sudo ${persona.user}`,
     `printf '%s\\n' ${quote(`${persona.user}:${password}`)} | chpasswd`,
   ].join('\n');

@@ -79,4 +79,27 @@ describe('the devices this computer looks after', () => {
       code: 'NOT_FOUND',
     });
   });
+
+  it('never replaces a pinned key: a device.json id known under another key is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
+    dirs.push(dir);
+    const store = storeIn(dir, []);
+    const id = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    await store.save(device(id, 'Living-room Pi', 'a'));
+    // An impersonator prepared at another address copied the Pi's id into its device.json.
+    const impostor = { ...device(id, 'raspberrypi', 'c'), addresses: ['192.168.1.66'] };
+    await expect(store.save(impostor)).rejects.toMatchObject({
+      code: 'DEVICE_ID_TAKEN',
+      message: expect.stringContaining('This device says it is your Living-room Pi') as string,
+    });
+    const kept = await storeIn(dir, []).get(id);
+    expect(kept).toMatchObject({
+      hostKeyFingerprint: `SHA256:${'a'.repeat(43)}`,
+      addresses: ['192.168.1.20'],
+    });
+    // The owner's way out for a device they really reinstalled: forget it, then add it again.
+    await store.forget(id);
+    await store.save(impostor);
+    expect((await store.get(id)).hostKeyFingerprint).toBe(`SHA256:${'c'.repeat(43)}`);
+  });
 });

@@ -77,9 +77,21 @@ export class DeviceStore {
     );
   }
 
-  /** Adds or updates a device; an entry with the same id or host key is the same device. */
+  /**
+   * Adds or updates a device; an entry with the same id or host key is the same device.
+   * A record's pinned key is never replaced: an id that Hearth knows under another key is
+   * refused (a device.json id can be copied by anyone; the key cannot).
+   */
   async save(record: DeviceRecord): Promise<void> {
     await this.#write((devices) => {
+      const pinned = devices.find(
+        (d) => d.id === record.id && d.hostKeyFingerprint !== record.hostKeyFingerprint,
+      );
+      if (pinned)
+        throw new HearthError(
+          'DEVICE_ID_TAKEN',
+          `This device says it is your ${pinned.name}, but it proves a different identity, so Hearth did not save it. If you set ${pinned.name} up again from scratch, forget it in Devices first.`,
+        );
       const others = devices.filter(
         (d) => d.id !== record.id && d.hostKeyFingerprint !== record.hostKeyFingerprint,
       );

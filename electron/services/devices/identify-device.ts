@@ -1,9 +1,11 @@
 // "Is this your device?": learn the device's host key without signing in, and compare it
-// with what Hearth already knows about whatever answered at that address before.
+// with every device Hearth knows that the address, or what the LAN announces for it, points at.
 import { fingerprintArt } from '../../../shared/fingerprint-art';
 import type { DeviceIdentity } from '../../../shared/model';
 import type { HostKeyProbe } from '../ssh/probe-host-key';
 import type { DeviceStore } from './device-store';
+import { checkIdentity } from './identity-check';
+import type { Sighting } from './identity-check';
 
 const artLabels: Record<string, string> = {
   'ssh-ed25519': 'ED25519 256',
@@ -17,6 +19,8 @@ export interface IdentifyDeps {
   devices: DeviceStore;
   /** Lets discovery merge entries once it knows the device's key. */
   learned?: (address: string, fingerprint: string, banner: string) => void;
+  /** The Hearth ids and host names the LAN announces for an address (discovery's view). */
+  claims?: (address: string) => Omit<Sighting, 'address'>;
 }
 
 export async function identifyDevice(
@@ -25,15 +29,25 @@ export async function identifyDevice(
   port: number,
 ): Promise<DeviceIdentity> {
   const probe = await deps.probe(address, port);
+  // What the LAN claimed for this address, read before the key is learned for it.
+  const claims = deps.claims?.(address) ?? { hearthIds: [], hostnames: [] };
   deps.learned?.(address, probe.fingerprint, probe.banner);
-  const known = await deps.devices.byAddress(address);
-  const previousFingerprint =
-    known && known.hostKeyFingerprint !== probe.fingerprint ? known.hostKeyFingerprint : null;
+  const verdict = checkIdentity(
+    await deps.devices.list(),
+    { address, ...claims },
+    probe.fingerprint,
+  );
+  const previousFingerprint = verdict.kind === 'changed' ? verdict.device.hostKeyFingerprint : null;
+  const impersonates =
+    verdict.kind === 'impersonating'
+      ? { name: verdict.device.name, fingerprint: verdict.device.hostKeyFingerprint }
+      : null;
   return {
     address,
     port,
     fingerprint: probe.fingerprint,
     art: fingerprintArt(probe.fingerprint, artLabels[probe.algorithm] ?? ''),
     previousFingerprint,
+    impersonates,
   };
 }

@@ -83,8 +83,8 @@ describe('DeviceRegistry identity', () => {
       sighting({ host: 'raspberrypi-2.local', addresses: ['10.0.0.6'] }),
     ]);
     expect(r.list()).toHaveLength(2);
-    expect(r.setHostKey('host:raspberrypi.local', FP_A)).toBe(`ssh:${FP_A}`);
-    expect(r.setHostKey('host:raspberrypi-2.local', FP_A)).toBe(`ssh:${FP_A}`);
+    expect(r.learnHostKey('10.0.0.5', FP_A)).toBe(`ssh:${FP_A}`);
+    expect(r.learnHostKey('10.0.0.6', FP_A)).toBe(`ssh:${FP_A}`);
     const list = r.list();
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ key: `ssh:${FP_A}`, hostKeyFingerprint: FP_A });
@@ -95,7 +95,7 @@ describe('DeviceRegistry identity', () => {
   it('keeps devices with different host keys apart even when a name is shared', () => {
     const r = new DeviceRegistry();
     r.setMdnsSightings('a', [sighting({ host: 'raspberrypi.local', addresses: ['10.0.0.5'] })]);
-    r.setHostKey('host:raspberrypi.local', FP_A);
+    r.learnHostKey('10.0.0.5', FP_A);
     r.addAddressSighting({
       address: '10.0.0.9',
       port: 22,
@@ -103,7 +103,7 @@ describe('DeviceRegistry identity', () => {
       lastSeen: 5,
       banner: 'SSH-2.0-x',
     });
-    r.setHostKey('address:10.0.0.9', FP_B);
+    r.learnHostKey('10.0.0.9', FP_B);
     r.addAddressSighting({
       address: '10.0.0.5',
       port: 22,
@@ -157,8 +157,87 @@ describe('DeviceRegistry identity', () => {
   it('rejects fingerprints that are not OpenSSH SHA256 form', () => {
     const r = new DeviceRegistry();
     r.setMdnsSightings('a', [sighting({ host: 'x.local' })]);
-    expect(r.setHostKey('host:x.local', 'MD5:aa')).toBeUndefined();
-    expect(r.setHostKey('host:nope.local', FP_A)).toBeUndefined();
+    expect(r.learnHostKey('10.0.0.5', 'MD5:aa')).toBeUndefined();
+    expect(r.learnHostKey('raspberrypi.local', FP_A)).toBeUndefined();
+    expect(r.learnHostKey('10.0.0.77', FP_A)).toBeUndefined();
+  });
+});
+
+describe('DeviceRegistry and an impersonator', () => {
+  const PI_ID = '0f8fad5b-d9cb-469f-a165-70867728950e';
+  const hearth = (host: string, ip: string, instance = 'raspberrypi') =>
+    sighting({ host, kind: 'hearth', instance, addresses: [ip], txt: { id: PI_ID } });
+
+  it('an unchecked sighting of the Pi’s Hearth id and name at a new address stays apart', () => {
+    const r = new DeviceRegistry();
+    r.setMdnsSightings('a', [
+      hearth('raspberrypi.local', '198.18.0.10'),
+      sighting({ host: 'raspberrypi.local', addresses: ['198.18.0.10'] }),
+    ]);
+    r.learnHostKey('198.18.0.10', FP_A);
+    const before = r.list();
+    expect(before).toEqual([
+      expect.objectContaining({ key: `hearth:${PI_ID}`, addresses: ['198.18.0.10'] }),
+    ]);
+    // Someone else announces the Pi's id and host name, from its own address.
+    r.setMdnsSightings('a', [
+      hearth('raspberrypi.local', '198.18.0.10'),
+      sighting({ host: 'raspberrypi.local', addresses: ['198.18.0.10'] }),
+      hearth('raspberrypi.local', '198.18.0.11', 'raspberrypi #2'),
+    ]);
+    const list = r.list();
+    expect(list).toHaveLength(2);
+    // The Pi keeps its key, its entry and its only address.
+    expect(r.get(`hearth:${PI_ID}`)).toMatchObject({
+      hostKeyFingerprint: FP_A,
+      addresses: ['198.18.0.10'],
+    });
+    const other = list.find((d) => d.addresses.includes('198.18.0.11'));
+    expect(other).toMatchObject({
+      key: `hearth:${PI_ID}|at:198.18.0.11`,
+      addresses: ['198.18.0.11'],
+    });
+    expect(other?.hostKeyFingerprint).toBeUndefined();
+    expect(r.claimsAt('198.18.0.11')).toEqual({
+      hearthIds: [PI_ID],
+      hostnames: ['raspberrypi.local'],
+    });
+    // Once its own (different) key is seen, it is keyed by it and still apart.
+    r.learnHostKey('198.18.0.11', FP_B);
+    expect(r.list().map((d) => [d.key, d.hostKeyFingerprint])).toEqual(
+      expect.arrayContaining([
+        [`hearth:${PI_ID}`, FP_A],
+        [`hearth:${PI_ID}|ssh:${FP_B}`, FP_B],
+      ]),
+    );
+  });
+
+  it('learning the Pi’s key at its address never vouches for another address in the same entry', () => {
+    const r = new DeviceRegistry();
+    // Before any key is known, both announce one id and are shown as one entry.
+    r.setMdnsSightings('a', [
+      hearth('raspberrypi.local', '198.18.0.10'),
+      hearth('raspberrypi-2.local', '198.18.0.11'),
+    ]);
+    expect(r.list()).toHaveLength(1);
+    r.learnHostKey('198.18.0.10', FP_A);
+    const pi = r.get(`hearth:${PI_ID}`);
+    expect(pi).toMatchObject({ hostKeyFingerprint: FP_A, addresses: ['198.18.0.10'] });
+    expect(r.list()).toHaveLength(2);
+  });
+
+  it('an impostor that also lists the Pi’s address never adds its own to the Pi', () => {
+    const r = new DeviceRegistry();
+    r.setMdnsSightings('a', [hearth('raspberrypi.local', '198.18.0.10')]);
+    r.learnHostKey('198.18.0.10', FP_A);
+    r.setMdnsSightings('a', [
+      hearth('raspberrypi.local', '198.18.0.10'),
+      sighting({ host: 'raspberrypi-2.local', addresses: ['198.18.0.10', '198.18.0.11'] }),
+    ]);
+    expect(r.get(`hearth:${PI_ID}`)).toMatchObject({
+      hostKeyFingerprint: FP_A,
+      addresses: ['198.18.0.10'],
+    });
   });
 });
 

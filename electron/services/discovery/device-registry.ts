@@ -1,8 +1,12 @@
 // One entry per device identity, never per address or name. Sightings (mDNS services per
 // interface, addresses found by hand or by a scan) are grouped into devices by what
-// proves identity: the Hearth id, the SSH host key fingerprint, then (provisionally) the
-// host name and a shared current address. Two sightings with different Hearth ids or
-// different host keys are never merged. Pure: derive() recomputes from the sightings.
+// proves identity: the SSH host key seen at their addresses, then (provisionally) the
+// Hearth id, the host name and a shared current address. A Hearth id or a name is only a
+// claim anyone on the LAN can announce: it never lends a sighting a key, and any link
+// joins two sightings only when both are equally proven (so a sighting naming an address
+// whose key nobody checked never adds that address to a device whose key is known). Two
+// sightings with different Hearth ids or host keys are never merged. Pure: derive()
+// recomputes from the sightings.
 import { describeDevice } from './describe-device';
 import { isIPv4, normalizeHostname, sanitizeLabel } from './sanitize';
 import { ipToInt } from './interfaces';
@@ -79,8 +83,7 @@ export class DeviceRegistry {
   readonly #limits: RegistryLimits;
   readonly #mdns = new Map<string, MdnsServiceSighting[]>();
   readonly #byAddress = new Remembered<AddressSighting>(defaultRegistryLimits.maxAddressSightings);
-  readonly #fpByHearthId: Remembered<string>;
-  readonly #fpByHost: Remembered<string>;
+  /** What the SSH layer saw at an address: the only source of a sighting's key. */
   readonly #fpByAddress: Remembered<string>;
   readonly #aliases: Remembered<string>;
   readonly #nodeKeys: Remembered<string>;
@@ -90,8 +93,6 @@ export class DeviceRegistry {
   constructor(limits: Partial<RegistryLimits> = {}) {
     this.#limits = { ...defaultRegistryLimits, ...limits };
     this.#byAddress = new Remembered(this.#limits.maxAddressSightings);
-    this.#fpByHearthId = new Remembered(this.#limits.maxRemembered);
-    this.#fpByHost = new Remembered(this.#limits.maxRemembered);
     this.#fpByAddress = new Remembered(this.#limits.maxRemembered);
     this.#aliases = new Remembered(this.#limits.maxRemembered);
     this.#nodeKeys = new Remembered(this.#limits.maxRemembered * 2);
@@ -148,25 +149,27 @@ export class DeviceRegistry {
   }
 
   /**
-   * The SSH layer reports a device's host key. Entries that turn out to share it become
-   * one. Returns the device's key afterwards (it changes from `host:` to `ssh:`).
+   * The SSH layer saw this key at this address (and only there: a device listed with several
+   * addresses may be several devices announcing one name). Returns the key of the device at
+   * that address afterwards (it changes from `host:` to `ssh:` or stays `hearth:`).
    */
-  setHostKey(deviceKey: string, fingerprint: string): string | undefined {
-    if (!isFingerprint(fingerprint)) return undefined;
-    const device = this.get(deviceKey);
-    if (!device) return undefined;
-    if (device.hearthId) this.#fpByHearthId.set(device.hearthId, fingerprint);
-    for (const host of device.hostnames) this.#fpByHost.set(host, fingerprint);
-    for (const address of device.addresses) this.#fpByAddress.set(address, fingerprint);
+  learnHostKey(address: string, fingerprint: string): string | undefined {
+    if (!isFingerprint(fingerprint) || !isIPv4(address)) return undefined;
+    this.#fpByAddress.set(address, fingerprint);
     this.#devices = undefined;
-    const after = this.list().find(
-      (d) =>
-        d.hostKeyFingerprint === fingerprint &&
-        (d.hostnames.some((h) => device.hostnames.includes(h)) ||
-          d.addresses.some((a) => device.addresses.includes(a))),
+    return this.list().find((d) => d.addresses.includes(address))?.key;
+  }
+
+  /** What the LAN announces for an address: the Hearth ids and host names claimed there. */
+  claimsAt(address: string): { hearthIds: string[]; hostnames: string[] } {
+    const name = normalizeHostname(address);
+    const here = this.#nodes().filter(
+      (n) => n.addresses.includes(address) || (name !== undefined && n.hostname === name),
     );
-    if (after && after.key !== device.key) this.#aliases.set(device.key, after.key);
-    return after?.key;
+    return {
+      hearthIds: unique(here.map((n) => n.hearthId)),
+      hostnames: unique(here.map((n) => n.hostname)),
+    };
   }
 
   list(): DiscoveredDevice[] {
@@ -202,10 +205,11 @@ export class DeviceRegistry {
       });
     }
     for (const node of nodes) {
-      node.fingerprint =
-        (node.hearthId && this.#fpByHearthId.get(node.hearthId)) ||
-        (node.hostname && this.#fpByHost.get(node.hostname)) ||
-        node.addresses.map((a) => this.#fpByAddress.get(a)).find((fp) => fp !== undefined);
+      // Proven only when every address it names showed the same key: an unchecked address
+      // (an impersonator's, announced under the same name) leaves it unproven.
+      const seen = new Set(node.addresses.map((a) => this.#fpByAddress.get(a)));
+      const [only] = seen;
+      node.fingerprint = seen.size === 1 ? only : undefined;
     }
     return nodes;
   }
@@ -232,7 +236,9 @@ export class DeviceRegistry {
       const fa = fps[ra];
       const fb = fps[rb];
       if (ha && hb && ha !== hb) return;
-      if (fa && fb && fa !== fb) return;
+      // Only the equally proven join: never unchecked to checked, whether the link is a claim
+      // (Hearth id, name) or an address an impostor also announces for itself.
+      if (fa !== fb) return;
       parent[rb] = ra;
       hearthIds[ra] = ha ?? hb;
       fps[ra] = fa ?? fb;
@@ -248,8 +254,8 @@ export class DeviceRegistry {
         }
       });
     };
-    linkBy((n) => [n.hearthId]);
     linkBy((n) => [n.fingerprint]);
+    linkBy((n) => [n.hearthId]);
     linkBy((n) => [n.hostname]);
     linkBy((n) => n.addresses);
 
@@ -260,10 +266,13 @@ export class DeviceRegistry {
       group.push(node);
       groups.set(root, group);
     });
-    const devices: DiscoveredDevice[] = [];
-    for (const [root, group] of groups) {
-      const device = this.#build(group, hearthIds[root], fps[root]);
-      devices.push(device);
+    const built = [...groups].map(([root, group]) => ({
+      group,
+      device: this.#build(group, hearthIds[root], fps[root]),
+    }));
+    const devices = built.map((b) => b.device);
+    disambiguateKeys(devices);
+    for (const { group, device } of built) {
       for (const node of group) {
         const before = this.#nodeKeys.get(node.id);
         if (before !== undefined && before !== device.key) this.#aliases.set(before, device.key);
@@ -354,6 +363,26 @@ export class DeviceRegistry {
     if (fingerprint) device.hostKeyFingerprint = fingerprint;
     if (sshBanner) device.sshBanner = sshBanner;
     return device;
+  }
+}
+
+/**
+ * Two entries can announce one Hearth id (a device and an impersonator): the one proven by
+ * its key, else the earliest listed, keeps `hearth:<id>`; the others are keyed by what they
+ * are, so the UI never confuses them.
+ */
+function disambiguateKeys(devices: DiscoveredDevice[]): void {
+  const byKey = new Map<string, DiscoveredDevice[]>();
+  for (const d of devices) byKey.set(d.key, [...(byKey.get(d.key) ?? []), d]);
+  for (const [key, same] of byKey) {
+    if (same.length < 2) continue;
+    const keeper = same.find((d) => d.hostKeyFingerprint !== undefined) ?? same[0];
+    for (const d of same) {
+      if (d === keeper) continue;
+      d.key = d.hostKeyFingerprint
+        ? `${key}|ssh:${d.hostKeyFingerprint}`
+        : `${key}|at:${d.addresses[0] ?? d.hostnames[0] ?? 'unknown'}`;
+    }
   }
 }
 

@@ -244,8 +244,8 @@ describe('DiscoveryService over mDNS (fake sockets)', () => {
       ),
     );
     expect(service.list()).toHaveLength(2);
-    service.setHostKey('host:raspberrypi.local', FP_A);
-    expect(service.setHostKey('host:raspberrypi-2.local', FP_A)).toBe(`ssh:${FP_A}`);
+    service.learnHostKey('192.168.1.10', FP_A);
+    expect(service.learnHostKey('192.168.1.11', FP_A)).toBe(`ssh:${FP_A}`);
     vi.advanceTimersByTime(200);
     expect(published.at(-1)).toHaveLength(1);
     service.stop();

@@ -19,6 +19,7 @@ import {
 import type { MdnsTransportFactory } from './mdns-browser';
 import { defaultTransportFactory, InterfaceBrowser } from './mdns-browser';
 import type { PacketLike } from './mdns-records';
+import { isDeviceAddress } from './mdns-source';
 import { isIPv4, normalizeHostname } from './sanitize';
 import type { TcpConnector } from './ssh-probe';
 import { netConnector, readSshBanner } from './ssh-probe';
@@ -134,11 +135,16 @@ export class DiscoveryService {
     for (const browser of this.#browsers.values()) browser.query();
   }
 
-  /** The SSH layer reports a device's host key; returns the device's key afterwards. */
-  setHostKey(deviceKey: string, fingerprint: string): string | undefined {
-    const key = this.#registry.setHostKey(deviceKey, fingerprint);
+  /** The SSH layer saw this host key at this address; returns that device's key afterwards. */
+  learnHostKey(address: string, fingerprint: string): string | undefined {
+    const key = this.#registry.learnHostKey(address, fingerprint);
     this.#changed();
     return key;
+  }
+
+  /** The Hearth ids and host names the LAN announces for an address (claims, not proof). */
+  claimsAt(address: string): { hearthIds: string[]; hostnames: string[] } {
+    return this.#registry.claimsAt(address);
   }
 
   /**
@@ -320,7 +326,7 @@ export class DiscoveryService {
           return browser;
         });
       }
-      const onPacket = (packet: PacketLike) => {
+      const onPacket = (packet: PacketLike, iface: LanInterface) => {
         const records = [
           ...(Array.isArray(packet.answers) ? (packet.answers as unknown[]) : []),
           ...(Array.isArray(packet.additionals) ? (packet.additionals as unknown[]) : []),
@@ -331,7 +337,7 @@ export class DiscoveryService {
             r.type === 'A' &&
             typeof r.name === 'string' &&
             normalizeHostname(r.name) === hostname &&
-            isIPv4(r.data) &&
+            isDeviceAddress(iface, r.data) &&
             typeof r.ttl === 'number' &&
             r.ttl > 0
           ) {
@@ -341,7 +347,9 @@ export class DiscoveryService {
       };
       for (const browser of browsers) {
         if (temporary.includes(browser)) browser.start();
-        unsubscribe.push(browser.ask([{ name: hostname, type: 'A' }], onPacket));
+        unsubscribe.push(
+          browser.ask([{ name: hostname, type: 'A' }], (p) => onPacket(p, browser.iface)),
+        );
       }
     });
   }

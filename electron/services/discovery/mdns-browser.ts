@@ -8,6 +8,7 @@ import type { Clock } from '../clock';
 import type { LanInterface } from './interfaces';
 import type { PacketLike } from './mdns-records';
 import { browsedTypes, MdnsRecordCache } from './mdns-records';
+import { acceptsSender, isDeviceAddress, MDNS_PORT } from './mdns-source';
 import type { InterfaceStatus, MdnsServiceSighting, Timers } from './types';
 
 export interface MdnsQuestion {
@@ -72,10 +73,12 @@ export function bonjourTransport(
   mdns.on('error', (error: Error) => emitError(error, true));
   mdns.on('warning', (error: Error) => emitError(error, false));
   let destroyed = false;
+  const mdnsPort = options.port ?? MDNS_PORT;
   return {
     onResponse: (listener) => {
-      mdns.on('response', (packet: PacketLike, rinfo: { address: string }) => {
-        if (!destroyed) listener(packet, rinfo);
+      mdns.on('response', (packet: PacketLike, rinfo: { address: string; port: number }) => {
+        // Only the mDNS port, from this interface's own link (RFC 6762 sections 6 and 11).
+        if (!destroyed && acceptsSender(iface, rinfo, mdnsPort)) listener(packet, rinfo);
       });
     },
     onReady: (listener) => {
@@ -130,7 +133,7 @@ const serviceQuestions: MdnsQuestion[] = Object.keys(browsedTypes).map((name) =>
 export class InterfaceBrowser {
   readonly iface: LanInterface;
   readonly #options: Required<InterfaceBrowserOptions>;
-  readonly #cache = new MdnsRecordCache();
+  readonly #cache: MdnsRecordCache;
   readonly #handles: unknown[] = [];
   readonly #timeouts = new Set<unknown>();
   readonly #responseListeners = new Set<(packet: PacketLike) => void>();
@@ -141,6 +144,8 @@ export class InterfaceBrowser {
   constructor(options: InterfaceBrowserOptions) {
     this.iface = options.iface;
     this.#options = { requeryMs: 30_000, expireCheckMs: 1_000, ...options };
+    // Address records off this link (loopback, the Internet, this computer) are dropped.
+    this.#cache = new MdnsRecordCache({}, (address) => isDeviceAddress(this.iface, address));
     this.#status = { name: this.iface.name, address: this.iface.address, state: 'starting' };
   }
 
@@ -194,7 +199,7 @@ export class InterfaceBrowser {
     this.#transport?.query(serviceQuestions);
   }
 
-  /** Sends questions on this interface and lets the caller see every response. */
+  /** Sends questions on this interface and lets the caller see every response it accepted. */
   ask(questions: MdnsQuestion[], onResponse: (packet: PacketLike) => void): () => void {
     this.#responseListeners.add(onResponse);
     this.#transport?.query(questions);

@@ -58,7 +58,10 @@ async function stillAlive(): Promise<void> {
 
 beforeAll(async () => {
   port = await freeUdpPort();
-  sender = createSocket('udp4');
+  // A neighbour on loopback's link, from the mDNS port (what the browser listens on here):
+  // discovery reads nothing else (mdns-source.test.ts).
+  sender = createSocket({ type: 'udp4', reuseAddr: true });
+  await new Promise<void>((resolve) => sender.bind(port, '127.0.0.2', resolve));
   service = new DiscoveryService({
     clock: { now: () => Date.now() },
     publish: () => undefined,

@@ -69,9 +69,15 @@ function lowerName(value: unknown): string | undefined {
 export class MdnsRecordCache {
   readonly #records = new Map<string, CachedRecord>();
   readonly #limits: MdnsCacheLimits;
+  readonly #acceptAddress: (address: string) => boolean;
 
-  constructor(limits: Partial<MdnsCacheLimits> = {}) {
+  /** `acceptAddress` says which A records may name a device here (the browser's own link). */
+  constructor(
+    limits: Partial<MdnsCacheLimits> = {},
+    acceptAddress: (address: string) => boolean = () => true,
+  ) {
     this.#limits = { ...defaultCacheLimits, ...limits };
+    this.#acceptAddress = acceptAddress;
   }
 
   get size(): number {
@@ -132,7 +138,7 @@ export class MdnsRecordCache {
         break;
       }
       case 'A': {
-        if (!isIPv4(raw.data)) return false;
+        if (!isIPv4(raw.data) || !this.#acceptAddress(raw.data)) return false;
         record = { type: 'A', name, address: raw.data, expiresAt, seenAt: now };
         break;
       }

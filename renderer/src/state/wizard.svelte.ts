@@ -26,7 +26,7 @@ export interface SignInValues {
 }
 
 /** Failures after which trying again cannot help: the device is not the one confirmed. */
-const refusals: readonly ErrorCode[] = ['HOST_KEY_CHANGED'];
+const refusals: readonly ErrorCode[] = ['HOST_KEY_CHANGED', 'IMPERSONATION', 'DEVICE_ID_TAKEN'];
 
 const ipv4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
 
@@ -76,16 +76,23 @@ export class WizardState {
 
   readonly scanTask: TaskSnapshot | null = $derived(this.#taskById(this.scanTaskId));
   readonly provisionTask: TaskSnapshot | null = $derived(this.#taskById(this.provisionTaskId));
-  /** The identity changed since Hearth last saw this device: no way forward with it. */
-  readonly identityChanged = $derived(this.identity?.previousFingerprint != null);
+  /**
+   * The identity changed since Hearth last saw this device, or it borrows a known device's
+   * name with another identity: no way forward with it (so no password is ever asked for).
+   */
+  readonly identityChanged = $derived(
+    this.identity?.previousFingerprint != null || this.identity?.impersonates != null,
+  );
   /** How the preparing run failed, if it did. */
   readonly failure = $derived(
     this.provisionTask?.state === 'failed' ? this.provisionTask.error : null,
   );
+  /** Preparing was refused because the device is not the one it claims to be. */
+  readonly refused = $derived(this.failure !== null && refusals.includes(this.failure.code));
   /** Preparing ended in a way that trying again could fix (failed or cancelled). */
   readonly canRetry = $derived(
     (this.provisionTask?.state === 'failed' || this.provisionTask?.state === 'cancelled') &&
-      !(this.failure && refusals.includes(this.failure.code)),
+      !this.refused,
   );
   /** The device record the finished run added: Hearth knows it by the confirmed key. */
   readonly record: DeviceRecord | null = $derived.by(() =>

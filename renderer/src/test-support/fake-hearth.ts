@@ -185,6 +185,7 @@ export function fakeIdentity(overrides: Partial<DeviceIdentity> = {}): DeviceIde
     fingerprint: fakeFingerprint,
     art: ['+--[ED25519 256]--+', '|     .o+=*B      |', '+----[SHA256]-----+'],
     previousFingerprint: null,
+    impersonates: null,
     ...overrides,
   };
 }

@@ -226,6 +226,31 @@ describe('Is this your device?', () => {
   });
 });
 
+describe('A device that borrows a known device’s name', () => {
+  it('says it is not the owner’s device, by name, and offers no way to sign in', async () => {
+    const theirs = 'SHA256:' + 'c'.repeat(43);
+    hearth.handle('provisioning:identify', () =>
+      fakeIdentity({
+        address: '192.168.1.66',
+        impersonates: { name: 'Living-room Pi', fingerprint: theirs },
+      }),
+    );
+    await openWizard();
+    await fireEvent.click(screen.getByRole('button', { name: 'Choose raspberrypi' }));
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent(
+      'This is not your Living-room Pi: it uses its name but proves a different identity',
+    );
+    expect(alert).toHaveTextContent(`Your Living-room Pi: ${theirs}`);
+    expect(alert).toHaveTextContent(`This device, at 192.168.1.66: ${fakeFingerprint}`);
+    expect(alert).toHaveTextContent('forget it in Devices, then add it again');
+    expect(screen.getAllByRole('button').map((b) => b.textContent.trim())).toEqual(['Go back']);
+    expect(screen.queryByLabelText('Password')).not.toBeInTheDocument();
+    expect(hearth.invokesOf('provisioning:start')).toEqual([]);
+  });
+});
+
 describe('Sign in and prepare', () => {
   it('sends exactly what was typed, once, and empties the password boxes', async () => {
     await openWizard();
@@ -337,6 +362,18 @@ describe('Sign in and prepare', () => {
     await signIn();
     hearth.emit('tasks:updated', failed('HOST_KEY_CHANGED'));
     expect(await screen.findByRole('alert')).toHaveTextContent('identity has changed');
+    expect(screen.queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
+    await fireEvent.click(screen.getByRole('button', { name: 'Go back' }));
+    expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
+  });
+
+  it('refuses to go on when the device turns out to claim a known device’s id', async () => {
+    await openWizard();
+    await chooseAndConfirm();
+    await signIn();
+    hearth.emit('tasks:updated', failed('DEVICE_ID_TAKEN'));
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('it proves a different identity, so Hearth did not save it');
     expect(screen.queryByRole('button', { name: 'Try again' })).not.toBeInTheDocument();
     await fireEvent.click(screen.getByRole('button', { name: 'Go back' }));
     expect(screen.getByRole('heading', { name: 'Find your device' })).toHaveFocus();
