@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { DebianSuite } from './device-root';
 
-export type PersonaName = 'pi' | 'debian' | 'hearth';
-export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
+export type PersonaName = 'pi' | 'debian' | 'hearth' | 'bullseye';
+export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth', 'bullseye'];
+/** The mixed home `up` brings by default: only personas of the cached Debian 12 root, so it stays fast. */
+const defaultHome: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
 
 export interface Persona {
   name: PersonaName;
@@ -12,6 +15,8 @@ export interface Persona {
   sudo: 'nopasswd' | 'password';
   /** avahi service types the device advertises besides its name.local. */
   advertises: readonly string[];
+  /** The Debian release its root is debootstrapped from (default: the lab's Debian 12). */
+  suite?: DebianSuite;
 }
 
 /**
@@ -22,6 +27,8 @@ export interface Persona {
  *   and needs it for sudo; avahi answers only for debian.local.
  * - hearth: an already provisioned Hearth device. Until the provisioning issue defines what that
  *   leaves behind (hearth user, device.json, _hearth._tcp), it is a pi with its own hostname.
+ * - bullseye: Debian 11 (sudo 1.9.5, older than sudoers' regular expressions), as Raspberry Pi OS
+ *   Bullseye boards still run; brought up only by specs that ask for it.
  */
 export const personas: Record<PersonaName, Persona> = {
   pi: {
@@ -41,6 +48,15 @@ export const personas: Record<PersonaName, Persona> = {
     sudo: 'nopasswd',
     advertises: ['_ssh._tcp'],
   },
+  bullseye: {
+    name: 'bullseye',
+    hostname: 'bullseye',
+    user: 'pi',
+    password: 'raspberry',
+    sudo: 'nopasswd',
+    advertises: [],
+    suite: 'bullseye',
+  },
 };
 
 export function isPersonaName(s: string): s is PersonaName {
@@ -49,7 +65,7 @@ export function isPersonaName(s: string): s is PersonaName {
 
 /** Personas for N devices: the ones asked for in order, cycling; by default a mixed home. */
 export function personasFor(count: number, asked: readonly PersonaName[] = []): PersonaName[] {
-  const cycle = asked.length > 0 ? asked : personaNames;
+  const cycle = asked.length > 0 ? asked : defaultHome;
   return Array.from({ length: count }, (_, i) => cycle[i % cycle.length] as PersonaName);
 }
 
