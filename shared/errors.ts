@@ -45,6 +45,11 @@ export const errorMessages = {
     'The device is nearly out of storage space. Free some space on it and try again.',
   KEY_VAULT_UNAVAILABLE:
     "Hearth could not use this computer's secure storage to protect its key. Unlock your keyring, or allow Hearth to store it less securely, and try again.",
+  // Preparing devices
+  DEVICE_TAMPERED:
+    'Something Hearth keeps on this device is not as Hearth left it, so Hearth stopped without changing it. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.',
+  HEARTH_ACCOUNT_TAKEN:
+    'This device already has an account called hearth that Hearth did not make, so Hearth left it alone. Remove or rename that account, then prepare the device again.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;
