@@ -102,8 +102,9 @@ export async function ensureHearthDir(
 }
 
 /**
- * Puts `content` at `path` inside a hearth-owned tree, as hearth: the bytes come on stdin, are
- * written beside the file and renamed over it. False when it already held exactly that.
+ * Puts `content` at `path` inside a hearth-owned tree, as hearth: root reads the upload (the
+ * signed-in user's, in /tmp) and pipes it to the hearth account, which writes it beside the file
+ * and renames it over. False when it already held exactly that.
  */
 export async function ensureHearthFile(
   shell: RemoteShell,
@@ -118,11 +119,14 @@ export async function ensureHearthFile(
   );
   const [hash, bits] = current.stdout.trim().split('\n');
   if (current.code === 0 && hash === wanted && bits === mode.replace(/^0/, '')) return false;
+  const upload = shellQuote(await shell.upload(content));
   const staged = shellQuote(`${path}.hearth-new`);
+  const write = asHearth(
+    `umask 077 && cat > ${staged} && chmod ${mode} ${staged} && mv -f ${staged} ${file}`,
+  );
   await shell.checkAsRoot(
-    asHearth(`umask 077 && cat > ${staged} && chmod ${mode} ${staged} && mv -f ${staged} ${file}`),
+    `cat -- ${upload} | ${write}; status=$?; rm -f ${upload}; exit $status`,
     `put ${path} in place`,
-    { stdin: content },
   );
   return true;
 }

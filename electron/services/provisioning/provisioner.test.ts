@@ -246,6 +246,10 @@ class DeviceModel {
     const unquote = (word: string) => word.replaceAll(`'\\''`, "'");
     const sh = /^sh -c (?:'(.*)'|(\S+))$/s.exec(command);
     let script = sh?.[2] ?? (sh?.[1] === undefined ? command : unquote(sh[1]));
+    // An upload piped by root to the hearth account (ensureHearthFile).
+    const piped = /^cat -- (\S+) \| (.*); status=\$\?; rm -f \S+; exit \$status$/s.exec(script);
+    const stdin = piped ? (device.files.get(piped[1] ?? '')?.data.toString('utf8') ?? '') : null;
+    if (piped) script = piped[2] ?? '';
     // File work inside hearth's trees comes as the hearth account.
     const runuser = /^runuser -u hearth -- sh -c (?:'(.*)'|(\S+))$/s.exec(script);
     const asHearth = runuser !== null;
@@ -306,16 +310,11 @@ class DeviceModel {
     }
     const hearthWrite =
       /^umask 077 && cat > (\S+)\.hearth-new && chmod (\d+) \S+ && mv -f \S+ (\S+)$/.exec(script);
-    if (hearthWrite && asHearth) {
+    if (hearthWrite && asHearth && stdin !== null) {
       const [, , mode = '', path = ''] = hearthWrite;
-      let data = '';
-      channel.on('data', (chunk: Buffer) => (data += chunk.toString('utf8')));
-      channel.on('end', () => {
-        this.files.set(path, { content: data, mode, owner: 'hearth:hearth' });
-        this.hearthWrites.push(path);
-        reply('');
-      });
-      return;
+      this.files.set(path, { content: stdin, mode, owner: 'hearth:hearth' });
+      this.hearthWrites.push(path);
+      return reply('');
     }
     if (script.startsWith('test -f ') && script.includes('sha256sum')) {
       const file = this.files.get(quoted(script)[0] ?? '');
