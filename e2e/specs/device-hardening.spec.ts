@@ -8,7 +8,7 @@ import { expect, test as base } from '../support/browser-mode';
 import { attachAppsReportOnFailure } from '../support/device-report';
 import { startTestCatalog } from '../support/test-catalog';
 import type { TestCatalog } from '../support/test-catalog';
-import { prepareByAddress, preparePi } from '../support/wizard';
+import { prepareByAddress } from '../support/wizard';
 
 const agent = '/usr/local/lib/hearth/agent';
 
@@ -183,7 +183,8 @@ test('the hearth account may run one root command, and a planted link stops "pre
 }) => {
   test.setTimeout(8 * 60_000);
   const pi = await lab.device('pi');
-  await preparePi(page, lab, 'Hall Pi');
+  // By its address: found over mDNS is first-device.spec.ts's concern.
+  await prepareByAddress(page, lab, 'pi', 'Hall Pi');
 
   await test.step('sudo -l lists exactly one command: the agent, which refuses smuggled units', async () => {
     await provesOneRootCommand(lab, 'pi');
@@ -280,7 +281,7 @@ test('an app unit runs sandboxed: Counter keeps its data across stop and start',
 }) => {
   test.setTimeout(8 * 60_000);
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Study Pi');
+  await prepareByAddress(page, lab, 'pi', 'Study Pi');
   const card = await install(page, 'Counter');
   await expect(card).toContainText('Running', { timeout: 180_000 });
   await provesCounterSandboxed(lab, 'pi');
