@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import type { DebianSuite } from './device-root';
 
 export type PersonaName = 'pi' | 'debian' | 'hearth' | 'bullseye';
-export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth', 'bullseye'];
-/** The mixed home `up` brings by default: only personas of the cached Debian 12 root, so it stays fast. */
-const defaultHome: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
+/** The default mixed home (bullseye joins only specs that ask for it: it boots a root of its own). */
+export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
 
 export interface Persona {
   name: PersonaName;
@@ -60,12 +59,12 @@ export const personas: Record<PersonaName, Persona> = {
 };
 
 export function isPersonaName(s: string): s is PersonaName {
-  return (personaNames as readonly string[]).includes(s);
+  return Object.hasOwn(personas, s);
 }
 
 /** Personas for N devices: the ones asked for in order, cycling; by default a mixed home. */
 export function personasFor(count: number, asked: readonly PersonaName[] = []): PersonaName[] {
-  const cycle = asked.length > 0 ? asked : defaultHome;
+  const cycle = asked.length > 0 ? asked : personaNames;
   return Array.from({ length: count }, (_, i) => cycle[i % cycle.length] as PersonaName);
 }
 
