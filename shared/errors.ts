@@ -63,6 +63,11 @@ export const errorMessages = {
     'This device uses the name of a device Hearth already knows but proves a different identity, so Hearth did not sign in or send anything to it.',
   DEVICE_ID_TAKEN:
     'This device says it is a device Hearth already knows, but it proves a different identity, so Hearth did not save it. If you set that device up again from scratch, forget it in Devices first.',
+  // Preparing devices
+  DEVICE_TAMPERED:
+    'Something Hearth keeps on this device is not as Hearth left it, so Hearth stopped without changing it. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.',
+  HEARTH_ACCOUNT_TAKEN:
+    'This device already has an account called hearth that Hearth did not make, so Hearth left it alone. Remove or rename that account, then prepare the device again.',
 } as const;
 
 export type ErrorCode = keyof typeof errorMessages;

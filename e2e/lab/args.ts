@@ -1,4 +1,4 @@
-import { isPersonaName } from './personas';
+import { isPersonaName, personas as allPersonas } from './personas';
 import type { PersonaName } from './personas';
 import { maxDevices } from './addresses';
 
@@ -109,7 +109,7 @@ function parseUp(params: readonly string[]): Command {
     } else if (flag === '--persona') {
       for (const name of value().split(',')) {
         if (!isPersonaName(name))
-          throw new UsageError(`unknown persona ${name} (pi, debian, hearth, impostor)`);
+          throw new UsageError(`unknown persona ${name} (${Object.keys(allPersonas).join(', ')})`);
         personas.push(name);
       }
     } else if (flag === '--reuse') {

@@ -33,13 +33,28 @@ export const devicePackages = [
 /** Bump when the build steps below change in a way that must invalidate cached roots. */
 const recipeVersion = 3;
 
-export function deviceRootKey(packages: readonly string[] = devicePackages): string {
+/** Debian releases a lab device can run: the default one, and Debian 11 for the bullseye persona. */
+export type DebianSuite = typeof debianSuite | 'bullseye';
+
+export function deviceRootKey(
+  packages: readonly string[] = devicePackages,
+  suite: DebianSuite = debianSuite,
+): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ recipeVersion, suite: debianSuite, packages: [...packages].sort() }));
+  h.update(JSON.stringify({ recipeVersion, suite, packages: [...packages].sort() }));
   return h.digest('hex').slice(0, 16);
 }
 
-export const deviceRootPath = (key = deviceRootKey()): string => `${cacheDir}/rootfs-${key}`;
+/**
+ * The default suite keeps its plain `rootfs-<key>` name (shared with every other checkout's lab);
+ * another suite's root carries the suite in its name, so a lab that only knows the default never
+ * takes it for one of its own old roots and removes it.
+ */
+const rootPrefix = (suite: DebianSuite): string =>
+  suite === debianSuite ? 'rootfs-' : `rootfs-${suite}-`;
+
+export const deviceRootPath = (suite: DebianSuite = debianSuite): string =>
+  `${cacheDir}/${rootPrefix(suite)}${deviceRootKey(devicePackages, suite)}`;
 
 const completeMarker = '.hearth-root-complete';
 
@@ -53,8 +68,9 @@ export function deviceRootReady(path = deviceRootPath()): boolean {
  */
 export async function ensureDeviceRoot(
   log: (line: string) => void = () => undefined,
+  suite: DebianSuite = debianSuite,
 ): Promise<string> {
-  const final = deviceRootPath();
+  const final = deviceRootPath(suite);
   if (deviceRootReady(final)) return final;
   await mkdir(cacheDir, { recursive: true });
   await removeAbandonedBuilds();
@@ -62,7 +78,7 @@ export async function ensureDeviceRoot(
   await rm(tmp, { recursive: true, force: true });
   const debs = `${cacheDir}/debs`;
   await mkdir(debs, { recursive: true });
-  log(`building the device root (debootstrap ${debianSuite}, once; cached as ${final})`);
+  log(`building the device root (debootstrap ${suite}, once; cached as ${final})`);
   const started = Date.now();
   await run(
     [
@@ -70,7 +86,7 @@ export async function ensureDeviceRoot(
       '--variant=minbase',
       `--include=${devicePackages.join(',')}`,
       `--cache-dir=${debs}`,
-      debianSuite,
+      suite,
       tmp,
       debianMirror,
     ],
@@ -84,7 +100,7 @@ export async function ensureDeviceRoot(
   } else {
     await rename(tmp, final);
   }
-  await removeOtherRoots(final);
+  await removeOtherRoots(final, suite);
   log(`device root ready in ${Math.round((Date.now() - started) / 1000)} s`);
   return final;
 }
@@ -111,17 +127,18 @@ async function finishRoot(root: string): Promise<void> {
 
 async function removeAbandonedBuilds(): Promise<void> {
   for (const name of await readdir(cacheDir)) {
-    const m = /^rootfs-[0-9a-f]+\.tmp-(\d+)$/.exec(name);
+    const m = /^rootfs-(?:[a-z]+-)?[0-9a-f]+\.tmp-(\d+)$/.exec(name);
     if (m && !processAlive(Number(m[1]))) {
       await rm(`${cacheDir}/${name}`, { recursive: true, force: true });
     }
   }
 }
 
-/** Roots of older package lists: `up` runs `down` first, so none is in use any more. */
-async function removeOtherRoots(keep: string): Promise<void> {
+/** Roots of older package lists of this suite: `up` runs `down` first, so none is in use any more. */
+async function removeOtherRoots(keep: string, suite: DebianSuite): Promise<void> {
+  const old = new RegExp(`^${rootPrefix(suite)}[0-9a-f]+$`);
   for (const name of await readdir(cacheDir)) {
-    if (/^rootfs-[0-9a-f]+$/.test(name) && `${cacheDir}/${name}` !== keep) {
+    if (old.test(name) && `${cacheDir}/${name}` !== keep) {
       await rm(`${cacheDir}/${name}`, { recursive: true, force: true });
     }
   }

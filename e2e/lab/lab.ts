@@ -83,6 +83,12 @@ export async function up(options: UpOptions = {}): Promise<LabState> {
   await down({ log: quiet });
   const started = Date.now();
   const root = await ensureDeviceRoot(log);
+  // Personas of another Debian release (bullseye) boot a root of their own, built only when asked.
+  const roots = new Map<string, string>();
+  for (const kind of new Set(kinds)) {
+    const suite = personas[kind].suite;
+    if (suite && !roots.has(suite)) roots.set(suite, await ensureDeviceRoot(log, suite));
+  }
   await mkdir(devicesDir, { recursive: true });
 
   log('wiring the LAN and the laptop side');
@@ -133,7 +139,8 @@ export async function up(options: UpOptions = {}): Promise<LabState> {
       const link = deviceLink(index);
       await plug({ netns, inside: 'eth0', outside: link, bridge: lanBridge, address });
       await ip(netns, 'route', 'add', 'default', 'dev', 'eth0');
-      const fingerprints = await createLayer({ lower: root, dir, hostname, persona: p, password });
+      const lower = (p.suite && roots.get(p.suite)) || root;
+      const fingerprints = await createLayer({ lower, dir, hostname, persona: p, password });
       return {
         name,
         index,
@@ -147,6 +154,7 @@ export async function up(options: UpOptions = {}): Promise<LabState> {
         dir,
         hostKeyFingerprint: fingerprints.ed25519,
         hostKeyFingerprints: fingerprints,
+        ...(lower === root ? {} : { root: lower }),
         power: 'off',
         cut: false,
       };
@@ -485,7 +493,7 @@ export async function boot(name: string): Promise<void> {
   const state = await requireState();
   const d = await device(name);
   if (d.power === 'on' && processAlive(d.pid)) return;
-  await mountLayer(state.root, d.dir);
+  await mountLayer(d.root ?? state.root, d.dir);
   const pid = bootDevice({ name: d.name, dir: d.dir, hostname: d.hostname, netns: d.netns });
   const updated = await updateDevice(name, (x) => {
     x.power = 'on';

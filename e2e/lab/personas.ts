@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import type { DebianSuite } from './device-root';
 
-export type PersonaName = 'pi' | 'debian' | 'hearth' | 'impostor';
-/** The default mixed home (the impostor joins only specs that ask for it). */
+export type PersonaName = 'pi' | 'debian' | 'hearth' | 'impostor' | 'bullseye';
+/** The default mixed home (the impostor and bullseye join only specs that ask for them). */
 export const personaNames: readonly PersonaName[] = ['pi', 'debian', 'hearth'];
 
 export interface Persona {
@@ -15,6 +16,8 @@ export interface Persona {
   advertises: readonly string[];
   /** avahi stays off until a spec starts it (the impostor must not race the pi for its name). */
   avahiOff?: true;
+  /** The Debian release its root is debootstrapped from (default: the lab's Debian 12). */
+  suite?: DebianSuite;
 }
 
 /**
@@ -27,6 +30,8 @@ export interface Persona {
  *   leaves behind (hearth user, device.json, _hearth._tcp), it is a pi with its own hostname.
  * - impostor: another computer pretending to be the pi: its hostname and login, its own host
  *   key and address; a spec makes it announce the pi's Hearth id once the pi is prepared.
+ * - bullseye: Debian 11 (sudo 1.9.5, older than sudoers' regular expressions), as Raspberry Pi OS
+ *   Bullseye boards still run; brought up only by specs that ask for it.
  */
 export const personas: Record<PersonaName, Persona> = {
   pi: {
@@ -54,6 +59,15 @@ export const personas: Record<PersonaName, Persona> = {
     sudo: 'nopasswd',
     advertises: [],
     avahiOff: true,
+  },
+  bullseye: {
+    name: 'bullseye',
+    hostname: 'bullseye',
+    user: 'pi',
+    password: 'raspberry',
+    sudo: 'nopasswd',
+    advertises: [],
+    suite: 'bullseye',
   },
 };
 

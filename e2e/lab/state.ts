@@ -19,6 +19,8 @@ export interface DeviceRecord {
   /** The fingerprint an SSH client sees first (ssh2 and OpenSSH both prefer ed25519). */
   hostKeyFingerprint: string;
   hostKeyFingerprints: Record<HostKeyType, string>;
+  /** Its lower layer when it is not the lab's `root` (a persona of another Debian release). */
+  root?: string;
   /** The systemd-nspawn process while powered on. */
   pid?: number;
   power: 'on' | 'off';

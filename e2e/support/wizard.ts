@@ -25,3 +25,32 @@ export async function preparePi(page: Page, lab: Lab, name: string): Promise<voi
   await page.getByRole('button', { name: 'Save name' }).click();
   await page.getByRole('button', { name: 'Go to Devices' }).click();
 }
+
+/** From the welcome (or the Devices view), adds a lab device by its address, prepares and names it. */
+export async function prepareByAddress(
+  page: Page,
+  lab: Lab,
+  device: string,
+  name: string,
+): Promise<void> {
+  const d = await lab.device(device);
+  await page
+    .getByRole('button', { name: /^Add (your first )?device$/ })
+    .first()
+    .click();
+  await page.getByRole('textbox', { name: 'Address' }).fill(d.address);
+  await page.getByRole('button', { name: 'Look for this address' }).click();
+  await expect(page.getByText(d.hostKeyFingerprint, { exact: true })).toBeVisible({
+    timeout: 30_000,
+  });
+  await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+  await page.getByRole('textbox', { name: 'User name' }).fill(d.user);
+  await page.getByLabel('Password', { exact: true }).fill(d.password);
+  await page.getByRole('button', { name: 'Prepare this device' }).click();
+  await expect(page.getByRole('heading', { name: 'Name your device' })).toBeVisible({
+    timeout: 180_000,
+  });
+  await page.getByRole('textbox', { name: 'Device name' }).fill(name);
+  await page.getByRole('button', { name: 'Save name' }).click();
+  await page.getByRole('button', { name: 'Go to Devices' }).click();
+}

@@ -29,8 +29,8 @@ export const deviceLayout = {
   libDir: LIB_DIR,
   /** The one command the hearth account may run as root (agent-protocol.ts). */
   agent: `${LIB_DIR}/agent`,
-  /** Run by the app unit as root (ExecStartPost=+) to announce an app over avahi. */
-  advertiseHelper: `${LIB_DIR}/advertise`,
+  /** The root helper that announced apps before the agent took over; provisioning removes it. */
+  oldAdvertiseHelper: `${LIB_DIR}/advertise`,
   /** Left by an install whose app failed under KVM and then ran under emulation. */
   kvmUnusable: `${STATE_DIR}/kvm-unusable`,
   hearthHome: HEARTH_HOME,

@@ -1,5 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chooseHypervisor, describeCapabilities, parseCapabilities } from './device-capabilities';
+import {
+  capabilitiesScript,
+  chooseHypervisor,
+  describeCapabilities,
+  parseCapabilities,
+} from './device-capabilities';
 
 const raspberryPi = `@arch
 aarch64
@@ -80,4 +87,21 @@ describe('reading what a device is', () => {
     );
     expect(parseCapabilities(hostile).os.name.length).toBeLessThanOrEqual(80);
   });
+
+  // An SSH session of a plain user on Debian has PATH=/usr/local/bin:/usr/bin:/bin:/usr/games,
+  // while avahi-daemon and visudo live in /usr/sbin.
+  it.runIf(existsSync('/usr/sbin/avahi-daemon') || existsSync('/usr/sbin/visudo'))(
+    "finds the tools in /usr/sbin that a plain user's PATH leaves out",
+    () => {
+      const run = spawnSync('sh', ['-c', capabilitiesScript], {
+        env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/games' },
+        encoding: 'utf8',
+      });
+      const caps = parseCapabilities(run.stdout);
+      if (existsSync('/usr/sbin/avahi-daemon')) expect(caps.avahi).toBe(true);
+      expect(run.stdout.split('@tools')[1]).toContain(
+        existsSync('/usr/sbin/visudo') ? 'visudo' : '',
+      );
+    },
+  );
 });

@@ -4,8 +4,13 @@
 import { HearthError } from '../../../shared/errors';
 import type { DeviceCapabilities } from '../../../shared/model';
 
-/** One shell script, one round trip; each section is marked so the parser can find it. */
+/**
+ * One shell script, one round trip; each section is marked so the parser can find it. An SSH
+ * session's PATH on Debian has no sbin folders for a plain user, where avahi-daemon, visudo and
+ * xl live: they are added so `command -v` finds the tools a root service would run.
+ */
 export const capabilitiesScript = [
+  'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH',
   'echo "@arch"; uname -m',
   'echo "@os"; cat /etc/os-release 2>/dev/null',
   'echo "@xen"; cat /proc/xen/capabilities 2>/dev/null; command -v xl >/dev/null 2>&1 && echo xl',

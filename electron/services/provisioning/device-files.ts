@@ -33,43 +33,17 @@ export function parseDeviceJson(text: string): DeviceJson | null {
   }
 }
 
-/** An app id as Hearth makes them (the comma escaped for sudoers). */
-const APP_ID = '[a-z][a-z0-9-]{0\\,31}';
-
-const VERBS = [
-  'start',
-  'stop',
-  'restart',
-  'enable',
-  'disable',
-  'reset-failed',
-  'is-active',
-  'show',
-];
-
-/** Whether this sudo (`sudo -V` output) understands regular expressions in arguments (1.9.10+). */
-export function sudoHasRegex(versionOutput: string): boolean {
-  const match = /Sudo version (\d+)\.(\d+)\.(\d+)/.exec(versionOutput);
-  if (!match) return false;
-  const [major, minor, patch] = match.slice(1).map(Number) as [number, number, number];
-  return major > 1 || (major === 1 && (minor > 9 || (minor === 9 && patch >= 10)));
-}
-
 /**
- * Least privilege: the hearth account may manage Hearth's app units, nothing else. sudo's
- * regular expressions (1.9.10+: Debian 12 and later) pin the whole argument list; an older
- * sudo (Debian 11) only has wildcards, where `hearth-app@*` would also match
- * `hearth-app@x ssh.service`, so it gets them only because it understands nothing better.
- * Its own files under /var/lib/hearth need no root at all.
+ * Least privilege: the hearth account may run Hearth's root agent and nothing else as root. One
+ * command, no wildcard and no argument pattern, so it means the same on every sudo version (a
+ * wildcard such as `systemctl start hearth-app@*` also matches `hearth-app@x ssh.service` on
+ * sudo before 1.9.10, Debian 11's included); the agent checks its verb and app id itself.
+ * Hearth's own files under /var/lib/hearth need no root at all.
  */
-export function sudoersDropIn(regex = true): string {
-  const commands = regex
-    ? `/usr/bin/systemctl ^(${VERBS.join('|')}) hearth-app@${APP_ID}$`
-    : VERBS.map((verb) => `/usr/bin/systemctl ${verb} hearth-app@*`).join(', \\\n    ');
+export function sudoersDropIn(): string {
   return [
-    '# Managed by Hearth: lets the hearth account look after Hearth apps and nothing else.',
-    `Cmnd_Alias HEARTH_APPS = ${commands}`,
-    `${HEARTH_USER} ALL=(root) NOPASSWD: HEARTH_APPS`,
+    "# Managed by Hearth: the hearth account may run Hearth's agent as root, nothing else.",
+    `${HEARTH_USER} ALL=(root) NOPASSWD: ${deviceLayout.agent}`,
     '',
   ].join('\n');
 }
@@ -95,10 +69,30 @@ ExecStart=${deviceLayout.appsDir}/%i/run
 # SIGTERM and, after TimeoutStopSec, SIGKILL. "-": a runtime without a stop script is fine.
 ExecStop=-${deviceLayout.appsDir}/%i/stop
 # Announce the app's published ports over the device's avahi while it runs. "+" runs the
-# root-owned helper with full privileges (avahi reads only root's /etc/avahi/services), so
-# the hearth account needs no sudo for it; "-": a device without avahi still runs the app.
-ExecStartPost=-+${deviceLayout.advertiseHelper} %i
-ExecStopPost=-+${deviceLayout.advertiseHelper} --withdraw %i
+# root-owned agent with full privileges (avahi reads only root's /etc/avahi/services), outside
+# the sandbox below; "-": a device without avahi still runs the app.
+ExecStartPost=-+${deviceLayout.agent} advertise %i
+ExecStopPost=-+${deviceLayout.agent} withdraw %i
+# The sandbox: an app (and whoever breaks out of its VM into QEMU) may write its own folder and
+# nothing else of the device, sees no home folders and no one else's /tmp, and can never gain
+# privileges (no setuid, no file capabilities). The rest is cheap and costs QEMU nothing: no
+# kernel tunables, modules or cgroup changes, no personality or realtime tricks, no new
+# namespaces, only the socket families QEMU's user networking and QMP use, native syscalls only.
+# No DeviceAllow/PrivateDevices: QEMU needs /dev/kvm where it works.
+NoNewPrivileges=yes
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+ReadWritePaths=${deviceLayout.appsDir}/%i
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectControlGroups=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+RestrictRealtime=yes
+RestrictNamespaces=yes
+RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
+SystemCallArchitectures=native
 Restart=on-failure
 RestartSec=3
 TimeoutStopSec=45
@@ -127,6 +121,16 @@ export function xenUnitDropIn(): string {
 [Service]
 User=root
 Group=root
+# What xl and the hotplug scripts it runs (block, vif-*) need beyond an app's own folder: its
+# state in /var/lib/xen, logs and guest consoles in /var/log/xen, locks and sockets in /run/xen
+# and xenstored's; loop devices, bridges and forwarding (/proc/sys) for backends; netlink and
+# raw sockets for ip and bridge; kernel modules such as xen-blkback loaded on first use.
+# "-": a path this Xen build does not have is skipped instead of failing the app.
+ReadWritePaths=-/var/lib/xen -/var/log/xen -/run/xen -/run/xenstored -/var/lib/xenstored
+ProtectKernelTunables=no
+ProtectKernelModules=no
+RestrictAddressFamilies=
+RestrictNamespaces=no
 `;
 }
 
@@ -160,67 +164,7 @@ export function authorizedKeys(publicKey: string): string {
   return `restrict ${publicKey.trim()}\n`;
 }
 
-/**
- * The root side of per-app mDNS: reads <app>/advertise (written by the hearth account) as the
- * hearth account, so a symlink there cannot make root read anything else, checks every field
- * and writes the avahi service file; avahi notices the change by itself.
- * advertise holds `name TEXT` and one `service _type._tcp PORT` line per published port.
- */
-export function advertiseHelper(
-  where: { appsDir: string; servicesDir: string; user: string } = {
-    appsDir: deviceLayout.appsDir,
-    servicesDir: deviceLayout.avahiServicesDir,
-    user: HEARTH_USER,
-  },
-): string {
-  return `#!/bin/sh
-# Managed by Hearth: publishes (or withdraws) a Hearth app's services over avahi.
-set -eu
-withdraw=0
-if [ "\${1:-}" = --withdraw ]; then withdraw=1; shift; fi
-app="\${1:-}"
-case "$app" in
-  [a-z]*) ;;
-  *) echo "hearth advertise: not an app id" >&2; exit 2 ;;
-esac
-case "$app" in *[!a-z0-9-]*) echo "hearth advertise: not an app id" >&2; exit 2 ;; esac
-[ \${#app} -le 32 ] || { echo "hearth advertise: not an app id" >&2; exit 2; }
-out=${where.servicesDir}/hearth-app-$app.service
-src=${where.appsDir}/$app/advertise
-if [ "$withdraw" = 1 ]; then rm -f "$out"; exit 0; fi
-[ -d ${where.servicesDir} ] || exit 0
-name=Hearth
-services=""
-runuser -u ${where.user} -- head -c 4096 "$src" 2>/dev/null > "$out.hearth-in" || true
-while read -r key a b || [ -n "$key" ]; do
-  case "$key" in
-    name) name=$(printf '%s %s' "$a" "$b" | tr -cd 'A-Za-z0-9 ._-' | cut -c1-48 | sed 's/ *$//') ;;
-    service)
-      case "$a" in _[a-z0-9]*._tcp|_[a-z0-9]*._udp) ;; *) continue ;; esac
-      case "$a" in *[!a-z0-9._-]*) continue ;; esac
-      case "$b" in ''|*[!0-9]*) continue ;; esac
-      [ \${#b} -le 5 ] && [ "$b" -ge 1 ] && [ "$b" -le 65535 ] || continue
-      services="$services  <service><type>$a</type><port>$b</port></service>
-" ;;
-  esac
-done < "$out.hearth-in"
-rm -f "$out.hearth-in"
-if [ -z "$services" ]; then rm -f "$out"; exit 0; fi
-{
-  echo "<?xml version=\\"1.0\\" standalone='no'?>"
-  echo '<!DOCTYPE service-group SYSTEM "avahi-service.dtd">'
-  echo '<!-- Managed by Hearth: present while the app runs. -->'
-  echo '<service-group>'
-  echo "  <name replace-wildcards=\\"yes\\">\${name:-Hearth} on %h</name>"
-  printf '%s' "$services"
-  echo '</service-group>'
-} > "$out.hearth-new"
-chmod 0644 "$out.hearth-new"
-mv -f "$out.hearth-new" "$out"
-`;
-}
-
-/** What the hearth account writes beside an app for the helper above. */
+/** What the hearth account writes beside an app for the agent's `advertise` verb (agent-script.ts). */
 export function advertiseFile(
   name: string,
   ports: readonly { service?: string | undefined; host: number }[],

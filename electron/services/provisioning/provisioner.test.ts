@@ -9,7 +9,8 @@ import { connectSsh } from '../ssh/ssh-connect';
 import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { TaskManager } from '../tasks/task-manager';
 import { deviceLayout as paths } from '../device/layout';
-import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
+import { agentScript } from '../device/agent-script';
+import { sudoersDropIn, xenUnitDropIn, xenUnitDropInPath } from './device-files';
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, withGuestConsoleLog, xenConsoleFlavourScript } from './xen-host';
 
@@ -205,61 +206,124 @@ describe('provisioning a device that misbehaves', () => {
 });
 
 /**
- * Just enough of a Debian device for a whole provisioning run: it keeps root's files, folders
- * and the hearth account between runs, applies RemoteShell's atomic writes (the upload arrives
- * over SFTP, the install/mv is applied here) and counts the service restarts. Every command it
- * does not know is recorded, so a test also proves the model covered the whole run.
+ * Just enough of a Debian device for a whole provisioning run: it keeps root's files, folders,
+ * links and the hearth account between runs, applies RemoteShell's atomic writes (the upload
+ * arrives over SFTP, the install/mv is applied here) and the hearth account's own writes (run
+ * through runuser, bytes on stdin), and counts the service restarts. Every command it does not
+ * know is recorded, so a test also proves the model covered the whole run; so is every change
+ * root made inside the hearth account's trees, which must never happen.
  */
 class DeviceModel {
   readonly files = new Map<string, { content: string; mode: string; owner: string }>();
-  readonly dirs = new Map<string, string>();
-  hearthUser = false;
+  readonly dirs = new Map<string, { mode: string; owner: string }>();
+  /** Symlinks planted on the device: path → target. */
+  readonly links = new Map<string, string>();
+  /** The hearth account's passwd line, once there is one. */
+  account: string | null = null;
   reloads = 0;
   consoleRestarts = 0;
   writes: string[] = [];
+  /** Paths the hearth account itself wrote (runuser -u hearth). */
+  hearthWrites: string[] = [];
+  /** Changes root made inside hearth's trees: must stay empty. */
+  rootInHearthTrees: string[] = [];
   unknown: string[] = [];
+  sudoList: string[] = [];
 
   constructor(
     readonly xen: 'debian' | 'upstream' | null,
     readonly capabilities: string,
   ) {}
 
+  static hearthTrees = ['/home/hearth/', '/var/lib/hearth/'];
+
+  #rootTouches(path: string, asHearth: boolean) {
+    if (!asHearth && DeviceModel.hearthTrees.some((t) => path.startsWith(t)))
+      this.rootInHearthTrees.push(path);
+  }
+
   answer(command: string, channel: ServerChannel, device: FakeSshDevice): void {
+    const unquote = (word: string) => word.replaceAll(`'\\''`, "'");
     const sh = /^sh -c (?:'(.*)'|(\S+))$/s.exec(command);
-    const script = sh?.[2] ?? sh?.[1]?.replaceAll(`'\\''`, "'") ?? command;
+    let script = sh?.[2] ?? (sh?.[1] === undefined ? command : unquote(sh[1]));
+    // An upload piped by root to the hearth account (ensureHearthFile).
+    const piped = /^cat -- (\S+) \| (.*); status=\$\?; rm -f \S+; exit \$status$/s.exec(script);
+    const stdin = piped ? (device.files.get(piped[1] ?? '')?.data.toString('utf8') ?? '') : null;
+    if (piped) script = piped[2] ?? '';
+    // File work inside hearth's trees comes as the hearth account.
+    const runuser = /^runuser -u hearth -- sh -c (?:'(.*)'|(\S+))$/s.exec(script);
+    const asHearth = runuser !== null;
+    if (runuser) script = runuser[2] ?? unquote(runuser[1] ?? '');
     const reply = (stdout: string, code = 0) => answer(channel, stdout, code);
     // The path-like words of a command, quoted or bare.
     const quoted = (s: string) =>
       [...s.matchAll(/'([^']*)'|(?<=\s)(\/[^\s'|;&]*)/g)].map((m) => m[1] ?? m[2] ?? '');
     if (script.includes('@arch')) return reply(this.capabilities);
     if (script === 'id -u') return reply('0\n');
-    if (script === 'id -u hearth')
-      return reply(this.hearthUser ? '999\n' : '', this.hearthUser ? 0 : 1);
-    if (script.startsWith('useradd ')) return ((this.hearthUser = true), reply(''));
+    if (script === 'getent passwd hearth')
+      return this.account ? reply(`${this.account}\n`) : reply('', 2);
+    if (script.startsWith('useradd ')) {
+      this.account = 'hearth:x:999:999::/home/hearth:/bin/sh';
+      this.dirs.set('/home/hearth', { mode: '755', owner: 'hearth' });
+      return reply('');
+    }
     if (script === 'id -nG hearth') return reply('hearth\n');
     if (script === 'getent group kvm') return reply('', 2);
     if (script === 'hostname') return reply('dom0\n');
-    if (script.startsWith("stat -c '%a %U' ")) {
-      const names = script.slice(16).replace(' 2>/dev/null', '').split(' ');
+    if (script.startsWith("stat -c '%n|%F|%U|%a' -- ")) {
+      const names = quoted(script);
       return reply(
         names
-          .map((d) => this.dirs.get(d) ?? '')
+          .map((name) => {
+            if (this.links.has(name)) return `${name}|symbolic link|root|777`;
+            const dir = this.dirs.get(name);
+            if (dir) return `${name}|directory|${dir.owner}|${dir.mode}`;
+            const file = this.files.get(name);
+            if (file)
+              return `${name}|regular file|${file.owner.split(':')[0]}|${file.mode.replace(/^0/, '')}`;
+            return '';
+          })
           .filter(Boolean)
           .join('\n'),
       );
     }
     if (script.startsWith('install -d ')) {
-      for (const part of script.split(' && ')) {
-        const m = /^install -d -m (\d+) -o (\S+) -g \S+ (.+)$/.exec(part);
-        for (const d of m?.[3]?.split(' ') ?? []) this.dirs.set(d, `${m?.[1]} ${m?.[2]}`);
-      }
+      const m = /^install -d -m (\d+) -o (\S+) -g \S+ (\S+)$/.exec(script);
+      if (!m) return (this.unknown.push(script), reply('', 127));
+      this.#rootTouches(m[3] ?? '', false);
+      this.dirs.set(m[3] ?? '', { mode: m[1] ?? '', owner: m[2] ?? '' });
+      this.writes.push(m[3] ?? '');
+      return reply('');
+    }
+    const mkdir = /^mkdir -m 0?(\d+) -- (\S+)$/.exec(script);
+    if (mkdir && asHearth) {
+      this.dirs.set(mkdir[2] ?? '', { mode: mkdir[1] ?? '', owner: 'hearth' });
+      this.hearthWrites.push(mkdir[2] ?? '');
+      return reply('');
+    }
+    const chmod = /^chmod 0?(\d+) (\S+)$/.exec(script);
+    if (chmod && asHearth) {
+      const dir = this.dirs.get(chmod[2] ?? '');
+      if (dir) dir.mode = chmod[1] ?? '';
+      this.hearthWrites.push(chmod[2] ?? '');
+      return reply('');
+    }
+    const hearthWrite =
+      /^umask 077 && cat > (\S+)\.hearth-new && chmod (\d+) \S+ && mv -f \S+ (\S+)$/.exec(script);
+    if (hearthWrite && asHearth && stdin !== null) {
+      const [, , mode = '', path = ''] = hearthWrite;
+      this.files.set(path, { content: stdin, mode, owner: 'hearth:hearth' });
+      this.hearthWrites.push(path);
       return reply('');
     }
     if (script.startsWith('test -f ') && script.includes('sha256sum')) {
       const file = this.files.get(quoted(script)[0] ?? '');
       if (!file) return reply('', 1);
       const hash = createHash('sha256').update(file.content).digest('hex');
-      return reply(`${hash}\n${file.mode.replace(/^0/, '')} ${file.owner}\n`);
+      const stat = asHearth
+        ? file.mode.replace(/^0/, '')
+        : `${file.mode.replace(/^0/, '')} ${file.owner}`;
+      return reply(`${hash}\n${stat}\n`);
     }
     // shellQuote leaves plain words bare and quotes the rest.
     const install =
@@ -268,6 +332,7 @@ class DeviceModel {
       );
     if (install) {
       const [, mode = '', user, group, upload = '', path = ''] = install;
+      this.#rootTouches(path, false);
       const data = device.files.get(upload)?.data.toString('utf8') ?? '';
       this.files.set(path, { content: data, mode, owner: `${user}:${group}` });
       this.writes.push(path);
@@ -285,16 +350,21 @@ class DeviceModel {
     if (script === xenConsoleFlavourScript) return reply(`${this.xen ?? 'unknown'}\n`);
     if (this.xen && script === restartXenconsoledScript(this.xen))
       return ((this.consoleRestarts += 1), reply(''));
-    if (script.startsWith('test -e '))
-      return reply('', this.files.has(quoted(script)[0] ?? '') ? 0 : 1);
+    if (script.startsWith('test -e ')) {
+      const path = quoted(script)[0] ?? '';
+      return reply('', this.files.has(path) || this.links.has(path) ? 0 : 1);
+    }
     if (script.startsWith('rm -f ')) {
-      this.files.delete(quoted(script)[0] ?? '');
-      this.writes.push(`rm ${quoted(script)[0]}`);
+      const path = quoted(script)[0] ?? '';
+      this.#rootTouches(path, asHearth);
+      this.files.delete(path);
+      this.writes.push(`rm ${path}`);
       return reply('');
     }
-    if (command.startsWith('sudo -n -l ')) return reply('/usr/bin/systemctl\n');
-    if (script === 'sudo -V')
-      return reply('Sudo version 1.9.13p3\nSudoers policy plugin version 1.9.13p3\n');
+    if (command.startsWith('sudo -n -l ')) {
+      this.sudoList.push(command);
+      return reply(`${paths.agent}\n`);
+    }
     this.unknown.push(script);
     reply('', 127);
   }
@@ -434,5 +504,138 @@ describe('provisioning a Xen dom0', { timeout: 30_000 }, () => {
     expect(again.steps.get("Set up Hearth's folders and service")?.note).not.toContain(
       'administrator',
     );
+  });
+});
+
+async function provisionFails(model: DeviceModel) {
+  return provisionModel(model).then(
+    () => null,
+    (e: unknown) => e as { code: string; message: string },
+  );
+}
+
+describe('preparing a device with the root agent', { timeout: 30_000 }, () => {
+  it('installs the agent, one sudo rule, the key as hearth, and removes the old helper; once', async () => {
+    const model = new DeviceModel(null, debianAnswer);
+    model.files.set(paths.oldAdvertiseHelper, {
+      content: '#!/bin/sh\n',
+      mode: '0755',
+      owner: 'root:root',
+    });
+    const first = await provisionModel(model);
+    expect(model.unknown).toEqual([]);
+    expect(model.files.get(paths.agent)).toEqual({
+      content: agentScript(),
+      mode: '0755',
+      owner: 'root:root',
+    });
+    expect(model.files.get(paths.sudoers)?.content).toBe(sudoersDropIn());
+    expect(model.files.has(paths.oldAdvertiseHelper)).toBe(false);
+    // The key, .ssh and the apps folder were made by the hearth account, never by root.
+    expect(model.files.get(paths.authorizedKeys)).toEqual({
+      content: 'restrict ssh-ed25519 AAAA test\n',
+      mode: '0600',
+      owner: 'hearth:hearth',
+    });
+    expect(model.hearthWrites).toEqual(
+      expect.arrayContaining([paths.sshDir, paths.authorizedKeys, paths.appsDir]),
+    );
+    expect(model.rootInHearthTrees).toEqual([]);
+    expect(model.dirs.get(paths.stateDir)).toEqual({ mode: '750', owner: 'hearth' });
+    // The last step asks the device whether hearth may now run the agent, and only that.
+    expect(model.sudoList).toEqual([`sudo -n -l ${paths.agent}`]);
+    expect(first.steps.get('Allow Hearth only what it needs')?.state).toBe('done');
+
+    const writes = model.writes.length;
+    const hearthWrites = model.hearthWrites.length;
+    const second = await provisionModel(model);
+    expect(model.unknown).toEqual([]);
+    expect(model.writes.slice(writes)).toEqual([]);
+    expect(model.hearthWrites.slice(hearthWrites)).toEqual([]);
+    for (const label of provisioningSteps.slice(4, -1))
+      expect([label, second.steps.get(label)?.state]).toEqual([label, 'already-done']);
+  });
+
+  it('refuses a ~hearth/.ssh replaced by a link to a root folder, and changes nothing there', async () => {
+    const model = new DeviceModel(null, debianAnswer);
+    await provisionModel(model);
+    // What an attacker with the hearth key does before the owner prepares the device again.
+    model.dirs.delete(paths.sshDir);
+    model.files.delete(paths.authorizedKeys);
+    model.links.set(paths.sshDir, paths.libDir);
+    const writes = model.writes.length;
+    const hearthWrites = model.hearthWrites.length;
+    const error = await provisionFails(model);
+    expect(error).toMatchObject({ code: 'DEVICE_TAMPERED' });
+    expect(error?.message).toContain('/home/hearth/.ssh should be a folder, but it is a link');
+    expect(model.writes.slice(writes)).toEqual([]);
+    expect(model.hearthWrites.slice(hearthWrites)).toEqual([]);
+    expect(model.rootInHearthTrees).toEqual([]);
+    expect(model.unknown).toEqual([]);
+  });
+
+  // Four devices, each prepared once and then again: some 200 round trips.
+  it(
+    "refuses links and strangers' files in Hearth's folders before reading or writing them",
+    { timeout: 90_000 },
+    async () => {
+      const cases: [string, (m: DeviceModel) => void, string][] = [
+        [
+          'apps folder is a link',
+          (m) => (m.dirs.delete(paths.appsDir), m.links.set(paths.appsDir, '/etc')),
+          '/var/lib/hearth/apps should be a folder, but it is a link',
+        ],
+        [
+          'device.json is a link',
+          (m) => (m.files.delete(paths.deviceJson), m.links.set(paths.deviceJson, '/etc/shadow')),
+          '/etc/hearth/device.json should be a file, but it is a link',
+        ],
+        [
+          'authorized_keys belongs to root',
+          (m) => {
+            const keys = m.files.get(paths.authorizedKeys);
+            if (keys) keys.owner = 'root:root';
+          },
+          '/home/hearth/.ssh/authorized_keys belongs to the account "root" instead of "hearth"',
+        ],
+        [
+          "the agent's folder was given to hearth",
+          (m) => m.dirs.set(paths.libDir, { mode: '755', owner: 'hearth' }),
+          '/usr/local/lib/hearth belongs to the account "hearth" instead of "root"',
+        ],
+      ];
+      for (const [what, plant, sentence] of cases) {
+        const model = new DeviceModel(null, debianAnswer);
+        model.dirs.set(paths.libDir, { mode: '755', owner: 'root' });
+        await provisionModel(model);
+        plant(model);
+        const writes = model.writes.length;
+        const error = await provisionFails(model);
+        expect([what, error?.code]).toEqual([what, 'DEVICE_TAMPERED']);
+        expect(error?.message).toContain(sentence);
+        expect([what, model.writes.slice(writes)]).toEqual([what, []]);
+        expect(model.rootInHearthTrees).toEqual([]);
+        await device?.stop();
+        device = null;
+      }
+    },
+  );
+
+  it('refuses a hearth account that Hearth did not make, and never adopts it', async () => {
+    for (const [account, sentence] of [
+      ['hearth:x:1001:1001:Heather:/home/hearth:/bin/bash', "a person's account, uid 1001"],
+      ['hearth:x:0:0::/home/hearth:/bin/sh', 'an administrator account'],
+      ['hearth:x:120:120::/var/www:/bin/sh', 'its home is /var/www'],
+    ] as const) {
+      const model = new DeviceModel(null, debianAnswer);
+      model.account = account;
+      const error = await provisionFails(model);
+      expect([account, error?.code]).toEqual([account, 'HEARTH_ACCOUNT_TAKEN']);
+      expect(error?.message).toContain(sentence);
+      expect(model.writes).toEqual([]);
+      expect(model.hearthWrites).toEqual([]);
+      await device?.stop();
+      device = null;
+    }
   });
 });

@@ -12,17 +12,18 @@ import {
   parseCapabilities,
 } from './device-capabilities';
 import type { DeviceConnection } from './device-connection';
-import { HEARTH_USER, deviceLayout } from '../device/layout';
+import { HEARTH_HOME, HEARTH_USER, deviceLayout } from '../device/layout';
+import { agentScript } from '../device/agent-script';
 import {
-  advertiseHelper,
   appUnitTemplate,
   authorizedKeys,
   avahiService,
   deviceJson,
   parseDeviceJson,
-  sudoHasRegex,
   sudoersDropIn,
 } from './device-files';
+import { checkHearthAccount, hearthAccountScript } from './hearth-account';
+import { checkPaths, ensureHearthDir, ensureHearthFile } from './hearth-trees';
 import { RemoteShell } from './remote-shell';
 import { shellQuote } from '../device/shell-quote';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
@@ -213,14 +214,25 @@ async function runSteps(
 
     await step(async () => {
       let changed = false;
-      const exists = (await shell.run(`id -u ${HEARTH_USER}`)).code === 0;
-      if (!exists) {
+      if (!checkHearthAccount(await shell.run(hearthAccountScript))) {
         await shell.checkAsRoot(
-          `useradd --system --create-home --home-dir /home/${HEARTH_USER} --shell /bin/sh ${HEARTH_USER}`,
+          `useradd --system --create-home --home-dir ${HEARTH_HOME} --shell /bin/sh ${HEARTH_USER}`,
           'create the hearth account',
         );
         changed = true;
       }
+      // The home, .ssh and the key file are the hearth account's: looked at without following
+      // links, then written as hearth (hearth-trees.ts).
+      const home = await checkPaths(shell, [
+        { path: deviceLayout.hearthHome, kind: 'directory', owner: HEARTH_USER },
+        { path: deviceLayout.sshDir, kind: 'directory', owner: HEARTH_USER },
+        { path: deviceLayout.authorizedKeys, kind: 'file', owner: HEARTH_USER },
+      ]);
+      if (home.get(deviceLayout.hearthHome)?.kind !== 'directory')
+        throw new HearthError(
+          'DEVICE_TAMPERED',
+          `The hearth account on this device has no home folder at ${HEARTH_HOME}, so Hearth stopped before changing it. Remove the hearth account, then prepare the device again.`,
+        );
       const groups = (await shell.run(`id -nG ${HEARTH_USER}`)).stdout.split(/\s+/);
       const hasKvmGroup = (await shell.run('getent group kvm')).code === 0;
       if (hasKvmGroup && !groups.includes('kvm')) {
@@ -230,21 +242,19 @@ async function runSteps(
         );
         changed = true;
       }
-      const dir = `/home/${HEARTH_USER}/.ssh`;
-      const perms = await shell.asRoot(`stat -c '%a %U' ${dir}`);
-      if (perms.stdout.trim() !== `700 ${HEARTH_USER}`) {
-        await shell.checkAsRoot(
-          `install -d -m 700 -o ${HEARTH_USER} -g ${HEARTH_USER} ${dir}`,
-          'prepare the hearth account',
-        );
-        changed = true;
-      }
       changed =
-        (await shell.ensureFile(
+        (await ensureHearthDir(
+          shell,
+          deviceLayout.sshDir,
+          '0700',
+          home.get(deviceLayout.sshDir),
+        )) || changed;
+      changed =
+        (await ensureHearthFile(
+          shell,
           deviceLayout.authorizedKeys,
           authorizedKeys(publicKey),
           '0600',
-          `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
       return {
         value: undefined,
@@ -254,10 +264,9 @@ async function runSteps(
     });
 
     await step(async () => {
-      const regex = sudoHasRegex((await shell.run('sudo -V')).stdout);
       const changed = await shell.ensureFile(
         deviceLayout.sudoers,
-        sudoersDropIn(regex),
+        sudoersDropIn(),
         '0440',
         'root:root',
         (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
@@ -273,8 +282,18 @@ async function runSteps(
     });
 
     const identity = await step(async () => {
+      // Root's own folders first, then hearth's trees inside /var/lib, all before anything is read.
+      const trees = await checkPaths(shell, [
+        { path: deviceLayout.configDir, kind: 'directory', owner: 'root' },
+        { path: deviceLayout.deviceJson, kind: 'file', owner: HEARTH_USER },
+        { path: deviceLayout.libDir, kind: 'directory', owner: 'root' },
+        { path: deviceLayout.stateDir, kind: 'directory', owner: HEARTH_USER },
+        { path: deviceLayout.appsDir, kind: 'directory', owner: HEARTH_USER },
+      ]);
       const existing = parseDeviceJson(
-        (await shell.asRoot(`cat ${deviceLayout.deviceJson} 2>/dev/null`)).stdout,
+        trees.get(deviceLayout.deviceJson)?.kind === 'file'
+          ? (await shell.asRoot(`cat -- ${deviceLayout.deviceJson}`)).stdout
+          : '',
       );
       const now = deps.now ?? Date.now;
       const id = existing?.id ?? randomUUID();
@@ -285,16 +304,33 @@ async function runSteps(
       const name = existing?.name || hostname || caps.os.name;
       const provisionedAt = existing?.provisionedAt ?? new Date(now()).toISOString();
       let changed = false;
-      const dirs = await shell.asRoot(
-        `stat -c '%a %U' /etc/hearth ${deviceLayout.stateDir} ${deviceLayout.appsDir} 2>/dev/null`,
-      );
-      if (dirs.stdout.trim() !== `755 root\n750 ${HEARTH_USER}\n750 ${HEARTH_USER}`) {
+      const config = trees.get(deviceLayout.configDir);
+      if (config?.kind !== 'directory' || config.mode !== '755') {
         await shell.checkAsRoot(
-          `install -d -m 755 -o root -g root /etc/hearth && install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${deviceLayout.stateDir} ${deviceLayout.appsDir}`,
+          `install -d -m 755 -o root -g root ${deviceLayout.configDir}`,
           "create Hearth's folders",
         );
         changed = true;
       }
+      // /var/lib is root's, so root may make the hearth account's folder there; inside it, the
+      // hearth account does the work itself.
+      const state = trees.get(deviceLayout.stateDir);
+      if (state?.kind !== 'directory') {
+        await shell.checkAsRoot(
+          `install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${deviceLayout.stateDir}`,
+          "create Hearth's folders",
+        );
+        changed = true;
+      } else {
+        changed = (await ensureHearthDir(shell, deviceLayout.stateDir, '0750', state)) || changed;
+      }
+      changed =
+        (await ensureHearthDir(
+          shell,
+          deviceLayout.appsDir,
+          '0750',
+          trees.get(deviceLayout.appsDir),
+        )) || changed;
       // Owned by the hearth account, so renaming the device later needs no root.
       changed =
         (await shell.ensureFile(
@@ -309,12 +345,13 @@ async function runSteps(
           `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
       changed =
-        (await shell.ensureFile(
-          deviceLayout.advertiseHelper,
-          advertiseHelper(),
-          '0755',
-          'root:root',
-        )) || changed;
+        (await shell.ensureFile(deviceLayout.agent, agentScript(), '0755', 'root:root')) || changed;
+      // The agent took over the advertise helper's work (its advertise and withdraw verbs).
+      const old = shellQuote(deviceLayout.oldAdvertiseHelper);
+      if ((await shell.asRoot(`test -e ${old} || test -L ${old}`)).code === 0) {
+        await shell.checkAsRoot(`rm -f ${old}`, "remove Hearth's old helper");
+        changed = true;
+      }
       const unitChanged = await shell.ensureFile(
         deviceLayout.unitTemplate,
         appUnitTemplate(),
@@ -362,10 +399,10 @@ async function runSteps(
         signal: ctx.signal,
       });
       try {
-        const allowed = await hearth.exec(
-          'sudo -n -l /usr/bin/systemctl is-active hearth-app@probe',
-          { timeoutMs: 30_000, signal: ctx.signal },
-        );
+        const allowed = await hearth.exec(`sudo -n -l ${deviceLayout.agent}`, {
+          timeoutMs: 30_000,
+          signal: ctx.signal,
+        });
         if (allowed.code !== 0)
           throw new HearthError(
             'SUDO_REFUSED',

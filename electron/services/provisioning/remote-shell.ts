@@ -103,8 +103,7 @@ export class RemoteShell {
     if (current.code === 0 && hash === wanted && stat === `${mode.replace(/^0/, '')} ${owner}`)
       return false;
 
-    const upload = `/tmp/hearth-upload-${randomBytes(8).toString('hex')}`;
-    await this.#connection.writeFile(upload, content, 0o600);
+    const upload = await this.upload(content);
     const [user, group] = owner.split(':') as [string, string];
     const staged = `${path}.hearth-new`;
     const steps = [
@@ -117,6 +116,17 @@ export class RemoteShell {
     );
     if (result.code !== 0) throw stepFailed(`put ${path} in place`, result);
     return true;
+  }
+
+  /**
+   * Uploads `content` (as the signed-in user, mode 0600) for a root command to use, and returns
+   * its path. Content never rides on stdin behind a sudo password: a sudo that did not ask for
+   * the password would hand that line to the command instead.
+   */
+  async upload(content: string): Promise<string> {
+    const path = `/tmp/hearth-upload-${randomBytes(8).toString('hex')}`;
+    await this.#connection.writeFile(path, content, 0o600);
+    return path;
   }
 
   #execOptions(options: RunOptions) {

@@ -71,6 +71,9 @@ describe('qemuRunScript', () => {
     expect(argv).toContain('-no-reboot');
     expect(argv).not.toContain('-cpu');
     expect(values(argv, '-display')).toEqual(['none']);
+    expect(values(argv, '-sandbox')).toEqual([
+      'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
+    ]);
     expect(values(argv, '-m')).toEqual(['64']);
     expect(values(argv, '-kernel')).toEqual([spec.kernelPath]);
     expect(values(argv, '-initrd')).toEqual([spec.initrdPath]);

@@ -89,6 +89,13 @@ export function qemuArgv(spec: LaunchSpec): string[] {
     // A guest reboot or triple fault ends QEMU, so systemd sees it and applies its restart policy
     // (with backoff and a limit) instead of QEMU rebooting a crash loop forever.
     '-no-reboot',
+    // seccomp (QEMU's own filter, under the unit's NoNewPrivileges): no obsolete system calls, no
+    // changing user or group, no fork or exec, no scheduler or CPU-affinity changes. A unikernel's
+    // QEMU needs none of them (user-mode networking runs inside QEMU's process), and one broken
+    // out of its guest then cannot start a program. Checked with Debian 12's QEMU 7.2 and Debian
+    // 11's 5.2 on the lab (e2e/specs/device-hardening.spec.ts).
+    '-sandbox',
+    'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny',
     '-m',
     String(spec.memoryMiB),
     '-kernel',
