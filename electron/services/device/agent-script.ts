@@ -5,7 +5,7 @@
 // The app unit runs it too, as root (ExecStartPost=+), to announce the app over avahi.
 import { SHORT_NAME_MAX } from '../../../shared/ids';
 import { agentAvahiVerbs, agentUnitVerbs } from './agent-protocol';
-import { HEARTH_USER, deviceLayout } from './layout';
+import { HEARTH_USER, appAvahiFileInShell, appUnitInShell, deviceLayout } from './layout';
 
 export interface AgentWhere {
   appsDir: string;
@@ -43,7 +43,7 @@ export function agentScript(where: Partial<AgentWhere> = {}): string {
   return `#!/bin/sh
 # Managed by Hearth: the one command the hearth account may run as root (/etc/sudoers.d/hearth).
 # usage: agent VERB APP
-#   ${agentUnitVerbs.join(', ')}: systemctl VERB hearth-app@APP.service
+#   ${agentUnitVerbs.join(', ')}: systemctl VERB ${appUnitInShell('APP')}
 #   ${agentAvahiVerbs.join(', ')}: write or remove APP's avahi file (run by the app's unit)
 set -eu
 # Nothing from the caller's environment decides what runs or how patterns match.
@@ -65,7 +65,7 @@ case "$app" in
 esac
 case "$app" in *[!a-z0-9-]*) refuse "not an app id" ;; esac
 [ \${#app} -le ${SHORT_NAME_MAX} ] || refuse "not an app id"
-out=${w.servicesDir}/hearth-app-$app.service
+out=${w.servicesDir}/${appAvahiFileInShell('$app')}
 
 advertise() {
   [ -d ${w.servicesDir} ] || exit 0
@@ -109,7 +109,7 @@ EOF
 case "$verb" in
   advertise) advertise ;;
   withdraw) rm -f "$out" ;;
-  *) exec systemctl "$verb" "hearth-app@$app.service" ;;
+  *) exec systemctl "$verb" "${appUnitInShell('$app')}" ;;
 esac
 `;
 }

@@ -185,14 +185,18 @@ describe('the address of a Xen guest on the LAN', () => {
 // The real status script under sh, with its folder moved to a scratch directory and systemctl
 // and ip replaced by stand-ins that print what Debian 12's print.
 describe('the status command on a device', () => {
-  function runStatus(specs: Record<string, object>): string {
+  const debian12 = '#!/bin/sh\necho ActiveState=active\n';
+  // systemd 247 (Debian 11) refuses --timestamp=unix the way it does on a real device.
+  const debian11 = `#!/bin/sh
+case "$*" in *--timestamp*) echo 'Invalid value for --timestamp: unix' >&2; exit 1 ;; esac
+printf 'ActiveState=active\\nSubState=running\\nNRestarts=0\\nUnitFileState=enabled\\n'
+`;
+  function runStatus(specs: Record<string, object>, systemctl = debian12): string {
     const dir = mkdtempSync(join(tmpdir(), 'hearth-status-'));
     try {
       const bin = join(dir, 'bin');
       mkdirSync(bin);
-      writeFileSync(join(bin, 'systemctl'), '#!/bin/sh\necho ActiveState=active\n', {
-        mode: 0o755,
-      });
+      writeFileSync(join(bin, 'systemctl'), systemctl, { mode: 0o755 });
       writeFileSync(
         join(bin, 'ip'),
         `#!/bin/sh\n[ "$*" = "-4 neigh show" ] || exit 1\necho "192.168.1.23 dev xenbr0 lladdr ${xenMac('calendar', DEVICE)} REACHABLE"\n`,
@@ -227,5 +231,18 @@ describe('the status command on a device', () => {
     expect(runStatus({ counter: { appId: 'counter', target: 'qemu-x86_64' } })).not.toContain(
       '@neigh',
     );
+  });
+
+  it('reports apps on Debian 11, whose systemd has no --timestamp, without their start time', () => {
+    const out = runStatus({ counter: { appId: 'counter', target: 'qemu-x86_64' } }, debian11);
+    expect(parseStatus(out, DEVICE)).toMatchObject([
+      {
+        appId: 'counter',
+        activeState: 'active',
+        subState: 'running',
+        enabled: true,
+        startedAt: null,
+      },
+    ]);
   });
 });

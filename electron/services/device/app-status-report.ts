@@ -13,7 +13,9 @@ for a in *; do
   [ -f "$a/spec.json" ] || continue
   echo "@app $a"
   echo "Spec=$(head -c 8192 "$a/spec.json" | tr -d '\n')"
-  systemctl show --timestamp=unix -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainStartTimestamp -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')}
+  # systemd before 248 (Debian 11) has no --timestamp: its start time is then not reported.
+  systemctl show --timestamp=unix -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainStartTimestamp -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')} 2>/dev/null ||
+    systemctl show -p ActiveState -p SubState -p Result -p NRestarts -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')}
   pat=$(head -c 200 "$a/health-pattern" 2>/dev/null || true)
   if [ -n "$pat" ] && [ -f "$a/console.log" ]; then
     line=$(grep -n '^${BOOT_MARKER}' "$a/console.log" | tail -n 1 | cut -d: -f1)

@@ -10,6 +10,7 @@ export const HEARTH_HOME = `/home/${HEARTH_USER}`;
 /** systemd's template unit that runs apps, one instance per app id. */
 const UNIT_TEMPLATE = 'hearth-app@.service';
 const unitOf = (instance: string) => UNIT_TEMPLATE.replace('@', `@${instance}`);
+const avahiFileOf = (instance: string) => `hearth-app-${instance}.service`;
 
 const STATE_DIR = '/var/lib/hearth';
 const APPS_DIR = `${STATE_DIR}/apps`;
@@ -59,7 +60,12 @@ export function appUnitInShell(expression: string): string {
 
 /** The avahi file that announces one app while it runs (written by the root agent). */
 export function appAvahiService(appId: AppId): string {
-  return `${deviceLayout.avahiServicesDir}/hearth-app-${checked(appId)}.service`;
+  return `${deviceLayout.avahiServicesDir}/${avahiFileOf(checked(appId))}`;
+}
+
+/** The announcement's file name for device-side scripts (see appUnitInShell). */
+export function appAvahiFileInShell(expression: string): string {
+  return avahiFileOf(expression);
 }
 
 /** One app's folder and what is in it. */
