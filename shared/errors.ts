@@ -39,6 +39,8 @@ export const errorMessages = {
     'The device asks for the password again to make system changes. Enter the password for this user.',
   NOT_DEBIAN:
     'Hearth can prepare devices running Debian or Raspberry Pi OS. This device runs something else.',
+  NO_SYSTEMD:
+    'This device does not use systemd, which Hearth needs to look after apps. Hearth supports Debian and Raspberry Pi OS as they are installed.',
   NO_VIRTUALIZATION:
     'This device cannot run the apps Hearth installs: it has no Xen, KVM or QEMU, and none can be installed.',
   DISK_NEARLY_FULL:

@@ -132,6 +132,15 @@ describe('provisioning a device that misbehaves', () => {
     expect(failedStep?.note).toContain('This one runs Fedora Linux 41');
   });
 
+  it('is Debian without systemd (sysvinit)', async () => {
+    const { error, failedStep, saved } = await run((command, channel) =>
+      answer(channel, command.includes('@arch') ? debianAnswer.replace('systemctl\n', '') : ''),
+    );
+    expect(error).toMatchObject({ code: 'NO_SYSTEMD' });
+    expect(failedStep?.note).toContain('does not use systemd');
+    expect(saved).toEqual([]);
+  });
+
   it('is nearly out of space', async () => {
     const { error, failedStep } = await run((command, channel) =>
       answer(

@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { HearthError } from '../../../shared/errors';
 import type { DeviceCapabilities, DeviceRecord } from '../../../shared/model';
+import { Checklist } from '../tasks/checklist';
+import type { StepOutcome } from '../tasks/checklist';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import {
   capabilitiesScript,
@@ -98,30 +100,8 @@ async function runSteps(
   request: ProvisionRequest,
   ctx: TaskContext,
 ): Promise<DeviceRecord> {
-  const total = provisioningSteps.length;
-  let index = 0;
-  const step = async <T>(
-    work: () => Promise<{ value: T; state: 'done' | 'already-done'; note?: string }>,
-  ): Promise<T> => {
-    ctx.throwIfCancelled();
-    ctx.step(index, 'running');
-    ctx.detail(`${provisioningSteps[index]}…`);
-    ctx.progress(index, total);
-    try {
-      const outcome = await work();
-      ctx.step(index, outcome.state, outcome.note);
-      index++;
-      ctx.progress(index, total);
-      return outcome.value;
-    } catch (error) {
-      if (!ctx.signal.aborted) {
-        const message =
-          error instanceof HearthError ? error.message : new HearthError('INTERNAL').message;
-        ctx.step(index, 'failed', message);
-      }
-      throw error;
-    }
-  };
+  const list = new Checklist(ctx, provisioningSteps);
+  const step = <T>(work: () => Promise<StepOutcome<T>>): Promise<T> => list.step(work);
 
   const connection = await step(async () => ({
     value: await deps.connect({
@@ -150,7 +130,7 @@ async function runSteps(
         );
       if (!caps.systemd)
         throw new HearthError(
-          'NOT_DEBIAN',
+          'NO_SYSTEMD',
           'This device does not use systemd, which Hearth needs to look after apps.',
         );
       if (caps.freeDiskBytes !== null && caps.freeDiskBytes < MIN_FREE_BYTES)
