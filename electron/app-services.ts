@@ -2,7 +2,6 @@
 // browser-mode server both call this: the logic behind window.hearth is the same code
 // in both; only the transport differs.
 import { join } from 'node:path';
-import { HearthError } from '../shared/errors';
 import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
 import type { Runtime } from '../shared/runtimes';
 import type { Emit } from './ipc/events';
@@ -26,13 +25,12 @@ import { launcherFor } from './services/runtimes/launcher';
 import type { LaunchSpec } from './services/runtimes/launch-spec';
 import { DeviceStore } from './services/devices/device-store';
 import { identifyDevice } from './services/devices/identify-device';
-import { checkIdentity, refuseUnlessTrusted } from './services/devices/identity-check';
 import { DiscoveryService } from './services/discovery/discovery-service';
 import { listenForServices } from './services/discovery/mdns-listen';
 import { startNetworkScan } from './services/discovery/scan-task';
 import { ensureInstallKey } from './services/keys/install-key';
 import type { KeyVault } from './services/keys/key-vault';
-import { provision } from './services/provisioning/provisioner';
+import { prepareDevice } from './services/provisioning/prepare-device';
 import type { ProvisionRequest } from './services/provisioning/provisioner';
 import { probeHostKey } from './services/ssh/probe-host-key';
 import { connectSsh } from './services/ssh/ssh-connect';
@@ -215,35 +213,19 @@ export function createAppServices(options: AppServicesOptions): AppServices {
         address,
         port,
       ),
-    provisionDevice: (request) => {
-      const run = provision(
+    provisionDevice: (request) =>
+      prepareDevice(
         {
           tasks,
           hearthVersion: options.info.version,
           installKey,
-          saveDevice: async (record) => {
-            await devices.save(record);
-            learned(request.address, record.hostKeyFingerprint);
-          },
-          connect: async (r) => {
-            // Defence in depth: the wizard already refused a changed or borrowed identity.
-            const sighting = { address: r.address, ...discovery.claimsAt(r.address) };
-            const verdict = checkIdentity(await devices.list(), sighting, r.fingerprint);
-            refuseUnlessTrusted(verdict, r.fingerprint);
-            return connectSsh({
-              host: r.address,
-              port: r.port,
-              username: r.username,
-              auth: r.auth,
-              hostKey: { kind: 'pinned', fingerprint: r.fingerprint },
-              signal: r.signal,
-            });
-          },
+          devices,
+          claimsAt: (address) => discovery.claimsAt(address),
+          learned,
+          connect: connectSsh,
         },
         request,
-      );
-      return run.taskId;
-    },
+      ),
     renameDevice: (id, name) => devices.rename(id, name),
     forgetDevice: async (id) => {
       await devices.forget(id);
