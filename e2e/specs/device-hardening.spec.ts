@@ -303,22 +303,12 @@ test('a Debian 11 device (sudo 1.9.5) is prepared and runs Counter through the a
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await prepareByAddress(page, lab, 'bullseye', 'Old Pi');
   await provesOneRootCommand(lab, 'bullseye');
-  await install(page, 'Counter');
-  // Checked on the device, as its owner would at a terminal: the Counter card cannot say Running
-  // on Debian 11 yet, because the laptop's status script asks systemctl for --timestamp=unix,
-  // which systemd 247 does not know (a laptop-side fix, outside this spec's concern).
-  const consoleLog = () =>
-    lab.exec('bullseye', ['cat', '/var/lib/hearth/apps/counter/console.log']).then((r) => r.stdout);
-  const active = async () =>
-    (await lab.exec('bullseye', ['systemctl', 'is-active', 'hearth-app@counter'])).stdout.trim();
-  await expect.poll(active, { timeout: 180_000 }).toBe('active');
-  await expect.poll(consoleLog, { timeout: 60_000 }).toMatch(/boot 1 mode normal\s+READY/);
+  // What the owner sees: the card says Running, and stop and start from it keep the data
+  // (the status command falls back where systemd 247 has no --timestamp).
+  const card = await install(page, 'Counter');
+  await expect(card).toContainText('Running', { timeout: 180_000 });
   await provesCounterSandboxed(lab, 'bullseye');
-  // Stop and start through the agent, as Hearth does: the boot counter on its disk grows.
-  expect((await asHearthAgent(lab, 'bullseye', 'stop', 'counter')).code).toBe(0);
-  expect(await active()).toBe('inactive');
-  expect((await asHearthAgent(lab, 'bullseye', 'start', 'counter')).code).toBe(0);
-  await expect.poll(consoleLog, { timeout: 60_000 }).toMatch(/boot 2 mode normal\s+READY/);
+  await provesCounterKeepsData(page, card);
   // Hearth itself enabled and started it through the agent: sudo's log names the calls.
   const journal = await lab.exec('bullseye', [
     'journalctl',
