@@ -48,6 +48,8 @@ export const errorMessages = {
   // Apps on devices
   DEVICE_STEP_FAILED:
     'The device could not finish what Hearth asked of it. Try again; Hearth picks up where it stopped.',
+  DEVICE_NEEDS_PREPARING:
+    'This device was prepared by an older Hearth, which looked after apps differently. Prepare it again (Devices, then Prepare again); its apps and their data stay as they are.',
   APP_NOT_ON_DEVICE: 'Hearth does not see that app on that device any more.',
   APP_DAMAGED_IN_TRANSIT:
     'The app arrived damaged on the device, so Hearth threw that copy away. Try again.',

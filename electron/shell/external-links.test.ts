@@ -31,3 +31,12 @@ it('opens an http link only when the device-link check says it is an app’s', a
     expect(await openExternalSafely(shell, url, never)).toBe(false);
   expect(shell.opened).toEqual([published]);
 });
+
+it('opens the very URL it checked, not the raw text (the URL parser drops tabs and newlines)', async () => {
+  const shell = fakeShell();
+  const checked: string[] = [];
+  const check = (url: string) => (checked.push(url), Promise.resolve(true));
+  expect(await openExternalSafely(shell, 'http://raspberrypi.local:8080/\t\nx', check)).toBe(true);
+  expect(checked).toEqual(['http://raspberrypi.local:8080/x']);
+  expect(shell.opened).toEqual(['http://raspberrypi.local:8080/x']);
+});

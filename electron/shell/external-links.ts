@@ -33,7 +33,9 @@ export async function openExternalSafely(
 ): Promise<boolean> {
   const url = webUrl(raw);
   if (!url) return false;
-  if (url.protocol !== 'https:' && !(await isDeviceLink(raw))) return false;
-  await shell.openExternal(raw, { activate: true });
+  // What is checked is what is opened: the parsed URL, not the raw text (the parser drops
+  // tabs and newlines, so the two can differ).
+  if (url.protocol !== 'https:' && !(await isDeviceLink(url.href))) return false;
+  await shell.openExternal(url.href, { activate: true });
   return true;
 }

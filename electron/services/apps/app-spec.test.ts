@@ -102,3 +102,19 @@ describe('the link fields of a spec read back from a device', () => {
     expect(parseAppSpec('not json')).toBeNull();
   });
 });
+
+describe('the health probe read back from a device', () => {
+  const withHealth = (path: string) =>
+    parseAppSpec(
+      specText({}).replace(
+        '{"kind":"tcp","port":80}',
+        JSON.stringify({ kind: 'http', port: 80, path }),
+      ),
+    );
+
+  it('takes a plain path and refuses one that would send the laptop elsewhere', () => {
+    expect(withHealth('/health')?.health).toEqual({ kind: 'http', port: 80, path: '/health' });
+    for (const path of ['//evil.example/', '@evil.example/', '/\\evil', 'http://x/', '/a b'])
+      expect([path, withHealth(path)]).toEqual([path, null]);
+  });
+});

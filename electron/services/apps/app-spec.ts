@@ -28,7 +28,7 @@ const linkFields = z.object({
  */
 const publishedPortSchema = z
   .object({
-    name: z.string().max(32),
+    name: z.string().regex(shortNamePattern),
     guest: z.number().int().min(1).max(65535),
     host: z.number().int().min(1).max(65535),
     protocol: z.enum(['tcp', 'udp']),
@@ -71,7 +71,8 @@ export const appSpecSchema = z.object({
   health: z.discriminatedUnion('kind', [
     z.object({ kind: z.literal('console'), pattern: z.string().min(1).max(200) }),
     z.object({ kind: z.literal('tcp'), port: z.number().int() }),
-    z.object({ kind: z.literal('http'), port: z.number().int(), path: z.string().max(256) }),
+    // The laptop fetches this path on the device: the same shape as a link's.
+    z.object({ kind: z.literal('http'), port: z.number().int(), path: linkPathSchema }),
   ]),
   accel: z.enum(['kvm', 'tcg']),
   installedAt: z.string().max(40),

@@ -45,7 +45,7 @@ class LocalShell implements SshSession {
   exec(command: string): Promise<ExecResult> {
     const result = spawnSync('sh', ['-c', this.at(command)], {
       encoding: 'utf8',
-      env: { PATH: '/usr/bin:/bin', LC_ALL: 'C' },
+      env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
     });
     return Promise.resolve({
       code: result.status,
@@ -87,6 +87,13 @@ const put = (path: string, content: string | Buffer) => {
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'hearth-scripts-'));
+  // sudo as a device prepared by an older Hearth answers it when refuses-agent exists.
+  mkdirSync(join(root, 'bin'));
+  writeFileSync(
+    join(root, 'bin', 'sudo'),
+    `#!/bin/sh\nif [ -e ${root}/refuses-agent ]; then echo 'sudo: a password is required' >&2; exit 1; fi\nexit 0\n`,
+    { mode: 0o755 },
+  );
   shell = new LocalShell(root);
   client = new DeviceClient(shell, DEVICE);
 });
@@ -254,5 +261,38 @@ describe('the real scripts, under sh', () => {
     const to = await client.copyVolume('counter', 'storage', 'backup-1');
     expect(readFileSync(local(to), 'utf8')).toBe('the data');
     expect(existsSync(local(`${to}.partial`))).toBe(false);
+  });
+
+  it('removes an app only once the agent stopped and disabled it', async () => {
+    put(p.spec, '{}');
+    put(p.volume('storage'), 'the data');
+    writeFileSync(join(root, 'refuses-agent'), '');
+    await expect(client.removeApp('counter', false)).rejects.toMatchObject({
+      code: 'DEVICE_NEEDS_PREPARING',
+    });
+    expect(existsSync(local(p.spec))).toBe(true);
+    rmSync(join(root, 'refuses-agent'));
+    await client.removeApp('counter', false);
+    expect(existsSync(local(p.spec))).toBe(false);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('the data');
+  });
+
+  it('tells where an app came from, by its record or, for older folders, by its spec', async () => {
+    expect(await client.origin('counter')).toBeNull();
+    put(p.spec, '{"appId":"counter","version":"file 0123456789ab"}');
+    expect(await client.origin('counter')).toBe('file');
+    put(p.spec, '{"appId":"counter","version":"1.0.0"}');
+    expect(await client.origin('counter')).toBe('catalog');
+    await client.setOrigin('counter', 'file');
+    expect(await client.origin('counter')).toBe('file');
+  });
+
+  it('resumes only installs from a file, never a catalog app’s unfinished folder', async () => {
+    const sha = 'e'.repeat(64);
+    put(p.partialImage(sha), 'part');
+    put(p.origin, 'catalog\n');
+    expect(await client.unfinishedInstallOf(sha)).toBeNull();
+    put(p.origin, 'file\n');
+    expect(await client.unfinishedInstallOf(sha)).toBe('counter');
   });
 });

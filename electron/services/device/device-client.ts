@@ -151,7 +151,7 @@ export class DeviceClient {
    */
   async unfinishedInstallOf(sha256: string): Promise<AppId | null> {
     if (!SHA256.test(sha256)) return null;
-    const script = `cd ${shellQuote(deviceLayout.appsDir)} 2>/dev/null || exit 0; for d in *; do [ -d "$d/images" ] && [ ! -e "$d/spec.json" ] || continue; if [ -e "$d/images/.${sha256}.partial" ] || [ -e "$d/images/${sha256}" ]; then echo "$d"; fi; done`;
+    const script = `cd ${shellQuote(deviceLayout.appsDir)} 2>/dev/null || exit 0; for d in *; do [ -d "$d/images" ] && [ ! -e "$d/spec.json" ] || continue; [ "$(head -c 16 "$d/data/.hearth-origin" 2>/dev/null || echo file)" = file ] || continue; if [ -e "$d/images/.${sha256}.partial" ] || [ -e "$d/images/${sha256}" ]; then echo "$d"; fi; done`;
     const out = await runOperation(this.session, 'unfinished-install', [sha256], script, {
       timeoutMs: 15_000,
     });
@@ -163,13 +163,18 @@ export class DeviceClient {
     );
   }
 
-  /** Where the app in this folder came from, or null for a new (or pre-0.2) folder. */
+  /**
+   * Where the app in this folder came from, or null for a new folder. A folder from before the
+   * origin was recorded is judged by its spec.json (file installs have a "file …" version).
+   */
   async origin(appId: AppId, options: ScriptOptions = {}): Promise<AppOrigin | null> {
+    const p = appPaths(appId);
+    const spec = shellQuote(p.spec);
     const out = await runOperation(
       this.session,
       'read-origin',
       [appId],
-      `head -c 64 ${shellQuote(appPaths(appId).origin)} 2>/dev/null; true`,
+      `head -c 64 ${shellQuote(p.origin)} 2>/dev/null && exit 0; if grep -q '"version":"file ' ${spec} 2>/dev/null; then echo file; elif [ -e ${spec} ]; then echo catalog; fi; true`,
       { timeoutMs: 15_000, ...options },
     );
     const said = out.stdout.trim();
@@ -259,17 +264,19 @@ export class DeviceClient {
 
   /** Whether every one of these images is on the device and matches its hash. */
   async imagesIntact(appId: AppId, hashes: readonly string[], options: ScriptOptions = {}) {
+    const checked = hashes.map(sha);
+    if (checked.length === 0) return false;
     const p = appPaths(appId);
     const out = await checkOperation(
       this.session,
       'images-intact',
-      [appId, ...hashes.map(sha)],
+      [appId, ...checked],
       // sha256sum exits 1 when an image is missing: that is "not intact", not a failed step.
-      `cd ${shellQuote(p.images)} 2>/dev/null || exit 0; sha256sum ${hashes.join(' ')} 2>/dev/null; true`,
+      `cd ${shellQuote(p.images)} 2>/dev/null || exit 0; sha256sum ${checked.join(' ')} 2>/dev/null; true`,
       'check the app',
       options,
     );
-    return hashes.every((hash) => out.includes(`${hash}  ${hash}`));
+    return checked.every((hash) => out.includes(`${hash}  ${hash}`));
   }
 
   /** Creates the sparse data volumes that are missing; true when it made any. */
@@ -379,7 +386,8 @@ export class DeviceClient {
       this.session,
       'remove-app',
       [appId, deleteData ? 'all' : 'keep-data'],
-      `${agentCommand('stop', appId)}; ${agentCommand('disable', appId)}; ${files}`,
+      // Files go only once the unit is stopped and disabled: never a running app's folder.
+      `${agentCommand('stop', appId)} && ${agentCommand('disable', appId)} && ${files}`,
       'remove the app',
     );
   }

@@ -199,6 +199,7 @@ export class FakeDevice implements SshSession {
         for (const id of this.#appFolders()) {
           const p = appPaths(id);
           if (this.files.has(p.spec)) continue;
+          if ((this.text(p.origin)?.trim() ?? 'file') !== 'file') continue;
           if (this.files.has(p.partialImage(a)) || this.files.has(p.image(a))) return `${id}\n`;
         }
         return '';
@@ -254,8 +255,12 @@ export class FakeDevice implements SshSession {
       case 'kvm-unusable':
         this.files.set(deviceLayout.kvmUnusable, Buffer.alloc(0));
         return '';
-      case 'read-origin':
-        return this.text(appPaths(a).origin) ?? '';
+      case 'read-origin': {
+        const spec = this.text(appPaths(a).spec);
+        const guess =
+          spec === undefined ? '' : spec.includes('"version":"file ') ? 'file' : 'catalog';
+        return this.text(appPaths(a).origin) ?? guess;
+      }
       case 'keep-file': {
         const path = `${appPaths(a).dir}/${b.replace(':', '/')}`;
         const temp = this.files.get(`${path}.hearth-new`);

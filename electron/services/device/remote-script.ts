@@ -59,6 +59,11 @@ export async function checkOperation(
 
 export function operationFailed(what: string, result: Pick<ExecResult, 'stderr'>): HearthError {
   if (/no space left/i.test(result.stderr)) return new HearthError('DISK_NEARLY_FULL');
+  // sudo refusing the agent: a device prepared by an older Hearth (no agent, another rule).
+  if (
+    /a password is required|not allowed to (execute|run)|is not in the sudoers/i.test(result.stderr)
+  )
+    return new HearthError('DEVICE_NEEDS_PREPARING');
   return new HearthError(
     'DEVICE_STEP_FAILED',
     `The device could not ${what}. Try again; Hearth picks up where it stopped.`,

@@ -1,6 +1,7 @@
 // The files Hearth puts on a device (DESIGN.md, "A Hearth device"). Generated here, byte
 // for byte, so a second provisioning can compare hashes and change nothing.
 
+import { isDeviceId } from '../../../shared/ids';
 import { HEARTH_USER, deviceLayout } from '../device/layout';
 
 export { HEARTH_USER };
@@ -20,7 +21,7 @@ export function deviceJson(value: DeviceJson): string {
 export function parseDeviceJson(text: string): DeviceJson | null {
   try {
     const value = JSON.parse(text) as Partial<DeviceJson>;
-    if (typeof value.id !== 'string' || !/^[a-f0-9-]{36}$/.test(value.id)) return null;
+    if (typeof value.id !== 'string' || !isDeviceId(value.id)) return null;
     if (typeof value.provisionedAt !== 'string' || typeof value.name !== 'string') return null;
     return {
       id: value.id,

@@ -612,6 +612,11 @@ describe('preparing a device with the root agent', { timeout: 30_000 }, () => {
           (m) => m.dirs.set(paths.libDir, { mode: '755', owner: 'hearth' }),
           '/usr/local/lib/hearth belongs to the account "hearth" instead of "root"',
         ],
+        [
+          "the agent's folder is writable by its group",
+          (m) => m.dirs.set(paths.libDir, { mode: '775', owner: 'root' }),
+          '/usr/local/lib/hearth may be changed by accounts other than root',
+        ],
       ];
       for (const [what, plant, sentence] of cases) {
         const model = new DeviceModel(null, debianAnswer);
@@ -629,6 +634,15 @@ describe('preparing a device with the root agent', { timeout: 30_000 }, () => {
       }
     },
   );
+
+  it("never names the agent in sudoers while its folder is not root's alone", async () => {
+    const model = new DeviceModel(null, debianAnswer);
+    model.dirs.set(paths.libDir, { mode: '755', owner: 'hearth' });
+    const error = await provisionFails(model);
+    expect(error?.code).toBe('DEVICE_TAMPERED');
+    expect(model.files.has(paths.sudoers)).toBe(false);
+    expect(model.files.has(paths.agent)).toBe(false);
+  });
 
   it('refuses a hearth account that Hearth did not make, and never adopts it', async () => {
     for (const [account, sentence] of [

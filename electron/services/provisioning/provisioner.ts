@@ -25,7 +25,7 @@ import {
   sudoersDropIn,
 } from './device-files';
 import { checkHearthAccount, hearthAccountScript } from './hearth-account';
-import { checkPaths, ensureHearthDir, ensureHearthFile } from './hearth-trees';
+import { asHearth, checkPaths, ensureHearthDir, ensureHearthFile } from './hearth-trees';
 import { RemoteShell } from './remote-shell';
 import { shellQuote } from '../device/shell-quote';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
@@ -171,11 +171,10 @@ async function runSteps(
       let note = `Apps will run under ${names[hv]}.`;
       // Preparing a device again is the owner's way to say "try everything again", e.g. after
       // moving its disk to a board whose KVM works.
-      if ((await shell.asRoot(`test -e ${shellQuote(deviceLayout.kvmUnusable)}`)).code === 0) {
-        await shell.checkAsRoot(
-          `rm -f ${shellQuote(deviceLayout.kvmUnusable)}`,
-          'forget an old KVM failure',
-        );
+      // The marker is in the hearth account's tree: looked at and removed as hearth.
+      const marker = shellQuote(deviceLayout.kvmUnusable);
+      if ((await shell.asRoot(asHearth(`test -e ${marker}`))).code === 0) {
+        await shell.checkAsRoot(asHearth(`rm -f ${marker}`), 'forget an old KVM failure');
         state = 'done';
         note += ' Hearth will try KVM again for the next app it installs.';
       }
@@ -244,13 +243,27 @@ async function runSteps(
     });
 
     await step(async () => {
-      const changed = await shell.ensureFile(
-        deviceLayout.sudoers,
-        sudoersDropIn(),
-        '0440',
-        'root:root',
-        (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
-      );
+      // The agent's folder is checked and the agent in place before sudoers names it: a rule
+      // pointing into a folder the hearth account could write would hand it root.
+      const lib = await checkPaths(shell, [
+        { path: deviceLayout.libDir, kind: 'directory', owner: 'root' },
+        { path: deviceLayout.agent, kind: 'file', owner: 'root' },
+      ]);
+      for (const path of [deviceLayout.libDir, deviceLayout.agent])
+        if (/[2367]/.test(lib.get(path)?.mode.slice(-2) ?? ''))
+          throw new HearthError(
+            'DEVICE_TAMPERED',
+            `Hearth stopped before touching it: on this device, ${path} may be changed by accounts other than root. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.`,
+          );
+      let changed = await shell.ensureFile(deviceLayout.agent, agentScript(), '0755', 'root:root');
+      changed =
+        (await shell.ensureFile(
+          deviceLayout.sudoers,
+          sudoersDropIn(),
+          '0440',
+          'root:root',
+          (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
+        )) || changed;
       return {
         value: undefined,
         state: changed ? 'done' : 'already-done',
@@ -266,7 +279,6 @@ async function runSteps(
       const trees = await checkPaths(shell, [
         { path: deviceLayout.configDir, kind: 'directory', owner: 'root' },
         { path: deviceLayout.deviceJson, kind: 'file', owner: HEARTH_USER },
-        { path: deviceLayout.libDir, kind: 'directory', owner: 'root' },
         { path: deviceLayout.stateDir, kind: 'directory', owner: HEARTH_USER },
         { path: deviceLayout.appsDir, kind: 'directory', owner: HEARTH_USER },
       ]);
@@ -324,8 +336,6 @@ async function runSteps(
           '0644',
           `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
-      changed =
-        (await shell.ensureFile(deviceLayout.agent, agentScript(), '0755', 'root:root')) || changed;
       // The agent took over the advertise helper's work (its advertise and withdraw verbs).
       const old = shellQuote(deviceLayout.oldAdvertiseHelper);
       if ((await shell.asRoot(`test -e ${old} || test -L ${old}`)).code === 0) {

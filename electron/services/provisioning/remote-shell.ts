@@ -52,7 +52,9 @@ export class RemoteShell {
     }
     const stdin = `${sudo.password}\n${options.stdin ?? ''}`;
     return this.#connection.exec(
-      `sudo -S -p '' ${command}`,
+      // -k: sudo always reads the password line, even where it cached one (a global
+      // timestamp), so the line never reaches the command's own stdin.
+      `sudo -k -S -p '' ${command}`,
       this.#execOptions({ ...options, stdin }),
     );
   }
