@@ -177,11 +177,16 @@ test('a copy of the Pi’s device.json on another computer cannot take over the 
   const before = await storedDevices(hearth.userDataDir);
 
   // It announces nothing (so nothing warns before sign-in): it only holds the Pi's Hearth id,
-  // which provisioning reads back from /etc/hearth/device.json.
+  // which provisioning reads back from /etc/hearth/device.json, copied with the hearth account
+  // that owns it on a real Hearth device (a root-owned copy is refused sooner, as tampering).
   const deviceJson = (await lab.exec('pi', ['cat', '/etc/hearth/device.json'])).stdout;
   const copied = await lab.exec(
     'impostor',
-    ['sh', '-c', 'install -d -m 755 /etc/hearth && cat > /etc/hearth/device.json'],
+    [
+      'sh',
+      '-c',
+      'id hearth >/dev/null 2>&1 || useradd --system --create-home --home-dir /home/hearth --shell /bin/sh hearth; install -d -m 755 /etc/hearth && cat > /etc/hearth/device.json && chown hearth:hearth /etc/hearth/device.json',
+    ],
     { input: deviceJson },
   );
   expect(copied.code, copied.stderr).toBe(0);

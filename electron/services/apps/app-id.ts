@@ -2,8 +2,7 @@
 // a letter (it becomes a folder, a systemd instance and a QEMU name), and not already used on
 // the device, so a new app never steps on another's files or kept data.
 import { HearthError } from '../../../shared/errors';
-
-const appIdMax = 32;
+import { SHORT_NAME_MAX } from '../../../shared/ids';
 
 export function appIdBase(name: string): string {
   const slug = name
@@ -13,7 +12,7 @@ export function appIdBase(name: string): string {
     .replace(/^-+|-+$/g, '');
   const lettered = /^[a-z]/.test(slug) ? slug : `app-${slug}`.replace(/-+$/, '');
   // Room for a "-99" suffix.
-  return lettered.slice(0, appIdMax - 3).replace(/-+$/, '') || 'app';
+  return lettered.slice(0, SHORT_NAME_MAX - 3).replace(/-+$/, '') || 'app';
 }
 
 /** The first of base, base-2, base-3, … that `taken` does not hold. */
