@@ -9,7 +9,7 @@ import { expect, test as base } from '../support/browser-mode';
 import { attachAppsReportOnFailure } from '../support/device-report';
 import { startTestCatalog } from '../support/test-catalog';
 import type { TestCatalog } from '../support/test-catalog';
-import { preparePi } from '../support/wizard';
+import { installFromCatalog, preparePi } from '../support/wizard';
 
 const test = base.extend<object, { catalog: TestCatalog }>({
   catalog: [
@@ -32,16 +32,7 @@ test.use({
 async function installOnFreshPi(page: Page, lab: Lab, deviceName: string, app: string) {
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await preparePi(page, lab, deviceName);
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: 'Apps' })
-    .click();
-  await page
-    .getByRole('list', { name: 'Available apps' })
-    .getByRole('article', { name: app })
-    .getByRole('button', { name: `Install ${app}` })
-    .click();
-  return page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: app });
+  return installFromCatalog(page, app);
 }
 
 test('the owner installs Counter; it runs, keeps its data across stop and start, and survives a power cut', async ({

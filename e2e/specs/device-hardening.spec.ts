@@ -8,7 +8,7 @@ import { expect, test as base } from '../support/browser-mode';
 import { attachAppsReportOnFailure } from '../support/device-report';
 import { startTestCatalog } from '../support/test-catalog';
 import type { TestCatalog } from '../support/test-catalog';
-import { prepareByAddress } from '../support/wizard';
+import { installFromCatalog, prepareByAddress } from '../support/wizard';
 
 const agent = '/usr/local/lib/hearth/agent';
 
@@ -88,20 +88,6 @@ async function provesOneRootCommand(lab: Lab, device: string): Promise<void> {
     const r = await lab.exec(device, ['sudo', '-u', 'hearth', 'sudo', '-n', '-l', ...command]);
     expect([command, r.code]).toEqual([command, 1]);
   }
-}
-
-/** Installs `app` from the Apps view onto the only device and returns its card. */
-async function install(page: Page, app: string) {
-  await page
-    .getByRole('navigation', { name: 'Main' })
-    .getByRole('button', { name: 'Apps' })
-    .click();
-  await page
-    .getByRole('list', { name: 'Available apps' })
-    .getByRole('article', { name: app })
-    .getByRole('button', { name: `Install ${app}` })
-    .click();
-  return page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: app });
 }
 
 /** systemd's view of the app unit, as an owner at a terminal would ask for it. */
@@ -282,7 +268,7 @@ test('an app unit runs sandboxed: Counter keeps its data across stop and start',
   test.setTimeout(8 * 60_000);
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await prepareByAddress(page, lab, 'pi', 'Study Pi');
-  const card = await install(page, 'Counter');
+  const card = await installFromCatalog(page, 'Counter');
   await expect(card).toContainText('Running', { timeout: 180_000 });
   await provesCounterSandboxed(lab, 'pi');
   await provesCounterKeepsData(page, card);
@@ -305,7 +291,7 @@ test('a Debian 11 device (sudo 1.9.5) is prepared and runs Counter through the a
   await provesOneRootCommand(lab, 'bullseye');
   // What the owner sees: the card says Running, and stop and start from it keep the data
   // (the status command falls back where systemd 247 has no --timestamp).
-  const card = await install(page, 'Counter');
+  const card = await installFromCatalog(page, 'Counter');
   await expect(card).toContainText('Running', { timeout: 180_000 });
   await provesCounterSandboxed(lab, 'bullseye');
   await provesCounterKeepsData(page, card);

@@ -14,9 +14,18 @@ export async function preparePi(page: Page, lab: Lab, name: string): Promise<voi
     .filter({ hasText: 'raspberrypi' })
     .getByRole('button')
     .click({ timeout: 30_000 });
+  await confirmSignInAndName(page, pi, name);
+}
+
+/** The wizard from "Is this your device?" on: confirm, sign in, prepare, name it. */
+async function confirmSignInAndName(
+  page: Page,
+  login: { user: string; password: string },
+  name: string,
+): Promise<void> {
   await page.getByRole('button', { name: 'Yes, this is my device' }).click();
-  await page.getByRole('textbox', { name: 'User name' }).fill(pi.user);
-  await page.getByLabel('Password', { exact: true }).fill(pi.password);
+  await page.getByRole('textbox', { name: 'User name' }).fill(login.user);
+  await page.getByLabel('Password', { exact: true }).fill(login.password);
   await page.getByRole('button', { name: 'Prepare this device' }).click();
   await expect(page.getByRole('heading', { name: 'Name your device' })).toBeVisible({
     timeout: 180_000,
@@ -43,14 +52,19 @@ export async function prepareByAddress(
   await expect(page.getByText(d.hostKeyFingerprint, { exact: true })).toBeVisible({
     timeout: 30_000,
   });
-  await page.getByRole('button', { name: 'Yes, this is my device' }).click();
-  await page.getByRole('textbox', { name: 'User name' }).fill(d.user);
-  await page.getByLabel('Password', { exact: true }).fill(d.password);
-  await page.getByRole('button', { name: 'Prepare this device' }).click();
-  await expect(page.getByRole('heading', { name: 'Name your device' })).toBeVisible({
-    timeout: 180_000,
-  });
-  await page.getByRole('textbox', { name: 'Device name' }).fill(name);
-  await page.getByRole('button', { name: 'Save name' }).click();
-  await page.getByRole('button', { name: 'Go to Devices' }).click();
+  await confirmSignInAndName(page, d, name);
+}
+
+/** Installs `app` from the catalog in the Apps view and returns its installed card. */
+export async function installFromCatalog(page: Page, app: string) {
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Apps' })
+    .click();
+  await page
+    .getByRole('list', { name: 'Available apps' })
+    .getByRole('article', { name: app })
+    .getByRole('button', { name: `Install ${app}` })
+    .click();
+  return page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: app });
 }

@@ -39,7 +39,7 @@ export function parseDeviceJson(text: string): DeviceJson | null {
  * command, no wildcard and no argument pattern, so it means the same on every sudo version (a
  * wildcard such as `systemctl start hearth-app@*` also matches `hearth-app@x ssh.service` on
  * sudo before 1.9.10, Debian 11's included); the agent checks its verb and app id itself.
- * Hearth's own files under /var/lib/hearth need no root at all.
+ * Hearth's own files in its state folder need no root at all.
  */
 export function sudoersDropIn(): string {
   return [

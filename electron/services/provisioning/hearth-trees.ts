@@ -1,4 +1,4 @@
-// Provisioning runs as root, but the hearth account owns its home and /var/lib/hearth, and an
+// Provisioning runs as root, but the hearth account owns its home and its state folder, and an
 // attacker who has its key can plant anything there (`ln -s /usr/local/lib/hearth ~/.ssh`). Root
 // must never follow such a link: every path Hearth keeps is looked at first without following
 // links (stat without -L), a link or a stranger's file stops the run with a sentence, and the file
