@@ -1,12 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  capabilitiesScript,
-  chooseHypervisor,
-  describeCapabilities,
-  parseCapabilities,
-} from './device-capabilities';
+import { capabilitiesScript } from '../device/prepare-commands';
+import { chooseHypervisor, describeCapabilities, parseCapabilities } from './device-capabilities';
 
 const raspberryPi = `@arch
 aarch64

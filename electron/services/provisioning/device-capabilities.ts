@@ -4,23 +4,6 @@
 import { HearthError } from '../../../shared/errors';
 import type { DeviceCapabilities } from '../../../shared/model';
 
-/**
- * One shell script, one round trip; each section is marked so the parser can find it. An SSH
- * session's PATH on Debian has no sbin folders for a plain user, where avahi-daemon, visudo and
- * xl live: they are added so `command -v` finds the tools a root service would run.
- */
-export const capabilitiesScript = [
-  'PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"; export PATH',
-  'echo "@arch"; uname -m',
-  'echo "@os"; cat /etc/os-release 2>/dev/null',
-  'echo "@xen"; cat /proc/xen/capabilities 2>/dev/null; command -v xl >/dev/null 2>&1 && echo xl',
-  'echo "@kvm"; test -c /dev/kvm && echo present',
-  'echo "@tools"; for t in qemu-system-x86_64 qemu-system-aarch64 qemu-img solo5-hvt restic avahi-daemon systemctl visudo; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
-  'echo "@mem"; grep -E "^(MemTotal|MemAvailable):" /proc/meminfo',
-  'echo "@disk"; df -Pk /var/lib 2>/dev/null | tail -n 1',
-  'echo "@end"',
-].join('; ');
-
 const ARCHES: Record<string, DeviceCapabilities['arch']> = {
   x86_64: 'x86_64',
   amd64: 'x86_64',

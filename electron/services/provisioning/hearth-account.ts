@@ -8,8 +8,6 @@ import { HEARTH_HOME, HEARTH_USER } from '../device/layout';
 /** useradd --system picks uids below this (login.defs SYS_UID_MAX is 999 on Debian). */
 const FIRST_PERSON_UID = 1000;
 
-export const hearthAccountScript = `getent passwd ${HEARTH_USER}`;
-
 /** null: there is no hearth account yet. Throws HEARTH_ACCOUNT_TAKEN for one Hearth did not make. */
 export function checkHearthAccount(getent: { code: number | null; stdout: string }): {
   uid: number;

@@ -12,7 +12,8 @@ import { deviceLayout as paths } from '../device/layout';
 import { agentScript } from '../device/agent-script';
 import { sudoersDropIn, xenUnitDropIn, xenUnitDropInPath } from './device-files';
 import { provision, provisioningSteps } from './provisioner';
-import { restartXenconsoledScript, withGuestConsoleLog, xenConsoleFlavourScript } from './xen-host';
+import { restartXenconsoledScript, xenConsoleFlavourScript } from '../device/prepare-commands';
+import { withGuestConsoleLog } from './xen-host';
 
 const debianAnswer = `@arch\nx86_64\n@os\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n@xen\n@kvm\n@tools\nqemu-system-x86_64\nsystemctl\n@mem\nMemTotal: 1000000 kB\n@disk\n/dev/sda1 100000000 1000000 90000000 2% /\n@end\n`;
 

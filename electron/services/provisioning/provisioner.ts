@@ -7,13 +7,8 @@ import type { DeviceCapabilities, DeviceRecord } from '../../../shared/model';
 import { Checklist } from '../tasks/checklist';
 import type { StepOutcome } from '../tasks/checklist';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
-import {
-  capabilitiesScript,
-  chooseHypervisor,
-  describeCapabilities,
-  parseCapabilities,
-} from './device-capabilities';
-import type { DeviceConnection } from './device-connection';
+import { chooseHypervisor, describeCapabilities, parseCapabilities } from './device-capabilities';
+import type { DeviceConnection } from '../device/device-connection';
 import { HEARTH_HOME, HEARTH_USER, deviceLayout } from '../device/layout';
 import { agentScript } from '../device/agent-script';
 import {
@@ -24,10 +19,10 @@ import {
   parseDeviceJson,
   sudoersDropIn,
 } from './device-files';
-import { checkHearthAccount, hearthAccountScript } from './hearth-account';
-import { asHearth, checkPaths, ensureHearthDir, ensureHearthFile } from './hearth-trees';
-import { RemoteShell } from './remote-shell';
-import { shellQuote } from '../device/shell-quote';
+import { checkHearthAccount } from './hearth-account';
+import { capabilitiesScript, prepareCommands } from '../device/prepare-commands';
+import { checkPaths, ensureHearthDir, ensureHearthFile } from '../device/hearth-trees';
+import { RemoteShell } from '../device/root-shell';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
 
 export const provisioningSteps = [
@@ -157,11 +152,9 @@ async function runSteps(
             'This device needs QEMU to run apps. Allow Hearth to install it, then try again.',
           );
         }
-        await shell.checkAsRoot(
-          `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${RUNTIME_PACKAGES.join(' ')}`,
-          'install QEMU',
-          { timeoutMs: 30 * 60_000 },
-        );
+        await shell.checkAsRoot(prepareCommands.installPackages(RUNTIME_PACKAGES), 'install QEMU', {
+          timeoutMs: 30 * 60_000,
+        });
         current = parseCapabilities(await shell.check(capabilitiesScript, 'describe itself'));
         state = 'done';
       }
@@ -172,9 +165,8 @@ async function runSteps(
       // Preparing a device again is the owner's way to say "try everything again", e.g. after
       // moving its disk to a board whose KVM works.
       // The marker is in the hearth account's tree: looked at and removed as hearth.
-      const marker = shellQuote(deviceLayout.kvmUnusable);
-      if ((await shell.asRoot(asHearth(`test -e ${marker}`))).code === 0) {
-        await shell.checkAsRoot(asHearth(`rm -f ${marker}`), 'forget an old KVM failure');
+      if ((await shell.asRoot(prepareCommands.kvmFailureNoted)).code === 0) {
+        await shell.checkAsRoot(prepareCommands.forgetKvmFailure, 'forget an old KVM failure');
         state = 'done';
         note += ' Hearth will try KVM again for the next app it installs.';
       }
@@ -193,11 +185,8 @@ async function runSteps(
 
     await step(async () => {
       let changed = false;
-      if (!checkHearthAccount(await shell.run(hearthAccountScript))) {
-        await shell.checkAsRoot(
-          `useradd --system --create-home --home-dir ${HEARTH_HOME} --shell /bin/sh ${HEARTH_USER}`,
-          'create the hearth account',
-        );
+      if (!checkHearthAccount(await shell.run(prepareCommands.hearthAccount))) {
+        await shell.checkAsRoot(prepareCommands.createHearthAccount, 'create the hearth account');
         changed = true;
       }
       // The home, .ssh and the key file are the hearth account's: looked at without following
@@ -212,11 +201,11 @@ async function runSteps(
           'DEVICE_TAMPERED',
           `The hearth account on this device has no home folder at ${HEARTH_HOME}, so Hearth stopped before changing it. Remove the hearth account, then prepare the device again.`,
         );
-      const groups = (await shell.run(`id -nG ${HEARTH_USER}`)).stdout.split(/\s+/);
-      const hasKvmGroup = (await shell.run('getent group kvm')).code === 0;
+      const groups = (await shell.run(prepareCommands.hearthGroups)).stdout.split(/\s+/);
+      const hasKvmGroup = (await shell.run(prepareCommands.kvmGroupExists)).code === 0;
       if (hasKvmGroup && !groups.includes('kvm')) {
         await shell.checkAsRoot(
-          `usermod -aG kvm ${HEARTH_USER}`,
+          prepareCommands.addHearthToKvm,
           'let the hearth account use virtualization',
         );
         changed = true;
@@ -262,7 +251,7 @@ async function runSteps(
           sudoersDropIn(),
           '0440',
           'root:root',
-          (tmp) => `visudo -cf ${shellQuote(tmp)} >/dev/null`,
+          prepareCommands.checkSudoers,
         )) || changed;
       return {
         value: undefined,
@@ -284,12 +273,12 @@ async function runSteps(
       ]);
       const existing = parseDeviceJson(
         trees.get(deviceLayout.deviceJson)?.kind === 'file'
-          ? (await shell.asRoot(`cat -- ${deviceLayout.deviceJson}`)).stdout
+          ? (await shell.asRoot(prepareCommands.readFile(deviceLayout.deviceJson))).stdout
           : '',
       );
       const now = deps.now ?? Date.now;
       const id = existing?.id ?? randomUUID();
-      const hostname = (await shell.run('hostname')).stdout
+      const hostname = (await shell.run(prepareCommands.hostname)).stdout
         .trim()
         .replace(/[^\w.-]/g, '')
         .slice(0, 64);
@@ -298,20 +287,14 @@ async function runSteps(
       let changed = false;
       const config = trees.get(deviceLayout.configDir);
       if (config?.kind !== 'directory' || config.mode !== '755') {
-        await shell.checkAsRoot(
-          `install -d -m 755 -o root -g root ${deviceLayout.configDir}`,
-          "create Hearth's folders",
-        );
+        await shell.checkAsRoot(prepareCommands.makeConfigDir, "create Hearth's folders");
         changed = true;
       }
       // /var/lib is root's, so root may make the hearth account's folder there; inside it, the
       // hearth account does the work itself.
       const state = trees.get(deviceLayout.stateDir);
       if (state?.kind !== 'directory') {
-        await shell.checkAsRoot(
-          `install -d -m 750 -o ${HEARTH_USER} -g ${HEARTH_USER} ${deviceLayout.stateDir}`,
-          "create Hearth's folders",
-        );
+        await shell.checkAsRoot(prepareCommands.makeStateDir, "create Hearth's folders");
         changed = true;
       } else {
         changed = (await ensureHearthDir(shell, deviceLayout.stateDir, '0750', state)) || changed;
@@ -337,9 +320,14 @@ async function runSteps(
           `${HEARTH_USER}:${HEARTH_USER}`,
         )) || changed;
       // The agent took over the advertise helper's work (its advertise and withdraw verbs).
-      const old = shellQuote(deviceLayout.oldAdvertiseHelper);
-      if ((await shell.asRoot(`test -e ${old} || test -L ${old}`)).code === 0) {
-        await shell.checkAsRoot(`rm -f ${old}`, "remove Hearth's old helper");
+      if (
+        (await shell.asRoot(prepareCommands.presentOrLink(deviceLayout.oldAdvertiseHelper)))
+          .code === 0
+      ) {
+        await shell.checkAsRoot(
+          prepareCommands.removeFile(deviceLayout.oldAdvertiseHelper),
+          "remove Hearth's old helper",
+        );
         changed = true;
       }
       const unitChanged = await shell.ensureFile(
@@ -350,7 +338,7 @@ async function runSteps(
       );
       const dropInChanged = await ensureXenUnitDropIn(shell, hypervisor === 'xen');
       if (unitChanged || dropInChanged) {
-        await shell.checkAsRoot('systemctl daemon-reload', 'load the Hearth service');
+        await shell.checkAsRoot(prepareCommands.reloadUnits, 'load the Hearth service');
         changed = true;
       }
       // Xen's tools need root, so on a Xen host the apps run with full rights (xenUnitDropIn):
@@ -389,7 +377,7 @@ async function runSteps(
         signal: ctx.signal,
       });
       try {
-        const allowed = await hearth.exec(`sudo -n -l ${deviceLayout.agent}`, {
+        const allowed = await hearth.exec(prepareCommands.mayRunAgent, {
           timeoutMs: 30_000,
           signal: ctx.signal,
         });

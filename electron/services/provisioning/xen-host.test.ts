@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   restartXenconsoledScript,
-  withGuestConsoleLog,
   xenConsoleFlavourScript,
   xenConsoleSettingsFile,
-} from './xen-host';
+} from '../device/prepare-commands';
+import { withGuestConsoleLog } from './xen-host';
 
 // /etc/default/xen as Debian 12's xen-utils-common 4.17.7 installs it (from
 // /usr/share/xen-utils-common/default.xen, handled by ucf). Its init script, /etc/init.d/xen,

@@ -10,44 +10,16 @@
 // - Upstream's systemd units (a Xen built from source): xenconsoled.service reads
 //   XENCONSOLED_TRACE from /etc/default/xencommons (EnvironmentFile) and passes --log=$TRACE.
 // Either way Hearth changes one setting and keeps every other line of the owner's file.
-import type { RemoteShell } from './remote-shell';
+import type { RemoteShell } from '../device/root-shell';
 import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
-import { shellQuote } from '../device/shell-quote';
 
-export type XenConsoleFlavour = 'debian' | 'upstream';
-
-export const xenConsoleSettingsFile: Record<XenConsoleFlavour, string> = {
-  debian: '/etc/default/xen',
-  upstream: '/etc/default/xencommons',
-};
-
-/** Prints which of the two setups runs xenconsoled here, or "unknown". */
-export const xenConsoleFlavourScript = [
-  'if systemctl cat xenconsoled.service >/dev/null 2>&1; then echo upstream',
-  'elif [ -x /etc/init.d/xen ] && grep -q XENCONSOLED_ARGS /etc/init.d/xen; then echo debian',
-  'else echo unknown; fi',
-].join('\n');
-
-/**
- * Restarts xenconsoled alone, only after its setting changed; running guests keep running (it
- * reattaches to their consoles). On Debian, restarting xen.service would also restart dom0's
- * QEMU, which serves running guests' file-backed disks (qdisk), so xenconsoled is stopped by
- * its pid file and started again the way /etc/init.d/xen starts it, as a transient unit so
- * systemd keeps track of it until the next boot, when xen.service starts it with the new file.
- */
-export function restartXenconsoledScript(flavour: XenConsoleFlavour): string {
-  if (flavour === 'upstream') return 'systemctl restart xenconsoled.service';
-  return [
-    'set -e',
-    'XENCONSOLED_ARGS=',
-    '. /etc/default/xen',
-    'daemon="$(/usr/lib/xen-common/bin/xen-dir)/bin/xenconsoled"',
-    'start-stop-daemon --stop --quiet --retry=TERM/30/KILL/5 --pidfile /run/xenconsoled.pid --name xenconsoled || true',
-    'rm -f /run/xenconsoled.pid',
-    'systemctl reset-failed hearth-xenconsoled.service >/dev/null 2>&1 || true',
-    'systemd-run --quiet --collect --unit=hearth-xenconsoled --property=Type=forking --property=PIDFile=/run/xenconsoled.pid "$daemon" $XENCONSOLED_ARGS --pid-file /run/xenconsoled.pid',
-  ].join('\n');
-}
+import type { XenConsoleFlavour } from '../device/prepare-commands';
+import {
+  prepareCommands,
+  restartXenconsoledScript,
+  xenConsoleFlavourScript,
+  xenConsoleSettingsFile,
+} from '../device/prepare-commands';
 
 const LOGS_GUESTS = new Set(['guest', 'all']);
 /** What to ask for instead of `current` so guests are logged and nothing logged before is lost. */
@@ -126,13 +98,13 @@ export async function ensureXenConsoleLogging(shell: RemoteShell): Promise<XenCo
   ).trim();
   if (flavour !== 'debian' && flavour !== 'upstream') return { kind: 'unknown' };
   const path = xenConsoleSettingsFile[flavour];
-  const file = await shell.asRoot(`cat -- ${shellQuote(path)}`);
+  const file = await shell.asRoot(prepareCommands.readFile(path));
   const text = file.code === 0 ? file.stdout : '';
   // Bytes that are not UTF-8 would not survive the round trip through a string.
   if (text.includes('\uFFFD')) return { kind: 'unknown' };
   const wanted = withGuestConsoleLog(text, flavour);
   if (wanted === text && file.code === 0) return { kind: 'unchanged', flavour };
-  const stat = (await shell.asRoot(`stat -c '%a %U:%G' -- ${shellQuote(path)}`)).stdout.trim();
+  const stat = (await shell.asRoot(prepareCommands.modeAndOwner(path))).stdout.trim();
   const kept = /^([0-7]{3,4}) ([a-z_][a-z0-9_-]*:[a-z_][a-z0-9_-]*)$/.exec(stat);
   const changed = await shell.ensureFile(
     path,
@@ -152,11 +124,10 @@ export async function ensureXenConsoleLogging(shell: RemoteShell): Promise<XenCo
  */
 export async function ensureXenUnitDropIn(shell: RemoteShell, xen: boolean): Promise<boolean> {
   if (xen) return shell.ensureFile(xenUnitDropInPath, xenUnitDropIn(), '0644', 'root:root');
-  const path = shellQuote(xenUnitDropInPath);
-  if ((await shell.asRoot(`test -e ${path} || test -L ${path}`)).code !== 0) return false;
-  const dir = shellQuote(xenUnitDropInPath.slice(0, xenUnitDropInPath.lastIndexOf('/')));
+  if ((await shell.asRoot(prepareCommands.presentOrLink(xenUnitDropInPath))).code !== 0)
+    return false;
   await shell.checkAsRoot(
-    `rm -f ${path} && { rmdir ${dir} 2>/dev/null || true; }`,
+    prepareCommands.removeFileAndEmptyFolder(xenUnitDropInPath),
     "remove Hearth's Xen service settings",
   );
   return true;

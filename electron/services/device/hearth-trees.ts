@@ -6,9 +6,9 @@
 // look can only reach what hearth could reach anyway.
 import { createHash } from 'node:crypto';
 import { HearthError } from '../../../shared/errors';
-import { HEARTH_USER } from '../device/layout';
-import { shellQuote } from '../device/shell-quote';
-import type { RemoteShell } from './remote-shell';
+import { HEARTH_USER } from './layout';
+import { shellQuote } from './shell-quote';
+import type { RemoteShell } from './root-shell';
 
 export type PathKind = 'directory' | 'file' | 'link' | 'other' | 'absent';
 

@@ -4,7 +4,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { HearthError } from '../../../shared/errors';
 import type { DeviceConnection, ExecResult } from './device-connection';
-import { shellQuote } from '../device/shell-quote';
+import { shellQuote } from './shell-quote';
 
 export type SudoMode =
   { kind: 'root' } | { kind: 'passwordless' } | { kind: 'password'; password: string };
