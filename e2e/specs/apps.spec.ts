@@ -5,22 +5,11 @@ import type { Page } from '@playwright/test';
 import type { Lab } from '../lab/fixture';
 import { laptopArgv } from '../lab/lab';
 import { startLaptopAvahi } from '../lab/laptop-avahi';
-import { expect, test as base } from '../support/browser-mode';
+import { expect } from '../support/browser-mode';
+import { test } from '../support/catalog-test';
 import { attachAppsReportOnFailure } from '../support/device-report';
-import { startTestCatalog } from '../support/test-catalog';
-import type { TestCatalog } from '../support/test-catalog';
 import { installFromCatalog, preparePi } from '../support/wizard';
 
-const test = base.extend<object, { catalog: TestCatalog }>({
-  catalog: [
-    async ({ lab }, use) => {
-      const catalog = await startTestCatalog(lab);
-      await use(catalog);
-      await catalog.stop();
-    },
-    { scope: 'worker', timeout: 5 * 60_000 },
-  ],
-});
 test.afterEach(({ lab }, testInfo) => attachAppsReportOnFailure(lab, testInfo));
 
 test.use({

@@ -4,24 +4,13 @@
 // keep their data; and all of it on Debian 11, whose sudo 1.9.5 has no regular expressions.
 import type { Locator, Page } from '@playwright/test';
 import type { Lab } from '../lab/fixture';
-import { expect, test as base } from '../support/browser-mode';
+import { expect } from '../support/browser-mode';
+import { test } from '../support/catalog-test';
 import { attachAppsReportOnFailure } from '../support/device-report';
-import { startTestCatalog } from '../support/test-catalog';
-import type { TestCatalog } from '../support/test-catalog';
 import { installFromCatalog, prepareByAddress } from '../support/wizard';
 
 const agent = '/usr/local/lib/hearth/agent';
 
-const test = base.extend<object, { catalog: TestCatalog }>({
-  catalog: [
-    async ({ lab }, use) => {
-      const catalog = await startTestCatalog(lab);
-      await use(catalog);
-      await catalog.stop();
-    },
-    { scope: 'worker', timeout: 5 * 60_000 },
-  ],
-});
 // The Debian 11 persona is brought up for this spec only (it boots a root of its own).
 test.use({
   labPersonas: ['pi', 'bullseye'],

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { DeviceRecord } from '../../../shared/model';
 import { AtomicJsonStore } from '../store/atomic-json-store';
 import { DeviceStore } from './device-store';
+import { sampleDeviceRecord } from '../../../shared/sample-device';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -12,30 +13,12 @@ afterEach(() => {
 });
 
 function device(id: string, name: string, fingerprintChar: string): DeviceRecord {
-  return {
+  return sampleDeviceRecord({
     id,
     name,
     hostKeyFingerprint: `SHA256:${fingerprintChar.repeat(43)}`,
-    addresses: ['192.168.1.20'],
-    hostname: 'raspberrypi',
-    sshPort: 22,
-    capabilities: {
-      arch: 'aarch64',
-      rawArch: 'aarch64',
-      os: { id: 'debian', name: 'Debian GNU/Linux 12', version: '12', debianFamily: true },
-      xenDom0: false,
-      kvmDevice: true,
-      qemu: true,
-      solo5Hvt: false,
-      restic: false,
-      avahi: true,
-      systemd: true,
-      memoryBytes: null,
-      freeDiskBytes: null,
-    },
-    hypervisor: 'kvm',
     provisionedAt: 1,
-  };
+  });
 }
 
 function storeIn(dir: string, published: DeviceRecord[][]) {

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeviceRecord } from '../../../shared/model';
 import { AtomicJsonStore } from '../store/atomic-json-store';
 import { DeviceStore } from './device-store';
 import { identifyDevice } from './identify-device';
+import { sampleDeviceRecord } from '../../../shared/sample-device';
 
 const FP_PI = `SHA256:${'a'.repeat(43)}`;
 const FP_IMPOSTOR = `SHA256:${'c'.repeat(43)}`;
@@ -20,30 +20,16 @@ async function storeWithPi(): Promise<DeviceStore> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-identify-'));
   dirs.push(dir);
   const store = new DeviceStore(new AtomicJsonStore(dir), () => undefined);
-  await store.save({
-    id: PI_ID,
-    name: 'Living-room Pi',
-    hostKeyFingerprint: FP_PI,
-    addresses: ['198.18.0.10'],
-    hostname: 'raspberrypi',
-    sshPort: 22,
-    capabilities: {
-      arch: 'x86_64',
-      rawArch: 'x86_64',
-      os: { id: 'debian', name: 'Debian GNU/Linux 12', version: '12', debianFamily: true },
-      xenDom0: false,
-      kvmDevice: false,
-      qemu: true,
-      solo5Hvt: false,
-      restic: false,
-      avahi: true,
-      systemd: true,
-      memoryBytes: null,
-      freeDiskBytes: null,
-    },
-    hypervisor: 'qemu',
-    provisionedAt: 1,
-  } satisfies DeviceRecord);
+  await store.save(
+    sampleDeviceRecord({
+      id: PI_ID,
+      name: 'Living-room Pi',
+      hostKeyFingerprint: FP_PI,
+      addresses: ['198.18.0.10'],
+      hypervisor: 'qemu',
+      provisionedAt: 1,
+    }),
+  );
   return store;
 }
 
