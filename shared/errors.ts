@@ -67,6 +67,34 @@ export const errorMessages = {
     'This device uses the name of a device Hearth already knows but proves a different identity, so Hearth did not sign in or send anything to it.',
   DEVICE_ID_TAKEN:
     'This device says it is a device Hearth already knows, but it proves a different identity, so Hearth did not save it. If you set that device up again from scratch, forget it in Devices first.',
+  // Backups
+  BACKUPS_NOT_SET_UP:
+    'Backups are not set up yet. Choose where they go and keep your recovery kit first.',
+  BACKUP_KIT_NOT_KEPT:
+    'Hearth waits for you to keep your recovery kit before the first backup: without it, nobody could open the backups if this computer were lost.',
+  BACKUP_WRONG_PASSWORD:
+    'That password does not open these backups. Check it against your recovery kit and try again.',
+  BACKUP_NO_REPOSITORY:
+    'Hearth found no backups in that folder. Check that the drive is plugged in and the folder is the one on your recovery kit.',
+  BACKUP_FOLDER_NOT_EMPTY:
+    'That folder already holds other files. Choose an empty folder, or a new one, for your backups.',
+  BACKUP_LOCKED:
+    'Another backup program is working on these backups right now. Hearth will try again later.',
+  BACKUP_DISK_FULL:
+    'The disk that holds your backups is full. Free some space on it, or choose a bigger drive, and try again.',
+  BACKUP_DEVICE_DISK_FULL:
+    "The device's disk is too full for the copy a backup needs; nothing was left behind. Free some space on the device (remove an app you no longer use) and try again.",
+  BACKUP_DAMAGED:
+    'Hearth checked your backups and found damage. Take a new backup now; Hearth keeps the copies that are still whole.',
+  BACKUP_FAILED: 'The backup did not finish. Hearth will try again at the next chance.',
+  BACKUP_BUSY:
+    'This app is being backed up or updated right now. Wait for that to finish, then try again.',
+  RESTORE_CHECKSUM_MISMATCH:
+    'The restored data did not arrive on the device intact, so Hearth left the app with its own data. Try the restore again.',
+  RESTORE_NOT_HEALTHY:
+    'The app did not start with the restored data, so Hearth put its own data back and started it again.',
+  RESTIC_MISSING:
+    'Hearth could not find its backup engine (restic) on this computer. Reinstall Hearth, or install restic, and try again.',
   // Preparing devices
   DEVICE_TAMPERED:
     'Something Hearth keeps on this device is not as Hearth left it, so Hearth stopped without changing it. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.',

@@ -31,6 +31,7 @@ test('window.hearth has one method per channel with the mapped types', () => {
     | 'provisioning'
     | 'catalog'
     | 'apps'
+    | 'backups'
     | 'on'
   >();
 });

@@ -3,13 +3,17 @@
 // too, so the preload can be generated from them without bundling any schema code.
 import type { z } from 'zod';
 import type {
+  AppBackupStatus,
   AppInfo,
+  BackupPoint,
+  BackupSetup,
   CatalogApp,
   ChosenImage,
   InstalledApp,
   DeviceIdentity,
   DeviceRecord,
   DiscoveredDevice,
+  RecoveryKit,
   Settings,
   TaskSnapshot,
 } from './model';
@@ -71,6 +75,53 @@ export interface InvokeMap {
     request: RequestOf<'apps:installFromFile'>;
     response: { taskId: string; appId: string };
   };
+  /** Where backups go and whether the owner has kept the recovery kit. */
+  'backups:setup': { request: RequestOf<'backups:setup'>; response: BackupSetup };
+  /** Opens the folder dialog; null when the owner cancels (NO_FILE_DIALOG where there is none). */
+  'backups:chooseFolder': {
+    request: RequestOf<'backups:chooseFolder'>;
+    response: { path: string } | null;
+  };
+  /** Makes a new repository in the folder with a generated password; returns the kit to keep. */
+  'backups:createRepository': {
+    request: RequestOf<'backups:createRepository'>;
+    response: { setup: BackupSetup; kit: RecoveryKit };
+  };
+  /** Opens an existing repository with the password from a recovery kit (a new computer). */
+  'backups:openRepository': {
+    request: RequestOf<'backups:openRepository'>;
+    response: BackupSetup;
+  };
+  /** The recovery kit again (it holds the password: shown only when the owner asks). */
+  'backups:recoveryKit': { request: RequestOf<'backups:recoveryKit'>; response: RecoveryKit };
+  /** Saves the kit as a page (save dialog in the desktop app); null when the owner cancels. */
+  'backups:saveKit': {
+    request: RequestOf<'backups:saveKit'>;
+    response: { savedTo: string } | null;
+  };
+  /** The owner kept the kit: backups may run. */
+  'backups:confirmKit': { request: RequestOf<'backups:confirmKit'>; response: BackupSetup };
+  /** Every installed app's backups, as they stand. */
+  'backups:list': { request: RequestOf<'backups:list'>; response: AppBackupStatus[] };
+  /** The points in time one app can be restored to, newest first. */
+  'backups:points': { request: RequestOf<'backups:points'>; response: BackupPoint[] };
+  /** Every point in the repository, also of apps no device has any more (restore elsewhere). */
+  'backups:allPoints': { request: RequestOf<'backups:allPoints'>; response: BackupPoint[] };
+  /** Backs the app up now; a task with progress (bytes) and Cancel. */
+  'backups:run': { request: RequestOf<'backups:run'>; response: { taskId: string } };
+  /** Restores a point onto its device, or onto another one (the app is installed there). */
+  'backups:restore': { request: RequestOf<'backups:restore'>; response: { taskId: string } };
+  /** Restores the newest point into a scratch copy, boots it, checks its health, removes it. */
+  'backups:drill': { request: RequestOf<'backups:drill'>; response: { taskId: string } };
+  'backups:setSchedule': {
+    request: RequestOf<'backups:setSchedule'>;
+    response: AppBackupStatus;
+  };
+  /** This computer's repository, or another Hearth device in the house. */
+  'backups:setDestination': {
+    request: RequestOf<'backups:setDestination'>;
+    response: AppBackupStatus;
+  };
 }
 
 export interface EventMap {
@@ -80,6 +131,8 @@ export interface EventMap {
   'discovery:changed': DiscoveredDevice[];
   'apps:changed': InstalledApp[];
   'apps:console': { deviceId: string; appId: string; lines: string[] };
+  'backups:changed': AppBackupStatus[];
+  'backups:setupChanged': BackupSetup;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -115,6 +168,21 @@ export const invokeChannels = [
   'apps:console',
   'apps:chooseImage',
   'apps:installFromFile',
+  'backups:setup',
+  'backups:chooseFolder',
+  'backups:createRepository',
+  'backups:openRepository',
+  'backups:recoveryKit',
+  'backups:saveKit',
+  'backups:confirmKit',
+  'backups:list',
+  'backups:points',
+  'backups:allPoints',
+  'backups:run',
+  'backups:restore',
+  'backups:drill',
+  'backups:setSchedule',
+  'backups:setDestination',
 ] as const satisfies readonly InvokeChannel[];
 
 export const eventChannels = [
@@ -124,6 +192,8 @@ export const eventChannels = [
   'discovery:changed',
   'apps:changed',
   'apps:console',
+  'backups:changed',
+  'backups:setupChanged',
 ] as const satisfies readonly EventChannel[];
 
 /** What crosses the wire for every invoke, in both transports. */

@@ -221,3 +221,86 @@ export interface ChosenImage {
   /** Hearth's suggestion for the form. */
   suggested: ImageResources;
 }
+
+// --- Backups ---------------------------------------------------------------------------------
+
+/** Where one app's backups go. */
+export type BackupDestination =
+  /** The repository folder on this computer (BackupSetup.repository). */
+  | { kind: 'computer' }
+  /** Another Hearth device in the house, written by the app's device on its own timer. */
+  | { kind: 'device'; deviceId: string; deviceName: string };
+
+/** The backup repository on this computer, once the owner set it up. */
+export interface BackupRepository {
+  /** A folder on this computer or an external drive. */
+  path: string;
+  /** The owner said they kept the recovery kit; no backup runs before that. */
+  kitConfirmed: boolean;
+  createdAt: number;
+}
+
+export interface BackupSetup {
+  /** Null until the owner has set up backups. */
+  repository: BackupRepository | null;
+  /** "Hearth Backups" in the owner's documents. */
+  defaultPath: string;
+}
+
+/** The page the owner keeps: everything needed to open the backups without this computer. */
+export interface RecoveryKit {
+  /** The repository's password, in groups a person can copy by hand. */
+  password: string;
+  /** The password as a QR code, an SVG document. */
+  qrSvg: string;
+  /** Where the backups are, in words and as restic's repository string. */
+  locations: { label: string; repository: string }[];
+  /** The whole kit as a standalone HTML page, to save or print. */
+  html: string;
+  createdAt: number;
+}
+
+export interface BackupSchedule {
+  enabled: boolean;
+  /** How often, in hours (24 = daily, the default). */
+  everyHours: number;
+}
+
+/** How one app's backups stand, for the Backups view. */
+export interface AppBackupStatus {
+  deviceId: string;
+  deviceName: string;
+  appId: string;
+  appName: string;
+  destination: BackupDestination;
+  schedule: BackupSchedule;
+  /** When the newest complete backup was taken (ms since epoch). */
+  lastBackupAt: number | null;
+  /** When a backup was last read back and found whole (a check or a restore drill). */
+  lastVerifiedAt: number | null;
+  /** The newest backup's size (all of its volumes). */
+  sizeBytes: number | null;
+  /** When the next scheduled run is due; null when the schedule is off or not set up. */
+  nextRunAt: number | null;
+  /** Past due by more than a day's grace. */
+  overdue: boolean;
+  /** The last run's failure as a sentence, until a run succeeds. */
+  lastError: string | null;
+  /** The task of a backup, restore or drill of this app that is running now. */
+  runningTaskId: string | null;
+  /** The last restore drill: restored into a scratch copy, booted, health-checked. */
+  lastDrill: { at: number; ok: boolean; message: string | null } | null;
+}
+
+/** One point in time an app can be restored to (all of its volumes, taken together). */
+export interface BackupPoint {
+  /** Stable id of the run that took it. */
+  id: string;
+  deviceId: string;
+  appId: string;
+  appName: string;
+  appVersion: string;
+  takenAt: number;
+  sizeBytes: number;
+  volumes: string[];
+}

@@ -39,6 +39,18 @@ export const deviceIdSchema = z.uuid();
 export const deviceNameSchema = z.string().trim().min(1).max(40);
 
 export const appIdSchema = z.string().regex(shortNamePattern, 'not an app id');
+/** An absolute folder path on this computer (POSIX or Windows), no control characters. */
+export const backupFolderSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(1024)
+  .refine((p) => !/[\u0000-\u001f]/.test(p), 'not a folder path')
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'not an absolute folder path');
+
+/** A backup run's id (BackupPoint.id). */
+export const backupPointIdSchema = z.string().regex(/^[a-z0-9-]{8,64}$/, 'not a backup point');
+
 export const appRefSchema = z.strictObject({ deviceId: deviceIdSchema, appId: appIdSchema });
 
 export const provisionRequestSchema = z.strictObject({
@@ -151,4 +163,42 @@ export const requestSchemas = {
   'apps:console': appRefSchema,
   'apps:chooseImage': none,
   'apps:installFromFile': installFromFileSchema,
+  'backups:setup': none,
+  'backups:chooseFolder': none,
+  'backups:createRepository': z.strictObject({ path: backupFolderSchema }),
+  'backups:openRepository': z.strictObject({
+    path: backupFolderSchema,
+    password: z.string().trim().min(8).max(200),
+  }),
+  'backups:recoveryKit': none,
+  'backups:saveKit': none,
+  'backups:confirmKit': none,
+  'backups:list': none,
+  'backups:points': appRefSchema,
+  'backups:allPoints': none,
+  'backups:run': appRefSchema,
+  'backups:restore': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    pointId: backupPointIdSchema,
+    /** The device to restore onto: the app's own, or another one when the first is gone. */
+    toDeviceId: deviceIdSchema,
+  }),
+  'backups:drill': appRefSchema,
+  'backups:setSchedule': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    schedule: z.strictObject({
+      enabled: z.boolean(),
+      everyHours: z.number().int().min(1).max(24 * 31),
+    }),
+  }),
+  'backups:setDestination': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    destination: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('computer') }),
+      z.strictObject({ kind: z.literal('device'), deviceId: deviceIdSchema }),
+    ]),
+  }),
 } as const;
