@@ -1,0 +1,57 @@
+// What one backup is, in the repository. The laptop (backup-run.ts) and the device's own timer
+// (peer backups) both write exactly this, so either can restore what the other took.
+//
+// One backup run = one restic snapshot = one tar stream given to `restic backup --stdin`:
+//   volumes/<name>.img   each data volume, copied while the app was paused
+//   image/<sha256>       the image the app ran (a restore onto a new device needs it)
+//   spec.json            the app's spec.json as it was
+//   hearth-backup.json   the manifest (BackupManifest), always the last member
+// restic writes a snapshot only when its input ended cleanly, so a run that is killed leaves
+// no snapshot at all: nothing half-taken is ever listed or restored.
+import { z } from 'zod';
+import { shortNamePattern } from '../../../shared/ids';
+
+export const BACKUP_FORMAT = 1;
+export const MANIFEST_FILE = 'hearth-backup.json';
+export const SPEC_FILE = 'spec.json';
+export const volumeMember = (volume: string) => `volumes/${volume}.img`;
+export const imageMember = (sha256: string) => `image/${sha256}`;
+
+/** restic's view of a run: its host is the device id, its one path names the app. */
+export const snapshotHost = (deviceId: string) => deviceId;
+export const snapshotFile = (appId: string) => `${appId}.tar`;
+/** The path restic records for `--stdin-filename <appId>.tar`. */
+export const snapshotPath = (appId: string) => `/${snapshotFile(appId)}`;
+
+export const TAG_HEARTH = 'hearth';
+export const appTag = (appId: string) => `app=${appId}`;
+export const versionTag = (version: string) =>
+  `version=${version.replace(/[^A-Za-z0-9._+-]/g, '_')}`;
+
+/** 7 daily, 4 weekly, 6 monthly, grouped per device and app (`--group-by host,paths`). */
+export const RETENTION = { daily: 7, weekly: 4, monthly: 6 } as const;
+
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+export const backupManifestSchema = z.object({
+  format: z.literal(BACKUP_FORMAT),
+  deviceId: z.string().min(1).max(64),
+  appId: z.string().regex(shortNamePattern),
+  appName: z.string().min(1).max(64),
+  appVersion: z.string().max(32),
+  /** ms since epoch, when the app was paused for the copy. */
+  takenAt: z.number().int().nonnegative(),
+  pausedMs: z.number().int().nonnegative(),
+  volumes: z
+    .array(
+      z.object({
+        name: z.string().regex(shortNamePattern),
+        sizeBytes: z.number().int().nonnegative(),
+        sha256,
+      }),
+    )
+    .max(16),
+  image: z.object({ sha256, sizeBytes: z.number().int().nonnegative() }),
+});
+
+export type BackupManifest = z.infer<typeof backupManifestSchema>;
