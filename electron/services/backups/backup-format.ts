@@ -28,6 +28,55 @@ export const appTag = (appId: string) => `app=${appId}`;
 export const versionTag = (version: string) =>
   `version=${version.replace(/[^A-Za-z0-9._+-]/g, '_')}`;
 
+export interface PointFacts {
+  appId: string;
+  appName: string;
+  appVersion: string;
+  /** Bytes of the tar's volumes and image, known before the stream starts. */
+  sizeBytes: number;
+  volumes: string[];
+}
+
+/**
+ * A run's tags: what the snapshot list needs without reading the tar (restic 0.14's snapshot
+ * JSON has no sizes). Values are percent-encoded, so a comma or a space never splits a tag.
+ */
+export function pointTags(facts: PointFacts): string[] {
+  const enc = encodeURIComponent;
+  return [
+    TAG_HEARTH,
+    appTag(facts.appId),
+    `version=${enc(facts.appVersion)}`,
+    `name=${enc(facts.appName)}`,
+    `size=${facts.sizeBytes}`,
+    `volumes=${facts.volumes.join('.')}`,
+  ];
+}
+
+/** Reads pointTags back; tags it does not know (or a device's older script) are ignored. */
+export function parsePointTags(tags: readonly string[]): Partial<PointFacts> {
+  const out: Partial<PointFacts> = {};
+  const dec = (v: string) => {
+    try {
+      return decodeURIComponent(v);
+    } catch {
+      return v;
+    }
+  };
+  for (const tag of tags) {
+    const at = tag.indexOf('=');
+    if (at < 0) continue;
+    const [k, v] = [tag.slice(0, at), tag.slice(at + 1)];
+    if (k === 'app' && shortNamePattern.test(v)) out.appId = v;
+    else if (k === 'version') out.appVersion = dec(v).slice(0, 32);
+    else if (k === 'name') out.appName = dec(v).slice(0, 64);
+    else if (k === 'size' && /^\d{1,15}$/.test(v)) out.sizeBytes = Number(v);
+    else if (k === 'volumes')
+      out.volumes = v.split('.').filter((name) => shortNamePattern.test(name));
+  }
+  return out;
+}
+
 /** 7 daily, 4 weekly, 6 monthly, grouped per device and app (`--group-by host,paths`). */
 export const RETENTION = { daily: 7, weekly: 4, monthly: 6 } as const;
 
