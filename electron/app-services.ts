@@ -1,6 +1,7 @@
 // Builds every service once, from the ports a shell provides. Electron's main.ts and the
 // browser-mode server both call this: the logic behind window.hearth is the same code
 // in both; only the transport differs.
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
 import type { Runtime } from '../shared/runtimes';
@@ -36,6 +37,14 @@ import { probeHostKey } from './services/ssh/probe-host-key';
 import { connectSsh } from './services/ssh/ssh-connect';
 import type { Logger } from './services/logger';
 import { SettingsService } from './services/settings/settings-service';
+import { AppLocks } from './services/backups/app-locks';
+import { BackupRepository } from './services/backups/backup-repository';
+import { BackupScheduler } from './services/backups/backup-scheduler';
+import { BackupService } from './services/backups/backup-service';
+import { BackupStateStore } from './services/backups/backup-state';
+import { KIT_FILE_NAME, writeKitFile } from './services/backups/kit-file';
+import { Restic } from './services/backups/restic';
+import { findRestic } from './services/backups/restic-binary';
 import { AtomicJsonStore } from './services/store/atomic-json-store';
 import { TaskManager } from './services/tasks/task-manager';
 
@@ -61,6 +70,17 @@ export interface AppServicesOptions {
    * where there is no native dialog (browser mode without --choose-file).
    */
   chooseFile?: () => Promise<string | null>;
+  /** The owner's documents folder: backups go to "Hearth Backups" there by default. */
+  documentsDir?: string;
+  /** The folder dialog of "Choose another folder…" (Electron); absent in browser mode. */
+  chooseBackupFolder?: () => Promise<string | null>;
+  /** The save dialog for the recovery kit; without one the kit is saved in the documents folder. */
+  chooseKitFile?: (defaultPath: string) => Promise<string | null>;
+  /** The restic that ships with Hearth (installers bundle one); else the one on PATH. */
+  resticBinary?: string;
+  /** One "hour" of a backup schedule, and how often the schedule is looked at (e2e: seconds). */
+  backupHourMs?: number;
+  backupTickMs?: number;
 }
 
 export interface AppServices {
@@ -76,6 +96,7 @@ export interface AppServices {
   /** Start, stop, restart, memory, console, remove. */
   appControl: AppController;
   fileInstaller: FileInstaller;
+  backups: BackupService;
   catalogApps(): Promise<CatalogApp[]>;
   addCatalog(url: string): Promise<CatalogApp[]>;
   runComputerCheck(): string;
@@ -168,6 +189,57 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
   });
 
+  const documentsDir = options.documentsDir ?? join(homedir(), 'Documents');
+  const backupState = new BackupStateStore(store);
+  const resticBinary = findRestic(
+    options.resticBinary === undefined ? {} : { bundled: options.resticBinary },
+  );
+  resticBinary.catch((err: unknown) => log.warn({ err }, 'restic was not found on this computer'));
+  const resticCache = join(userDataDir, 'cache', 'restic');
+  const engine = (repository: string, password: string) =>
+    new Restic({ binary: resticBinary, repository, password, cacheDir: resticCache });
+  const backupRepository = new BackupRepository({
+    state: backupState,
+    vault: options.keyVault,
+    clock,
+    documentsDir,
+    engine,
+    appNames: () => Promise.resolve([...new Set(appMonitor.list().map((a) => a.name))]),
+    publish: (setup) => emit('backups:setupChanged', setup),
+  });
+  const backups = new BackupService({
+    state: backupState,
+    repository: backupRepository,
+    engine,
+    monitor: appMonitor,
+    devices,
+    client,
+    tasks,
+    locks: new AppLocks(),
+    clock,
+    sleep,
+    probe: probeOnce,
+    launcher,
+    log,
+    publish: (list) => emit('backups:changed', list),
+    ...(options.chooseBackupFolder ? { chooseFolder: options.chooseBackupFolder } : {}),
+    saveKit: async (html) => {
+      const suggested = join(documentsDir, KIT_FILE_NAME);
+      const path = options.chooseKitFile ? await options.chooseKitFile(suggested) : suggested;
+      return path === null ? null : writeKitFile(path, html);
+    },
+    ...(options.backupHourMs === undefined ? {} : { hourMs: options.backupHourMs }),
+  });
+  const backupScheduler = new BackupScheduler({
+    service: backups,
+    state: backupState,
+    monitor: appMonitor,
+    clock,
+    sleep,
+    log,
+    ...(options.backupTickMs === undefined ? {} : { tickMs: options.backupTickMs }),
+  });
+
   // Tell discovery the key of whatever answered at an address (that address only: one entry
   // may list an impersonator's address beside the real one), so entries merge by identity.
   const learned = (address: string, fingerprint: string) => {
@@ -195,6 +267,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     appInstaller,
     appControl,
     fileInstaller,
+    backups,
     catalogApps: async () => catalogAppViews(await (await catalogReady).catalog.list()),
     addCatalog: async (url) => {
       const { catalog } = await catalogReady;
@@ -235,11 +308,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     start: () => {
       discovery.start();
       appMonitor.start();
+      backupScheduler.start();
     },
     dispose: () => {
       tasks.cancelAll();
       discovery.stop();
       appMonitor.stop();
+      backupScheduler.stop();
       sessions.closeAll();
     },
   };

@@ -17,6 +17,7 @@ import { createHandle } from './ipc/handle';
 import { registerIpc } from './ipc/register-ipc';
 import { createLogger } from './services/logger';
 import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/app-protocol';
+import { chooseBackupFolder, chooseKitFile } from './shell/backup-dialogs';
 import { chooseImageFile } from './shell/choose-image-file';
 import { SafeStorageVault } from './shell/safe-storage-vault';
 import { electronEmit, electronRegistrar } from './shell/electron-ipc';
@@ -67,6 +68,19 @@ if (claimSingleInstance(app, focusWindow)) {
       allowPlaintext: () => allowUnprotectedKey(),
     }),
     chooseFile: () => chooseImageFile(dialog, mainWindow),
+    documentsDir: app.getPath('documents'),
+    chooseBackupFolder: () => chooseBackupFolder(dialog, mainWindow),
+    chooseKitFile: (defaultPath) => chooseKitFile(dialog, mainWindow, defaultPath),
+    // electron-builder's extraResources puts the bundled restic here (issue 15 fetches it).
+    ...(app.isPackaged
+      ? {
+          resticBinary: join(
+            process.resourcesPath,
+            'bin',
+            process.platform === 'win32' ? 'restic.exe' : 'restic',
+          ),
+        }
+      : {}),
   });
   allowUnprotectedKey = async () => (await services.settings.get()).allowUnprotectedKey;
   const handle = createHandle({

@@ -17,6 +17,11 @@ const { values } = parseArgs({
     'trust-catalog-key': { type: 'string', multiple: true },
     // A browser has no native file dialog: the file the owner picks in "Install from a file".
     'choose-file': { type: 'string' },
+    // The owner's documents folder (backups and the recovery kit go there by default).
+    documents: { type: 'string', default: join(homedir(), 'Documents') },
+    // e2e: a backup schedule's "hour" and how often it is looked at, in milliseconds.
+    'backup-hour-ms': { type: 'string' },
+    'backup-tick-ms': { type: 'string' },
   },
 });
 
@@ -47,6 +52,9 @@ const server = await startBrowserMode({
   }),
   ...(values['check-listen-ms'] ? { checkListenMs: Number(values['check-listen-ms']) } : {}),
   ...(values['choose-file'] ? { chooseFile: chosenFile(resolve(values['choose-file'])) } : {}),
+  documentsDir: resolve(values.documents),
+  ...(values['backup-hour-ms'] ? { backupHourMs: Number(values['backup-hour-ms']) } : {}),
+  ...(values['backup-tick-ms'] ? { backupTickMs: Number(values['backup-tick-ms']) } : {}),
 }).catch((error: NodeJS.ErrnoException) => {
   const reason =
     error.code === 'EADDRINUSE' ? `port ${values.port} is in use (try --port 0)` : error.message;

@@ -3,6 +3,7 @@
 // so no other site or local user's page can drive Hearth.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -38,6 +39,10 @@ export interface BrowserModeOptions {
   discovery?: boolean;
   listen?: AppServicesOptions['listen'];
   chooseFile?: AppServicesOptions['chooseFile'];
+  /** Where "Hearth Backups" and a saved recovery kit go by default (the owner's documents). */
+  documentsDir?: string;
+  backupHourMs?: number;
+  backupTickMs?: number;
 }
 
 export interface BrowserModeServer {
@@ -112,6 +117,9 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
     ...(options.listen ? { listen: options.listen } : {}),
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
+    documentsDir: options.documentsDir ?? join(homedir(), 'Documents'),
+    ...(options.backupHourMs === undefined ? {} : { backupHourMs: options.backupHourMs }),
+    ...(options.backupTickMs === undefined ? {} : { backupTickMs: options.backupTickMs }),
   });
   if (options.discovery) services.start();
 

@@ -2,6 +2,7 @@
 import type { AppServices } from '../app-services';
 import { registerAppIpc } from './app-ipc';
 import { registerAppsIpc } from './apps-ipc';
+import { registerBackupsIpc } from './backups-ipc';
 import { registerChecksIpc } from './checks-ipc';
 import { registerDevicesIpc } from './devices-ipc';
 import { registerDiscoveryIpc } from './discovery-ipc';
@@ -19,4 +20,5 @@ export function registerIpc(handle: Handle, services: AppServices): void {
   registerDiscoveryIpc(handle, services);
   registerProvisioningIpc(handle, services);
   registerAppsIpc(handle, services);
+  registerBackupsIpc(handle, services);
 }

@@ -101,6 +101,8 @@ export const backupManifestSchema = z.object({
     )
     .max(16),
   image: z.object({ sha256, sizeBytes: z.number().int().nonnegative() }),
+  /** An app that boots with an initrd keeps it beside the image (image/<sha256> too). */
+  initrd: z.object({ sha256, sizeBytes: z.number().int().nonnegative() }).optional(),
 });
 
 export type BackupManifest = z.infer<typeof backupManifestSchema>;

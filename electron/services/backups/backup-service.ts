@@ -1,0 +1,320 @@
+// Backups as the owner sees them: where they go, the recovery kit, each app's status, and the
+// work (back up, restore, restore drill) as tasks with progress and Cancel. The steps themselves
+// live in backup-run.ts, restore-run.ts and restore-drill.ts; this file decides when and
+// remembers how it went.
+import { HearthError } from '../../../shared/errors';
+import type {
+  AppBackupStatus,
+  BackupPoint,
+  BackupSchedule,
+  BackupSetup,
+  DeviceRecord,
+  RecoveryKit,
+} from '../../../shared/model';
+import type { InvokeRequest } from '../../../shared/ipc';
+import type { AppMonitor } from '../apps/app-monitor';
+import type { Clock, Sleep } from '../clock';
+import type { DeviceClient } from '../device/device-client';
+import type { Logger } from '../logger';
+import type { TaskManager } from '../tasks/task-manager';
+import type { AppLocks, AppWork } from './app-locks';
+import { snapshotHost, snapshotPath } from './backup-format';
+import { toPoints } from './backup-points';
+import type { BackupRepository } from './backup-repository';
+import { runBackupTask } from './backup-task';
+import { isOverdue, nextRunAt } from './backup-schedule';
+import type { ScheduleFacts } from './backup-schedule';
+import type { AppBackupState, BackupStateStore } from './backup-state';
+import { appKey, newAppState } from './backup-state';
+import { runDrillTask } from './restore-drill';
+import { runRestoreTask } from './restore-task';
+import type { Restic } from './restic';
+import type { RestoreDeps } from './restore-run';
+
+export interface BackupServiceDeps extends RestoreDeps {
+  state: BackupStateStore;
+  repository: BackupRepository;
+  engine: (repository: string, password: string) => Restic;
+  monitor: Pick<AppMonitor, 'list' | 'get' | 'refreshDevice' | 'appIdsOn'>;
+  devices: { list(): Promise<DeviceRecord[]>; get(id: string): Promise<DeviceRecord> };
+  client: (deviceId: string) => Promise<DeviceClient>;
+  tasks: TaskManager;
+  locks: AppLocks;
+  clock: Clock;
+  sleep: Sleep;
+  log: Logger;
+  publish: (list: AppBackupStatus[]) => void;
+  /** Native dialogs (Electron); absent in browser mode. */
+  chooseFolder?: () => Promise<string | null>;
+  /** Saves the kit page; returns where, or null when the owner cancelled. */
+  saveKit: (html: string) => Promise<string | null>;
+  /** One "hour" of a schedule; e2e sets it to seconds so a schedule runs within a test. */
+  hourMs?: number;
+}
+
+export class BackupService {
+  readonly #deps: BackupServiceDeps;
+  /** appKey → the task of the backup, restore or drill running now. */
+  readonly #running = new Map<string, string>();
+  readonly #done = new Map<string, Promise<unknown>>();
+
+  constructor(deps: BackupServiceDeps) {
+    this.#deps = deps;
+  }
+
+  // --- Where backups go, and the recovery kit -------------------------------------------------
+
+  setup(): Promise<BackupSetup> {
+    return this.#deps.repository.setup();
+  }
+
+  async chooseFolder(): Promise<{ path: string } | null> {
+    if (!this.#deps.chooseFolder) throw new HearthError('NO_FILE_DIALOG');
+    const path = await this.#deps.chooseFolder();
+    return path === null ? null : { path };
+  }
+
+  async createRepository(path: string): Promise<{ setup: BackupSetup; kit: RecoveryKit }> {
+    const result = await this.#deps.repository.create(path);
+    await this.publish();
+    return result;
+  }
+
+  async openRepository(path: string, password: string): Promise<BackupSetup> {
+    const setup = await this.#deps.repository.openExisting(path, password);
+    await this.publish();
+    return setup;
+  }
+
+  recoveryKit(): Promise<RecoveryKit> {
+    return this.#deps.repository.kit();
+  }
+
+  async saveKit(): Promise<{ savedTo: string } | null> {
+    const kit = await this.#deps.repository.kit();
+    const savedTo = await this.#deps.saveKit(kit.html);
+    return savedTo === null ? null : { savedTo };
+  }
+
+  async confirmKit(): Promise<BackupSetup> {
+    const setup = await this.#deps.repository.confirmKit();
+    await this.publish();
+    return setup;
+  }
+
+  // --- What the Backups view lists ------------------------------------------------------------
+
+  async list(): Promise<AppBackupStatus[]> {
+    const { clock, monitor } = this.#deps;
+    const doc = await this.#deps.state.read();
+    const ready = doc.repository?.kitConfirmed === true;
+    const now = clock.now();
+    const devices = new Map((await this.#deps.devices.list()).map((d) => [d.id, d]));
+    return monitor.list().map((app) => {
+      const st = doc.apps[appKey(app.deviceId, app.appId)] ?? newAppState(now);
+      const facts = this.#facts(st);
+      const toComputer = st.destination.kind === 'computer';
+      const destination =
+        st.destination.kind === 'computer'
+          ? ({ kind: 'computer' } as const)
+          : {
+              kind: 'device' as const,
+              deviceId: st.destination.deviceId,
+              deviceName: devices.get(st.destination.deviceId)?.name ?? 'another device',
+            };
+      return {
+        deviceId: app.deviceId,
+        deviceName: app.deviceName,
+        appId: app.appId,
+        appName: app.name,
+        destination,
+        schedule: { ...st.schedule },
+        lastBackupAt: st.lastBackupAt,
+        lastVerifiedAt: st.lastVerifiedAt,
+        sizeBytes: st.sizeBytes,
+        nextRunAt: ready || !toComputer ? nextRunAt(facts, this.#hourMs) : null,
+        overdue: (ready || !toComputer) && isOverdue(facts, now, this.#hourMs),
+        lastError: st.lastError,
+        runningTaskId: this.#running.get(appKey(app.deviceId, app.appId)) ?? null,
+        lastDrill: st.lastDrill,
+      };
+    });
+  }
+
+  async publish(): Promise<void> {
+    try {
+      this.#deps.publish(await this.list());
+    } catch (error) {
+      this.#deps.log.warn({ err: error }, 'backup statuses could not be published');
+    }
+  }
+
+  /** The points of one app in this computer's repository, newest first. */
+  async points(deviceId: string, appId: string): Promise<BackupPoint[]> {
+    const restic = await this.#restic();
+    const snapshots = await restic.snapshots({
+      host: snapshotHost(deviceId),
+      path: snapshotPath(appId),
+    });
+    return toPoints(snapshots);
+  }
+
+  /** Every point in the repository, for a restore onto another (or a new) device. */
+  async allPoints(): Promise<BackupPoint[]> {
+    const restic = await this.#restic();
+    return toPoints(await restic.snapshots({ tags: ['hearth'] }));
+  }
+
+  // --- Settings per app -----------------------------------------------------------------------
+
+  async setSchedule(deviceId: string, appId: string, schedule: BackupSchedule) {
+    this.#known(deviceId, appId);
+    await this.#deps.state.updateApp(deviceId, appId, this.#deps.clock.now(), (a) => {
+      a.schedule = { ...schedule };
+    });
+    return this.#status(deviceId, appId);
+  }
+
+  async setDestination(
+    deviceId: string,
+    appId: string,
+    destination: InvokeRequest<'backups:setDestination'>['destination'],
+  ) {
+    this.#known(deviceId, appId);
+    if (destination.kind === 'device') {
+      if (destination.deviceId === deviceId)
+        throw new HearthError(
+          'INVALID_INPUT',
+          'A copy on the same device would be lost with it. Choose another device.',
+        );
+      await this.#deps.devices.get(destination.deviceId);
+    }
+    await this.#deps.state.updateApp(deviceId, appId, this.#deps.clock.now(), (a) => {
+      a.destination =
+        destination.kind === 'computer'
+          ? { kind: 'computer' }
+          : { kind: 'device', deviceId: destination.deviceId };
+    });
+    return this.#status(deviceId, appId);
+  }
+
+  // --- The work -------------------------------------------------------------------------------
+
+  /** Backs the app up now; the task id. */
+  async run(deviceId: string, appId: string): Promise<string> {
+    const known = this.#known(deviceId, appId);
+    const repo = await this.#deps.repository.open();
+    const restic = this.#deps.engine(repo.repository, repo.password);
+    return this.#start(deviceId, appId, 'backup', (release) =>
+      runBackupTask(this.#taskDeps(), { known, restic, release }),
+    );
+  }
+
+  async restore(request: InvokeRequest<'backups:restore'>): Promise<string> {
+    const repo = await this.#deps.repository.open();
+    const restic = this.#deps.engine(repo.repository, repo.password);
+    const target = request.toDeviceId;
+    const known = this.#deps.monitor.get(target, request.appId);
+    return this.#start(target, request.appId, 'restore', (release) =>
+      runRestoreTask(this.#taskDeps(), { request, known, restic, release }),
+    );
+  }
+
+  async drill(deviceId: string, appId: string): Promise<string> {
+    const known = this.#known(deviceId, appId);
+    const repo = await this.#deps.repository.open();
+    const restic = this.#deps.engine(repo.repository, repo.password);
+    return this.#start(deviceId, appId, 'drill', (release) =>
+      runDrillTask(this.#taskDeps(), { known, restic, release }),
+    );
+  }
+
+  /** Settles when the task ends (the scheduler runs one backup at a time). */
+  finished(taskId: string): Promise<void> {
+    return (this.#done.get(taskId) ?? Promise.resolve()).then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Whether the app is busy with backup work (the scheduler skips it). */
+  busy(deviceId: string, appId: string): boolean {
+    return this.#deps.locks.holder(deviceId, appId) !== null;
+  }
+
+  get hourMs(): number {
+    return this.#hourMs;
+  }
+
+  /** The schedule's view of an app, for the scheduler. */
+  facts(st: AppBackupState): ScheduleFacts {
+    return this.#facts(st);
+  }
+
+  // --- Inside ---------------------------------------------------------------------------------
+
+  get #hourMs(): number {
+    return this.#deps.hourMs ?? 60 * 60_000;
+  }
+
+  #facts(st: AppBackupState): ScheduleFacts {
+    return {
+      schedule: st.schedule,
+      lastBackupAt: st.lastBackupAt,
+      lastFailureAt: st.lastFailureAt,
+      firstSeenAt: st.firstSeenAt,
+    };
+  }
+
+  #taskDeps() {
+    return { ...this.#deps, publish: () => this.publish() };
+  }
+
+  #known(deviceId: string, appId: string) {
+    const known = this.#deps.monitor.get(deviceId, appId);
+    if (!known) throw new HearthError('APP_NOT_ON_DEVICE');
+    return known;
+  }
+
+  async #restic(): Promise<Restic> {
+    const repo = await this.#deps.repository.open();
+    return this.#deps.engine(repo.repository, repo.password);
+  }
+
+  async #status(deviceId: string, appId: string): Promise<AppBackupStatus> {
+    const found = (await this.list()).find((s) => s.deviceId === deviceId && s.appId === appId);
+    if (!found) throw new HearthError('APP_NOT_ON_DEVICE');
+    await this.publish();
+    return found;
+  }
+
+  /** Takes the app's lock, starts the task, and lets go of both when it ends. */
+  async #start(
+    deviceId: string,
+    appId: string,
+    work: AppWork,
+    begin: (release: () => void) => { id: string; done: Promise<unknown> },
+  ): Promise<string> {
+    const release = this.#deps.locks.tryAcquire(deviceId, appId, work);
+    let handle: { id: string; done: Promise<unknown> };
+    try {
+      handle = begin(release);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    const k = appKey(deviceId, appId);
+    this.#running.set(k, handle.id);
+    this.#done.set(handle.id, handle.done);
+    void this.publish();
+    void handle.done
+      .catch(() => undefined)
+      .finally(() => {
+        release();
+        if (this.#running.get(k) === handle.id) this.#running.delete(k);
+        this.#done.delete(handle.id);
+        void this.publish();
+      });
+    return handle.id;
+  }
+}

@@ -1,0 +1,241 @@
+// Bringing a backup back onto a device. The tar comes out of restic as a stream; each volume
+// goes straight to a temporary name on the device (never whole in this laptop's memory), the
+// device hashes what it received, and only when every hash matches the manifest is anything
+// swapped. The volume a restore replaces is kept until the app is healthy on the restored data,
+// and put back if it is not.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { HearthError } from '../../../shared/errors';
+import type { DeviceRecord } from '../../../shared/model';
+import { buildFor } from '../../../shared/runtimes';
+import { appFiles } from '../apps/app-files';
+import type { LauncherPort } from '../apps/app-ports';
+import type { AppSpec } from '../apps/app-spec';
+import { parseAppSpec } from '../apps/app-spec';
+import type { Probe } from '../apps/health-probe';
+import { waitHealthy } from '../apps/health-wait';
+import type { Clock, Sleep } from '../clock';
+import type { DeviceClient } from '../device/device-client';
+import type { Logger } from '../logger';
+import type { BackupManifest } from './backup-format';
+import { SPEC_FILE, imageMember, snapshotFile, volumeMember } from './backup-format';
+import { unpackBackup } from './backup-tar';
+import type { Restic } from './restic';
+
+export interface RestoreDeps {
+  clock: Clock;
+  sleep: Sleep;
+  probe: Probe;
+  launcher: LauncherPort;
+  log: Logger;
+}
+
+/** How long a restored app may take to become ready (TCG boots are slow on small boards). */
+export const RESTORED_READY_MS = 120_000;
+
+export const restoreTag = (now: number) => `r${now.toString(36)}`;
+
+export interface Fetched {
+  manifest: BackupManifest;
+  spec: AppSpec | null;
+  /** The image, written to a private temporary folder on this computer, when asked for. */
+  imagePath: string | null;
+  /** Volumes now on the device under the restore tag, each verified against the manifest. */
+  volumes: string[];
+  cleanup: () => Promise<void>;
+}
+
+/**
+ * Streams a point out of restic onto the device: volumes into `appId`'s folder under `tag`
+ * (verified), the image to a local temp file when `withImage`. Nothing live is touched.
+ */
+export async function fetchPoint(
+  device: DeviceClient,
+  restic: Restic,
+  o: {
+    appId: string;
+    sourceAppId: string;
+    snapshotId: string;
+    tag: string;
+    withImage: boolean;
+    signal: AbortSignal;
+    onProgress?: (bytes: number) => void;
+  },
+): Promise<Fetched> {
+  const dir = o.withImage ? await mkdtemp(join(tmpdir(), 'hearth-restore-')) : null;
+  const cleanup = async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    const deviceHashes = new Map<string, string>();
+    let imagePath: string | null = null;
+    let moved = 0;
+    const counted = (bytes: number) => {
+      moved += bytes;
+      o.onProgress?.(moved);
+    };
+    const tar = new PassThrough({ highWaterMark: 1024 * 1024 });
+    const dumping = restic.dump(o.snapshotId, snapshotFile(o.sourceAppId), tar, {
+      signal: o.signal,
+    });
+    dumping.catch((error: unknown) => tar.destroy(error as Error));
+    const unpacked = await unpackBackup(tar, async (entry) => {
+      const volume = /^volumes\/([a-z][a-z0-9-]{0,31})\.img$/.exec(entry.name)?.[1];
+      if (volume) {
+        entry.stream.on('data', (chunk: Buffer) => counted(chunk.length));
+        const got = await device.receiveVolume(o.appId, volume, o.tag, entry.stream, {
+          signal: o.signal,
+        });
+        deviceHashes.set(volume, got.sha256);
+        return;
+      }
+      if (dir && entry.name.startsWith('image/')) {
+        imagePath = join(dir, 'image');
+        await pipeline(entry.stream, createWriteStream(imagePath, { mode: 0o600 }));
+        return;
+      }
+      entry.stream.resume();
+    });
+    await dumping;
+    const { manifest } = unpacked;
+    for (const v of manifest.volumes) {
+      const laptop = unpacked.hashes.get(volumeMember(v.name));
+      const onDevice = deviceHashes.get(v.name);
+      if (laptop !== v.sha256 || onDevice !== v.sha256)
+        throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
+    }
+    if (
+      imagePath &&
+      unpacked.hashes.get(imageMember(manifest.image.sha256)) !== manifest.image.sha256
+    )
+      throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
+    const specText = unpacked.small.get(SPEC_FILE)?.toString('utf8');
+    return {
+      manifest,
+      spec: specText ? parseAppSpec(specText) : null,
+      imagePath,
+      volumes: manifest.volumes.map((v) => v.name),
+      cleanup,
+    };
+  } catch (error) {
+    await cleanup();
+    await device.removeStaleCopies(o.appId).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Swaps verified volumes in; on any failure puts back the ones already swapped. */
+async function swapAll(device: DeviceClient, appId: string, volumes: string[], tag: string) {
+  const swapped: string[] = [];
+  try {
+    for (const v of volumes) {
+      await device.swapInVolume(appId, v, tag);
+      swapped.push(v);
+    }
+  } catch (error) {
+    for (const v of swapped.reverse())
+      await device.putBackVolume(appId, v, tag).catch(() => undefined);
+    throw error;
+  }
+  return swapped;
+}
+
+/**
+ * The app's own device: stop, swap, start, wait until ready; the replaced data is dropped only
+ * then, and put back (and the app started on it) if the restored data does not come up.
+ */
+export async function restoreInPlace(
+  deps: RestoreDeps,
+  device: DeviceClient,
+  record: DeviceRecord,
+  spec: AppSpec,
+  fetched: Fetched,
+  tag: string,
+): Promise<void> {
+  // From here on the owner's Cancel would leave the app half-restored: the swap and the health
+  // wait run to their end (each is short or bounded).
+  const steady = new AbortController().signal;
+  const volumes = fetched.volumes.filter((v) => spec.volumes.some((s) => s.name === v));
+  await device.control(spec.appId, 'stop');
+  let swapped: string[] = [];
+  try {
+    swapped = await swapAll(device, spec.appId, volumes, tag);
+    await device.enableAndRestart(spec.appId);
+  } catch (error) {
+    await device.enableAndRestart(spec.appId).catch(() => undefined);
+    throw error;
+  }
+  const healthy = await waitHealthy(deps, device, record, spec, RESTORED_READY_MS, steady).catch(
+    () => false,
+  );
+  if (!healthy) {
+    await device.control(spec.appId, 'stop').catch(() => undefined);
+    for (const v of swapped) await device.putBackVolume(spec.appId, v, tag);
+    await device.enableAndRestart(spec.appId).catch(() => undefined);
+    throw new HearthError('RESTORE_NOT_HEALTHY');
+  }
+  for (const v of swapped) await device.dropReplaced(spec.appId, v, tag).catch(() => undefined);
+}
+
+/**
+ * Another device (the old one died), or a restore drill's scratch copy: the app is installed
+ * under `appId` from the backup itself (its spec and image), with the restored volumes.
+ */
+export async function installFromPoint(
+  deps: RestoreDeps,
+  device: DeviceClient,
+  record: DeviceRecord,
+  fetched: Fetched,
+  o: {
+    appId: string;
+    tag: string;
+    /** For a drill: its own ports, no announcement. */
+    adjust?: (spec: AppSpec) => AppSpec;
+    signal: AbortSignal;
+    /** Starts at every boot (a real restore) or only now (a drill). */
+    enable: boolean;
+  },
+): Promise<AppSpec> {
+  if (!fetched.spec || !fetched.imagePath)
+    throw new HearthError(
+      'BACKUP_FAILED',
+      'This backup does not hold the app itself, only its data. Install the app on the device first, then restore.',
+    );
+  const from = fetched.spec;
+  if (!buildFor([from.target], record)) throw new HearthError('APP_UNSUITABLE');
+  const facts = await device.installFacts(o.appId, { signal: o.signal });
+  let spec: AppSpec = {
+    ...from,
+    appId: o.appId,
+    accel: record.hypervisor === 'kvm' && facts.kvmUsable ? 'kvm' : 'tcg',
+    installedAt: new Date(deps.clock.now()).toISOString(),
+  };
+  if (o.adjust) spec = o.adjust(spec);
+  await device.prepareAppFolder(o.appId, { signal: o.signal });
+  if (!(await device.origin(o.appId, { signal: o.signal })))
+    await device.setOrigin(o.appId, from.version.startsWith('file ') ? 'file' : 'catalog', {
+      signal: o.signal,
+    });
+  await device.placeImage(o.appId, spec.sha256, fetched.imagePath, {
+    signal: o.signal,
+    onProgress: () => undefined,
+  });
+  await swapAll(device, o.appId, fetched.volumes, o.tag);
+  await device.writeAppFiles(o.appId, appFiles(deps.launcher, record, spec), { signal: o.signal });
+  await device.switchCurrent(o.appId, spec.sha256, { signal: o.signal });
+  if (o.enable) await device.enableAndRestart(o.appId, { signal: o.signal });
+  else await device.control(o.appId, 'start');
+  const healthy = await waitHealthy(deps, device, record, spec, RESTORED_READY_MS, o.signal);
+  if (!healthy)
+    throw new HearthError(
+      'APP_NOT_READY',
+      `${spec.name} was restored but did not become ready. Open its console to see what it says.`,
+    );
+  for (const v of fetched.volumes)
+    await device.dropReplaced(o.appId, v, o.tag).catch(() => undefined);
+  return spec;
+}
