@@ -57,6 +57,14 @@ export function whenWords(at: number, now: number = Date.now()): string {
   }).format(at);
 }
 
+/** whenWords inside a sentence: "today at 14:02", "3 days ago", "on Friday at 03:00". */
+export function whenPhrase(at: number, now: number = Date.now()): string {
+  const days = calendarDays(at, now);
+  const words = whenWords(at, now);
+  if (days >= -13 && days <= 1) return words.charAt(0).toLocaleLowerCase() + words.slice(1);
+  return `on ${words}`;
+}
+
 /** A point in time in full, for choosing what to restore: "Tuesday, 1 December 2026 at 14:02". */
 export function fullDateWords(at: number): string {
   return new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'short' }).format(at);
@@ -105,7 +113,7 @@ export function warningWords(status: AppBackupStatus, now: number = Date.now()):
   if (status.overdue) {
     return status.lastBackupAt === null
       ? `${status.appName} has not been backed up yet, and its first backup is overdue.`
-      : `${status.appName}'s backups are overdue: the last one was ${whenWords(status.lastBackupAt, now).toLocaleLowerCase()}.`;
+      : `${status.appName}'s backups are overdue: the last one was ${whenPhrase(status.lastBackupAt, now)}.`;
   }
   return null;
 }

@@ -232,23 +232,22 @@ export class BackupsState {
   }
 
   /** Points of apps that no device has now, grouped per app and device, newest first. */
-  readonly orphans = $derived.by(() => {
+  readonly orphans = $derived.by((): OrphanBackups[] => {
     if (!this.allPoints) return [];
-    const installed = new Set(this.list.map((s) => appKey(s)));
-    const groups = new Map<string, OrphanBackups>();
+    const installed = this.list.map((s) => appKey(s));
+    const groups: Record<string, OrphanBackups> = {};
     for (const point of this.allPoints) {
       const key = appKey(point);
-      if (installed.has(key)) continue;
-      const group = groups.get(key) ?? {
+      if (installed.includes(key)) continue;
+      groups[key] ??= {
         appId: point.appId,
         deviceId: point.deviceId,
         appName: point.appName,
         points: [],
       };
-      group.points.push(point);
-      groups.set(key, group);
+      groups[key].points.push(point);
     }
-    return [...groups.values()];
+    return Object.values(groups);
   });
 
   // --- What the owner does with one app --------------------------------------------

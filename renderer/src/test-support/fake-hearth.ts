@@ -383,9 +383,7 @@ export function fakeRecoveryKit(overrides: Partial<RecoveryKit> = {}): RecoveryK
     password: 'tulip-orbit-7341-meadow-quartz-9025',
     qrSvg:
       '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><path d="M0 0h7v7H0z"/></svg>',
-    locations: [
-      { label: 'On this computer, in Hearth Backups', repository: fakeBackupFolder },
-    ],
+    locations: [{ label: 'On this computer, in Hearth Backups', repository: fakeBackupFolder }],
     html: '<!doctype html><title>Hearth recovery kit</title>',
     createdAt: Date.now(),
     ...overrides,
