@@ -66,6 +66,8 @@ export class BackupsState {
   readonly #tasks: TasksState;
   readonly #notices: NoticesState;
   #unsubscribe: (() => void)[] = [];
+  /** Counts backups:changed events, so a list answer older than one is not applied. */
+  #changes = 0;
 
   constructor(api: HearthApi, tasks: TasksState, notices: NoticesState) {
     this.#api = api;
@@ -78,6 +80,7 @@ export class BackupsState {
     if (this.#unsubscribe.length === 0) {
       this.#unsubscribe = [
         this.#api.on('backups:changed', (list) => {
+          this.#changes++;
           this.list = list;
           this.loaded = true;
         }),
@@ -101,10 +104,11 @@ export class BackupsState {
   }
 
   async refresh(): Promise<void> {
+    const changesBefore = this.#changes;
     try {
       const listed = await this.#api.backups.list();
       // An event that arrived meanwhile is at least as fresh as this answer.
-      if (!this.loaded) this.list = listed;
+      if (this.#changes === changesBefore) this.list = listed;
     } catch (error) {
       this.#notices.report(error);
     } finally {

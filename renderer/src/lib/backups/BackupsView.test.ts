@@ -230,6 +230,24 @@ describe('setting up backups', () => {
     ]);
   });
 
+  it('lists the apps of the backups it opened', async () => {
+    hearth.chosenFolder = '/media/owner/Backups';
+    await showBackups();
+    hearth.backupStatuses = [counter()];
+    await fireEvent.click(screen.getByRole('button', { name: /I already have backups/ }));
+    await fireEvent.click(screen.getByRole('button', { name: /Choose the folder/ }));
+    await screen.findByText('/media/owner/Backups');
+    await fireEvent.input(screen.getByRole('textbox', { name: /Password/ }), {
+      target: { value: 'tulip-orbit-7341-meadow-quartz-9025' },
+    });
+    await fireEvent.click(screen.getByRole('button', { name: 'Open backups' }));
+
+    expect(await screen.findByRole('article', { name: 'Counter' })).toBeVisible();
+    expect(screen.getByText(/Backups on this computer are kept in/)).toHaveTextContent(
+      '/media/owner/Backups',
+    );
+  });
+
   it('refuses a wrong password in the words of the kit', async () => {
     hearth.fail('backups:openRepository', new HearthError('BACKUP_WRONG_PASSWORD'));
     hearth.chosenFolder = '/media/owner/Backups';
