@@ -126,12 +126,15 @@ export class BackupsState {
    * started here (which may have just finished, so its outcome can be read).
    */
   taskOf(status: AppBackupStatus): TaskSnapshot | null {
-    const ids = [status.runningTaskId, this.runs[appKey(status)]?.taskId];
-    for (const id of ids) {
-      const task = id ? this.#tasks.list.find((t) => t.id === id) : undefined;
-      if (task) return task;
-    }
-    return null;
+    const running = this.task(status.runningTaskId);
+    if (running) return running;
+    const started = this.task(this.runs[appKey(status)]?.taskId ?? null);
+    // Its outcome stays until a newer backup (the device's timer) has made it old news.
+    const outdated =
+      started?.endedAt != null &&
+      status.lastBackupAt !== null &&
+      status.lastBackupAt > started.endedAt;
+    return outdated ? null : started;
   }
 
   /** A task by its id (a restore's, shown in the restore dialog). */
