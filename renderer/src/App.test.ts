@@ -115,6 +115,15 @@ describe('navigation', () => {
     expect(await screen.findByRole('article', { name: 'Attic box' })).toBeVisible();
   });
 
+  it('looks up backups when the owner first opens them', async () => {
+    await openApp();
+    expect(hearth.invokesOf('backups:setup')).toEqual([]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Backups' }));
+    expect(await screen.findByRole('region', { name: 'Set up backups' })).toBeVisible();
+    expect(hearth.invokesOf('backups:setup')).toHaveLength(1);
+    expect(hearth.invokesOf('backups:list')).toHaveLength(1);
+  });
+
   it('checks this computer from Activity', async () => {
     await openApp();
     await fireEvent.click(screen.getByRole('button', { name: 'Activity' }));

@@ -13,12 +13,16 @@ import type {
   InvokeResult,
 } from '../../../shared/ipc';
 import type {
+  AppBackupStatus,
+  BackupPoint,
+  BackupSetup,
   CatalogApp,
   ChosenImage,
   DeviceIdentity,
   DeviceRecord,
   DiscoveredDevice,
   InstalledApp,
+  RecoveryKit,
   Settings,
   TaskSnapshot,
 } from '../../../shared/model';
@@ -46,6 +50,17 @@ export class FakeHearth implements HearthTransport {
   consoleLines: string[] = [];
   /** The file the owner picks in apps:chooseImage; null is a cancelled dialog. */
   chosenImage: ChosenImage | null = null;
+  /** Where backups go; not set up until backups:createRepository or openRepository. */
+  backupSetup: BackupSetup = { repository: null, defaultPath: fakeBackupFolder };
+  /** What backups:list answers; setSchedule and setDestination change it. */
+  backupStatuses: AppBackupStatus[] = [];
+  /** Every point in the backups (backups:points picks one app's, newest first). */
+  backupPoints: BackupPoint[] = [];
+  recoveryKit: RecoveryKit = fakeRecoveryKit();
+  /** The folder the owner picks in backups:chooseFolder; null is a cancelled dialog. */
+  chosenFolder: string | null = null;
+  /** Where backups:saveKit says it saved; null is a cancelled save dialog. */
+  kitSavedTo: string | null = '/home/owner/Documents/Hearth recovery kit.html';
   readonly api: HearthApi = buildHearthApi(this);
   readonly #handlers: Handlers = {};
   readonly #listeners = new Map<EventChannel, Set<(payload: unknown) => void>>();
@@ -76,12 +91,85 @@ export class FakeHearth implements HearthTransport {
     this.handle('apps:console', () => ({ lines: [...this.consoleLines] }));
     this.handle('apps:chooseImage', () => this.chosenImage);
     this.handle('apps:installFromFile', () => ({ taskId: 'install-file-1', appId: 'counter' }));
+    this.#handleBackups();
     this.handle('app:info', () => ({
       name: 'Hearth',
       version: '0.1.0',
       shell: 'browser',
       platform: 'linux',
     }));
+  }
+
+  #handleBackups(): void {
+    const setup = () => structuredClone(this.backupSetup);
+    const statusOf = ({ deviceId, appId }: { deviceId: string; appId: string }) => {
+      const status = this.backupStatuses.find((s) => s.deviceId === deviceId && s.appId === appId);
+      if (!status) throw new HearthError('APP_NOT_ON_DEVICE');
+      return status;
+    };
+    const replace = (updated: AppBackupStatus) => {
+      this.backupStatuses = this.backupStatuses.map((s) =>
+        s.deviceId === updated.deviceId && s.appId === updated.appId ? updated : s,
+      );
+      return structuredClone(updated);
+    };
+    this.handle('backups:setup', setup);
+    this.handle('backups:chooseFolder', () =>
+      this.chosenFolder === null ? null : { path: this.chosenFolder },
+    );
+    this.handle('backups:createRepository', ({ path }) => {
+      this.backupSetup = {
+        ...this.backupSetup,
+        repository: { path, kitConfirmed: false, createdAt: Date.now() },
+      };
+      return { setup: setup(), kit: structuredClone(this.recoveryKit) };
+    });
+    this.handle('backups:openRepository', ({ path }) => {
+      // Whoever opens the backups with the kit's password has the kit.
+      this.backupSetup = {
+        ...this.backupSetup,
+        repository: { path, kitConfirmed: true, createdAt: Date.now() },
+      };
+      return setup();
+    });
+    this.handle('backups:recoveryKit', () => {
+      if (!this.backupSetup.repository) throw new HearthError('BACKUPS_NOT_SET_UP');
+      return structuredClone(this.recoveryKit);
+    });
+    this.handle('backups:saveKit', () =>
+      this.kitSavedTo === null ? null : { savedTo: this.kitSavedTo },
+    );
+    this.handle('backups:confirmKit', () => {
+      const repository = this.backupSetup.repository;
+      if (!repository) throw new HearthError('BACKUPS_NOT_SET_UP');
+      this.backupSetup = { ...this.backupSetup, repository: { ...repository, kitConfirmed: true } };
+      return setup();
+    });
+    this.handle('backups:list', () => structuredClone(this.backupStatuses));
+    this.handle('backups:points', ({ deviceId, appId }) =>
+      this.backupPoints
+        .filter((p) => p.deviceId === deviceId && p.appId === appId)
+        .sort((a, b) => b.takenAt - a.takenAt),
+    );
+    this.handle('backups:allPoints', () =>
+      [...this.backupPoints].sort((a, b) => b.takenAt - a.takenAt),
+    );
+    this.handle('backups:run', ({ appId }) => ({ taskId: `backup-${appId}` }));
+    this.handle('backups:drill', ({ appId }) => ({ taskId: `drill-${appId}` }));
+    this.handle('backups:restore', ({ appId }) => ({ taskId: `restore-${appId}` }));
+    this.handle('backups:setSchedule', (request) =>
+      replace({ ...statusOf(request), schedule: request.schedule }),
+    );
+    this.handle('backups:setDestination', (request) => {
+      const { destination } = request;
+      if (destination.kind === 'computer') return replace({ ...statusOf(request), destination });
+      const device = this.devices.find((d) => d.id === destination.deviceId);
+      if (!device) throw new HearthError('NOT_FOUND');
+      return replace({
+        ...statusOf(request),
+        destination: { kind: 'device', deviceId: device.id, deviceName: device.name },
+      });
+    });
   }
 
   /** Replaces how one channel answers. */
@@ -248,6 +336,56 @@ export function fakeChosenImage(overrides: Partial<ChosenImage> = {}): ChosenIma
       bootArgs: '',
       health: { kind: 'console', pattern: '' },
     },
+    ...overrides,
+  };
+}
+
+export const fakeBackupFolder = '/home/owner/Documents/Hearth Backups';
+
+/** One app's backups as backups:list reports them: Counter on the Living-room Pi, all well. */
+export function fakeBackupStatus(overrides: Partial<AppBackupStatus> = {}): AppBackupStatus {
+  const now = Date.now();
+  return {
+    deviceId: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+    deviceName: 'Living-room Pi',
+    appId: 'counter',
+    appName: 'Counter',
+    destination: { kind: 'computer' },
+    schedule: { enabled: true, everyHours: 24 },
+    lastBackupAt: now - 2 * 60 * 60_000,
+    lastVerifiedAt: now - 3 * 24 * 60 * 60_000,
+    sizeBytes: 12.5 * 1024 ** 2,
+    nextRunAt: now + 22 * 60 * 60_000,
+    overdue: false,
+    lastError: null,
+    runningTaskId: null,
+    lastDrill: null,
+    ...overrides,
+  };
+}
+
+export function fakeBackupPoint(overrides: Partial<BackupPoint> = {}): BackupPoint {
+  return {
+    id: 'run-00000001',
+    deviceId: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+    appId: 'counter',
+    appName: 'Counter',
+    appVersion: '1.0.0',
+    takenAt: Date.now() - 2 * 60 * 60_000,
+    sizeBytes: 12.5 * 1024 ** 2,
+    volumes: ['data'],
+    ...overrides,
+  };
+}
+
+export function fakeRecoveryKit(overrides: Partial<RecoveryKit> = {}): RecoveryKit {
+  return {
+    password: 'tulip-orbit-7341-meadow-quartz-9025',
+    qrSvg:
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 21 21"><path d="M0 0h7v7H0z"/></svg>',
+    locations: [{ label: 'On this computer, in Hearth Backups', repository: fakeBackupFolder }],
+    html: '<!doctype html><title>Hearth recovery kit</title>',
+    createdAt: Date.now(),
     ...overrides,
   };
 }
