@@ -196,8 +196,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   );
   resticBinary.catch((err: unknown) => log.warn({ err }, 'restic was not found on this computer'));
   const resticCache = join(userDataDir, 'cache', 'restic');
-  const engine = (repository: string, password: string) =>
-    new Restic({ binary: resticBinary, repository, password, cacheDir: resticCache });
+  const engine = async (repository: string, password: string) =>
+    new Restic({ binary: await resticBinary, repository, password, cacheDir: resticCache, logger: log });
   const backupRepository = new BackupRepository({
     state: backupState,
     vault: options.keyVault,

@@ -25,7 +25,7 @@ export interface BackupRepositoryDeps {
   vault: KeyVault;
   clock: Clock;
   documentsDir: string;
-  engine: (repository: string, password: string) => RepositoryEngine;
+  engine: (repository: string, password: string) => Promise<RepositoryEngine>;
   /** The names of the apps backed up, for the kit's "what is in it". */
   appNames: () => Promise<string[]>;
   /** Where the kit says peer copies are (another device in the house), when there are any. */
@@ -98,7 +98,7 @@ export class BackupRepository {
     });
     const password = generatePassword();
     await this.#deps.vault.write(PASSWORD_KEY, Buffer.from(password, 'utf8'));
-    await this.#deps.engine(path, password).init();
+    await (await this.#deps.engine(path, password)).init();
     const createdAt = this.#deps.clock.now();
     const doc = await this.#deps.state.update((d) => {
       d.repository = { path, kitConfirmed: false, createdAt };
@@ -110,7 +110,7 @@ export class BackupRepository {
 
   /** A new computer: the folder and password from the recovery kit. */
   async openExisting(path: string, password: string): Promise<BackupSetup> {
-    await this.#deps.engine(path, password).openCheck();
+    await (await this.#deps.engine(path, password)).openCheck();
     await this.#deps.vault.write(PASSWORD_KEY, Buffer.from(password, 'utf8'));
     const createdAt = this.#deps.clock.now();
     // The owner typed the password from their kit: they have it.

@@ -34,7 +34,7 @@ import type { RestoreDeps } from './restore-run';
 export interface BackupServiceDeps extends RestoreDeps {
   state: BackupStateStore;
   repository: BackupRepository;
-  engine: (repository: string, password: string) => Restic;
+  engine: (repository: string, password: string) => Promise<Restic>;
   monitor: Pick<AppMonitor, 'list' | 'get' | 'refreshDevice' | 'appIdsOn'>;
   devices: { list(): Promise<DeviceRecord[]>; get(id: string): Promise<DeviceRecord> };
   client: (deviceId: string) => Promise<DeviceClient>;
@@ -204,7 +204,7 @@ export class BackupService {
   async run(deviceId: string, appId: string): Promise<string> {
     const known = this.#known(deviceId, appId);
     const repo = await this.#deps.repository.open();
-    const restic = this.#deps.engine(repo.repository, repo.password);
+    const restic = await this.#deps.engine(repo.repository, repo.password);
     return this.#start(deviceId, appId, 'backup', (release) =>
       runBackupTask(this.#taskDeps(), { known, restic, release }),
     );
@@ -212,7 +212,7 @@ export class BackupService {
 
   async restore(request: InvokeRequest<'backups:restore'>): Promise<string> {
     const repo = await this.#deps.repository.open();
-    const restic = this.#deps.engine(repo.repository, repo.password);
+    const restic = await this.#deps.engine(repo.repository, repo.password);
     const target = request.toDeviceId;
     const known = this.#deps.monitor.get(target, request.appId);
     return this.#start(target, request.appId, 'restore', (release) =>
@@ -223,7 +223,7 @@ export class BackupService {
   async drill(deviceId: string, appId: string): Promise<string> {
     const known = this.#known(deviceId, appId);
     const repo = await this.#deps.repository.open();
-    const restic = this.#deps.engine(repo.repository, repo.password);
+    const restic = await this.#deps.engine(repo.repository, repo.password);
     return this.#start(deviceId, appId, 'drill', (release) =>
       runDrillTask(this.#taskDeps(), { known, restic, release }),
     );

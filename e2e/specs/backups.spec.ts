@@ -1,0 +1,247 @@
+// Backups an owner can trust, on the lab's real devices with real restic: set up with a
+// recovery kit, the schedule backs Counter up by itself, a restore brings its boot counter back,
+// the restore drill boots a scratch copy, a cut mid-backup leaves nothing half-taken and the app
+// running, and a new computer with only the recovery kit restores Counter onto another device.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Locator, Page } from '@playwright/test';
+import { expect } from '../support/browser-mode';
+import { startBrowserModeProcess, stopProcess } from '../support/browser-mode';
+import { test } from '../support/catalog-test';
+import { attachAppsReportOnFailure } from '../support/device-report';
+import { installFromCatalog, prepareByAddress, preparePi } from '../support/wizard';
+
+test.afterEach(({ lab }, testInfo) => attachAppsReportOnFailure(lab, testInfo));
+
+// A schedule's "hour" is 2.5 s here, so "daily" comes round every minute.
+const HOUR_MS = 2_500;
+const documents = mkdtempSync(join(tmpdir(), 'hearth-e2e-documents-'));
+test.afterAll(() => rmSync(documents, { recursive: true, force: true }));
+
+const backupArgs = [
+  '--documents',
+  documents,
+  '--backup-hour-ms',
+  String(HOUR_MS),
+  '--backup-tick-ms',
+  '1000',
+];
+
+test.use({
+  serveArgs: async ({ catalog }, use) =>
+    use(['--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey, ...backupArgs]),
+});
+
+const nav = (page: Page, view: string) =>
+  page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: view }).click();
+
+function lastBoot(text: string | null): number {
+  return Math.max(0, ...[...(text ?? '').matchAll(/boot (\d+)/g)].map((m) => Number(m[1])));
+}
+
+/** The boot counter Counter printed last, read from its console log on the device. */
+async function bootOnDevice(
+  lab: { exec: (d: string, c: string[]) => Promise<{ stdout: string }> },
+  device: string,
+  appId = 'counter',
+) {
+  const log = await lab.exec(device, ['cat', `/var/lib/hearth/apps/${appId}/console.log`]);
+  return lastBoot(log.stdout);
+}
+
+/** Backups view: the folder is typed (a browser has no folder picker), then the kit is kept. */
+async function setUpBackups(
+  page: Page,
+  folder: string,
+): Promise<{ password: string; kitPath: string }> {
+  await nav(page, 'Backups');
+  await expect(page.getByRole('heading', { name: 'Set up backups' })).toBeVisible();
+  await page.getByRole('button', { name: 'Choose another folder…' }).click();
+  await page.getByRole('textbox', { name: 'Where backups go' }).fill(folder);
+  await page.getByRole('button', { name: 'Set up backups' }).click();
+  await expect(page.getByRole('heading', { name: 'Your recovery kit' })).toBeVisible({
+    timeout: 30_000,
+  });
+  await page.getByRole('button', { name: 'Save as a file…' }).click();
+  const saved = page.getByText(/^Saved to /);
+  await expect(saved).toBeVisible();
+  const kitPath = ((await saved.textContent()) ?? '')
+    .replace(/^Saved to /, '')
+    .replace(/\.$/, '')
+    .trim();
+  expect(existsSync(kitPath)).toBe(true);
+  const html = readFileSync(kitPath, 'utf8');
+  const password = /([A-Za-z0-9]{4,}(?:-[A-Za-z0-9]{4,}){3,})/.exec(html)?.[1] ?? '';
+  expect(password.length).toBeGreaterThan(20);
+  expect(html).toContain(folder);
+  // Nothing runs before the owner says they kept the kit.
+  await page.getByRole('checkbox').check();
+  await page.getByRole('button', { name: 'I have kept my recovery kit' }).click();
+  return { password, kitPath };
+}
+
+const card = (page: Page, app: string): Locator =>
+  page.getByRole('list', { name: 'Backups of your apps' }).getByRole('article', { name: app });
+
+async function pointsOf(page: Page, app: string): Promise<number> {
+  await card(page, app)
+    .getByRole('button', { name: `Restore ${app}…` })
+    .click();
+  const list = page.getByRole('list', { name: `Backups of ${app}, newest first` });
+  await expect(list).toBeVisible({ timeout: 30_000 });
+  const count = await list.getByRole('listitem').count();
+  await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+  return count;
+}
+
+async function backUpNow(page: Page, app: string) {
+  const c = card(page, app);
+  await c.getByRole('button', { name: `Back up ${app} now` }).click();
+  await expect(c).toContainText(/is backed up/, { timeout: 120_000 });
+}
+
+test('Counter is backed up by the schedule and restored to its boot count; the drill boots a scratch copy; a cut leaves nothing half-taken', async ({
+  page,
+  lab,
+}) => {
+  test.setTimeout(15 * 60_000);
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Living-room Pi');
+  const installed = await installFromCatalog(page, 'Counter');
+  await expect(installed).toContainText('Running', { timeout: 180_000 });
+
+  await setUpBackups(page, join(documents, 'Living-room backups'));
+  const counter = card(page, 'Counter');
+
+  await test.step('the schedule backs Counter up by itself, and again when the next run is due', async () => {
+    await expect(counter.getByText('None yet')).toHaveCount(0, { timeout: 120_000 });
+    await expect
+      .poll(() => pointsOf(page, 'Counter'), { timeout: 150_000 })
+      .toBeGreaterThanOrEqual(2);
+    await counter.getByRole('combobox', { name: 'How often' }).selectOption('off');
+  });
+
+  let backedUp = 0;
+  await test.step('Back up now, then restart Counter twice: its boot counter grows', async () => {
+    backedUp = await bootOnDevice(lab, 'pi');
+    await backUpNow(page, 'Counter');
+    for (let i = 0; i < 2; i++) {
+      await lab.exec('pi', [
+        'sudo',
+        '-u',
+        'hearth',
+        'sudo',
+        '-n',
+        '/usr/local/lib/hearth/agent',
+        'restart',
+        'counter',
+      ]);
+      await expect.poll(() => bootOnDevice(lab, 'pi'), { timeout: 60_000 }).toBe(backedUp + i + 1);
+    }
+  });
+
+  await test.step('restore the newest backup: Counter boots on the data it had then', async () => {
+    await counter.getByRole('button', { name: 'Restore Counter…' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await expect(dialog).toContainText('Counter is back as it was', { timeout: 180_000 });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    // The volume held boot N; restored, Counter boots once more: N + 1, not N + 3.
+    await expect.poll(() => bootOnDevice(lab, 'pi'), { timeout: 60_000 }).toBe(backedUp + 1);
+    await nav(page, 'Apps');
+    await expect(installed).toContainText('Running', { timeout: 60_000 });
+    await nav(page, 'Backups');
+  });
+
+  await test.step('the restore drill boots a scratch copy on the device and removes it', async () => {
+    await counter.getByRole('button', { name: 'Check Counter can be restored' }).click();
+    await expect(counter).toContainText(/Restore check .*: Counter/, { timeout: 180_000 });
+    const left = await lab.exec('pi', ['ls', '/var/lib/hearth/apps']);
+    expect(left.stdout.split('\n').filter(Boolean)).toEqual(['counter']);
+  });
+
+  await test.step('the link is cut mid-backup: no new point, the app runs (not paused), the last point restores', async () => {
+    const before = await pointsOf(page, 'Counter');
+    await lab.shape('pi', '200kbit');
+    await counter.getByRole('button', { name: 'Back up Counter now' }).click();
+    await expect(counter).toContainText(/Saving Counter’s data/, { timeout: 60_000 });
+    await lab.cut('pi');
+    await expect(counter).toContainText(/connection|reach/i, { timeout: 120_000 });
+    await lab.heal('pi');
+    await lab.unshape('pi');
+    // Running, not paused: QEMU answers "running" and the heartbeat goes on.
+    const qmp = await lab.exec('pi', ['sh', '-c', '/var/lib/hearth/apps/counter/qmp query-status']);
+    expect(qmp.stdout).toContain('running');
+    // The copy the cut run was sending does not outlive it (the device clears it by itself).
+    await expect
+      .poll(
+        async () => {
+          const data = await lab.exec('pi', ['ls', '-A', '/var/lib/hearth/apps/counter/data']);
+          return data.stdout.split('\n').filter((f) => f.includes('.img.'));
+        },
+        { timeout: 120_000 },
+      )
+      .toEqual([]);
+    await expect.poll(() => pointsOf(page, 'Counter'), { timeout: 60_000 }).toBe(before);
+  });
+});
+
+test('a new computer with only the recovery kit restores Counter onto another device', async ({
+  page,
+  lab,
+  catalog,
+  browser,
+}) => {
+  test.setTimeout(15 * 60_000);
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Living-room Pi');
+  const installed = await installFromCatalog(page, 'Counter');
+  await expect(installed).toContainText('Running', { timeout: 180_000 });
+  const folder = join(documents, 'Hearth Backups');
+  const { password } = await setUpBackups(page, folder);
+  const counter = card(page, 'Counter');
+  await expect(counter.getByText('None yet')).toHaveCount(0, { timeout: 120_000 });
+  const backedUp = await bootOnDevice(lab, 'pi');
+  await counter.getByRole('combobox', { name: 'How often' }).selectOption('off');
+  await backUpNow(page, 'Counter');
+
+  // The laptop is lost: a fresh Hearth with a new user-data folder, and the kit.
+  const userData = mkdtempSync(join(tmpdir(), 'hearth-e2e-new-laptop-'));
+  const args = ['--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey, ...backupArgs];
+  const second = await startBrowserModeProcess(userData, args, lab.laptopArgv([]));
+  const context = await browser.newContext();
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(second.url);
+    await fresh.getByRole('button', { name: 'Explore Hearth' }).click();
+    await prepareByAddress(fresh, lab, 'hearth', 'Kitchen Pi');
+    await nav(fresh, 'Backups');
+    await fresh
+      .getByRole('button', { name: 'I already have backups (from a recovery kit)' })
+      .click();
+    await fresh.getByRole('button', { name: 'Choose another folder…' }).click();
+    await fresh.getByRole('textbox', { name: 'Folder with your backups' }).fill(folder);
+    await fresh.getByRole('textbox', { name: 'Password from your recovery kit' }).fill(password);
+    await fresh.getByRole('button', { name: 'Open backups' }).click();
+    await fresh.getByRole('button', { name: 'Restore Counter onto a device…' }).click();
+    const dialog = fresh.getByRole('dialog');
+    await dialog
+      .getByRole('combobox', { name: 'Restore onto' })
+      .selectOption({ label: 'Kitchen Pi' });
+    await dialog.getByRole('button', { name: 'Restore', exact: true }).click();
+    await expect(dialog).toContainText('Counter is back as it was', { timeout: 240_000 });
+    await expect.poll(() => bootOnDevice(lab, 'hearth'), { timeout: 60_000 }).toBe(backedUp + 1);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await nav(fresh, 'Apps');
+    const onKitchen = fresh
+      .getByRole('list', { name: 'Installed apps' })
+      .getByRole('article', { name: 'Counter' });
+    await expect(onKitchen).toContainText('on Kitchen Pi', { timeout: 60_000 });
+    await expect(onKitchen).toContainText('Running', { timeout: 60_000 });
+  } finally {
+    await context.close();
+    await stopProcess(second.child);
+    rmSync(userData, { recursive: true, force: true });
+  }
+});
