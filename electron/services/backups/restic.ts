@@ -1,0 +1,542 @@
+// Hearth's one way of driving restic (Debian's 0.14 and later). Every run gets the repository
+// and password through its environment, --json where restic has it, and throttled progress.
+// Every failure becomes a HearthError whose sentence the owner reads; restic's own words go
+// to the log only, with the password and any credentials in a repository URL taken out.
+import type { Readable, Writable } from 'node:stream';
+import { HearthError } from '../../../shared/errors';
+import { silentLogger } from '../logger';
+import type { Logger } from '../logger';
+import { classifyResticFailure, resticError, resticGarbled, resticMissing } from './restic-errors';
+import { eachLine, startRestic } from './restic-process';
+import type { ResticChild, ResticExit, ResticTarget, SpawnFn } from './restic-process';
+import {
+  backupStatusJson,
+  backupSummaryJson,
+  firstJsonLine,
+  forgetJson,
+  snapshotsJson,
+  statsJson,
+} from './restic-json';
+
+export interface ResticSnapshot {
+  id: string;
+  /** ms since epoch (restic keeps sub-second precision; --time sets whole seconds). */
+  time: number;
+  host: string;
+  paths: string[];
+  tags: string[];
+}
+
+export interface ResticOptions {
+  binary: string;
+  repository: string;
+  password: string;
+  cacheDir?: string;
+  spawn?: SpawnFn;
+  logger?: Logger;
+}
+
+export interface BackupProgress {
+  bytesDone: number;
+  /** null when the total is unknown (restic cannot know it for stdin). */
+  secondsRemaining: number | null;
+}
+
+export interface BackupStreamOptions {
+  filename: string;
+  host: string;
+  tags: string[];
+  time?: Date;
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  /** How many bytes the input will have, when known: gives secondsRemaining. */
+  expectedBytes?: number;
+}
+
+export interface BackupResult {
+  /** The full id; the short one only if restic 0.14's short id could not be resolved. */
+  snapshotId: string;
+  bytesAdded: number;
+  totalBytes: number;
+}
+
+export interface ForgetOptions {
+  host: string;
+  path: string;
+  keepDaily: number;
+  keepWeekly: number;
+  keepMonthly: number;
+  prune: boolean;
+  signal?: AbortSignal;
+}
+
+export type CheckResult = { ok: true } | { ok: false; sentence: string };
+
+/** A run that failed on a lock before restic read any of our input, so it can be run again. */
+class LockedBeforeStart extends Error {
+  constructor(readonly exit: ResticExit) {
+    super('restic: repository locked');
+  }
+}
+
+const snapshotRef = /^([0-9a-f]{8,64}|latest)$/;
+const tagValue = /^[^,\s]+$/;
+
+function cancelled(): HearthError {
+  return new HearthError('CANCELLED');
+}
+
+/** restic's --time takes local time; the child runs in UTC (below) so no DST hour is ambiguous. */
+function resticTime(time: Date): { value: string; env: Record<string, string> } {
+  // Go ignores TZ on Windows, where restic's local time is the machine's, as is Node's.
+  const utc = process.platform !== 'win32';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const [y, mo, d, h, mi, s] = utc
+    ? [
+        time.getUTCFullYear(),
+        time.getUTCMonth() + 1,
+        time.getUTCDate(),
+        time.getUTCHours(),
+        time.getUTCMinutes(),
+        time.getUTCSeconds(),
+      ]
+    : [
+        time.getFullYear(),
+        time.getMonth() + 1,
+        time.getDate(),
+        time.getHours(),
+        time.getMinutes(),
+        time.getSeconds(),
+      ];
+  return {
+    value: `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}`,
+    env: utc ? { TZ: 'UTC' } : {},
+  };
+}
+
+function invalid(what: string): HearthError {
+  return new HearthError('INVALID_INPUT', undefined, { cause: new Error(what) });
+}
+
+export class Restic {
+  private readonly target: ResticTarget;
+  private readonly spawn?: SpawnFn;
+  private readonly log: Logger;
+
+  constructor(o: ResticOptions) {
+    this.target = {
+      binary: o.binary,
+      repository: o.repository,
+      password: o.password,
+      cacheDir: o.cacheDir,
+    };
+    this.spawn = o.spawn;
+    this.log = o.logger ?? silentLogger;
+  }
+
+  /** Creates the repository. A folder that already holds one → BACKUP_FOLDER_NOT_EMPTY. */
+  async init(): Promise<void> {
+    await this.run(['init']);
+  }
+
+  /**
+   * Proves the repository exists and the password opens it, without taking a lock (so a
+   * backup running elsewhere does not make it fail): the config can only be read with a key.
+   */
+  async openCheck(): Promise<void> {
+    const stdout = await this.run(['--no-lock', 'cat', 'config']);
+    try {
+      JSON.parse(stdout);
+    } catch {
+      throw resticGarbled('cat config: not JSON');
+    }
+  }
+
+  /**
+   * `restic backup --stdin`. restic writes a snapshot only after a clean end of its input, so
+   * Hearth ends restic's stdin only when `input` itself ended cleanly. When `input` fails or
+   * closes early (the device's connection was cut), or `signal` aborts, restic is stopped with
+   * stdin still open: it never sees an end, and no snapshot is written. On rejection `input`
+   * has been destroyed.
+   */
+  async backupStream(input: Readable, o: BackupStreamOptions): Promise<BackupResult> {
+    if (!o.filename || o.filename.includes('/') || o.filename.includes('\\'))
+      throw invalid('backup filename');
+    if (!o.host) throw invalid('backup host');
+    // restic splits --tag values at commas; a comma would silently make two tags.
+    for (const tag of o.tags) if (!tagValue.test(tag)) throw invalid('backup tag');
+    const args = ['backup', '--json', '--stdin', '--stdin-filename', o.filename, '--host', o.host];
+    for (const tag of o.tags) args.push('--tag', tag);
+    let extraEnv: Record<string, string> = {};
+    if (o.time) {
+      const t = resticTime(o.time);
+      args.push('--time', t.value);
+      extraEnv = t.env;
+    }
+    try {
+      try {
+        return await this.backupOnce(input, o, args, extraEnv);
+      } catch (err) {
+        if (!(err instanceof LockedBeforeStart)) throw err;
+        await this.unlockStale();
+        return await this.backupOnce(input, o, args, extraEnv);
+      }
+    } catch (err) {
+      input.destroy();
+      if (err instanceof LockedBeforeStart) throw this.failure(['backup'], err.exit);
+      throw err;
+    }
+  }
+
+  private async backupOnce(
+    input: Readable,
+    o: BackupStreamOptions,
+    args: string[],
+    extraEnv: Record<string, string>,
+  ): Promise<BackupResult> {
+    if (o.signal?.aborted) throw cancelled();
+    const run = this.start(args, 'pipe', extraEnv);
+    const stdin = run.child.stdin;
+    if (!stdin) throw new HearthError('BACKUP_FAILED');
+    let summary: ReturnType<typeof backupSummaryJson.parse> | undefined;
+    let garbled = false;
+    let resolveStarted!: () => void;
+    const started = new Promise<void>((resolve) => (resolveStarted = resolve));
+    const startedAt = Date.now();
+    eachLine(run.child.stdout!, (line) => {
+      resolveStarted();
+      let json: unknown;
+      try {
+        json = JSON.parse(line);
+      } catch {
+        return; // restic prints the odd plain line (warnings) even with --json
+      }
+      const status = backupStatusJson.safeParse(json);
+      if (status.success) {
+        const bytesDone = status.data.bytes_done ?? 0;
+        o.onProgress?.({ bytesDone, secondsRemaining: remaining(bytesDone) });
+        return;
+      }
+      const done = backupSummaryJson.safeParse(json);
+      if (done.success) summary = done.data;
+      else if ((json as { message_type?: unknown })?.message_type === 'summary') garbled = true;
+    });
+    const remaining = (bytesDone: number): number | null => {
+      const elapsed = (Date.now() - startedAt) / 1000;
+      if (!o.expectedBytes || bytesDone <= 0 || elapsed <= 0) return null;
+      const left = Math.max(0, o.expectedBytes - bytesDone);
+      return Math.round(left / (bytesDone / elapsed));
+    };
+
+    // Why wait for restic's first status line: restic prints it after it opened the
+    // repository and took its lock, and before it reads stdin. A run that fails on a lock
+    // has then consumed none of the input, so it can be retried after unlockStale().
+    let stopReason: Error | null = null;
+    const onAbort = () => {
+      stopReason ??= cancelled();
+      run.stop();
+    };
+    o.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const first = await Promise.race([started.then(() => null), run.exited]);
+      if (first) {
+        if (stopReason) throw stopReason;
+        if (classifyResticFailure(first.stderr) === 'locked' && !first.spawnError)
+          throw new LockedBeforeStart(first);
+        throw this.failure(args, first);
+      }
+      if (stopReason) {
+        await run.exited;
+        throw stopReason;
+      }
+
+      let inputEnded = false;
+      const stopFor = (reason: Error) => {
+        if (inputEnded && !(reason instanceof HearthError && reason.code === 'CANCELLED')) return;
+        stopReason ??= reason;
+        input.off('data', onData);
+        input.pause();
+        // stdin is deliberately left open: restic must not see an end before it dies.
+        run.stop();
+      };
+      const onData = (chunk: Buffer) => {
+        if (!stdin.write(chunk)) input.pause();
+      };
+      stdin.on('drain', () => {
+        if (!stopReason) input.resume();
+      });
+      input.on('data', onData);
+      input.once('end', () => {
+        inputEnded = true;
+        if (!stopReason) stdin.end();
+      });
+      input.once('error', (err) => stopFor(err));
+      input.once('close', () => {
+        if (!inputEnded) stopFor(new Error('backup input closed before its end'));
+      });
+      o.signal?.removeEventListener('abort', onAbort);
+      const onAbortRunning = () => stopFor(cancelled());
+      o.signal?.addEventListener('abort', onAbortRunning, { once: true });
+      if (o.signal?.aborted) onAbortRunning();
+      const exit = await run.exited.finally(() =>
+        o.signal?.removeEventListener('abort', onAbortRunning),
+      );
+      input.off('data', onData);
+
+      if (stopReason) {
+        // Only a cancel can come after the end of the input; if restic finished its snapshot
+        // in that moment anyway, it is removed, so a cancelled run leaves nothing behind.
+        const late = summary;
+        if (late && exit.code === 0) await this.forgetIds([late.snapshot_id]);
+        if (stopReason instanceof HearthError) throw stopReason;
+        throw new HearthError('BACKUP_FAILED', undefined, { cause: stopReason });
+      }
+      if (exit.code !== 0) throw this.failure(args, exit);
+      if (!summary || garbled) throw resticGarbled('backup: no summary line');
+      return {
+        snapshotId: await this.fullId(summary.snapshot_id),
+        bytesAdded: summary.data_added,
+        totalBytes: summary.total_bytes_processed,
+      };
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** restic 0.14 reports a new snapshot by its short id; the list knows the full one. */
+  private async fullId(id: string): Promise<string> {
+    if (id.length === 64) return id;
+    try {
+      const found = await this.snapshotsByArgs([id]);
+      if (found.length === 1 && found[0].id.startsWith(id)) return found[0].id;
+    } catch (err) {
+      this.log.warn({ err }, 'restic: could not resolve a snapshot id');
+    }
+    return id;
+  }
+
+  async snapshots(
+    filter: { host?: string; path?: string; tags?: string[] } = {},
+  ): Promise<ResticSnapshot[]> {
+    const args: string[] = [];
+    if (filter.host) args.push('--host', filter.host);
+    if (filter.path) args.push('--path', filter.path);
+    if (filter.tags?.length) {
+      for (const tag of filter.tags) if (!tagValue.test(tag)) throw invalid('snapshot tag');
+      // One --tag with commas means "all of these"; several --tag flags would mean "any".
+      args.push('--tag', filter.tags.join(','));
+    }
+    return this.snapshotsByArgs(args);
+  }
+
+  private async snapshotsByArgs(args: string[]): Promise<ResticSnapshot[]> {
+    const stdout = await this.locking(() => this.run(['snapshots', '--json', ...args]));
+    const parsed = snapshotsJson.safeParse(firstJsonLine(stdout, '['));
+    if (!parsed.success) throw resticGarbled(`snapshots: ${parsed.error.message}`);
+    return parsed.data.map((s) => ({
+      id: s.id,
+      time: s.time,
+      host: s.hostname,
+      paths: s.paths,
+      tags: s.tags ?? [],
+    }));
+  }
+
+  /**
+   * `restic dump ID FILE` into `output`, at the pace `output` takes it. On success `output`
+   * is ended; on failure it is destroyed with the error, so a consumer never mistakes a cut
+   * stream for a whole one.
+   */
+  async dump(
+    snapshotId: string,
+    file: string,
+    output: Writable,
+    o: { signal?: AbortSignal } = {},
+  ): Promise<void> {
+    if (!snapshotRef.test(snapshotId)) throw invalid('snapshot id');
+    if (!file.startsWith('/')) throw invalid('dump file');
+    const args = ['dump', snapshotId, file];
+    try {
+      try {
+        await this.dumpOnce(args, output, o.signal);
+      } catch (err) {
+        if (!(err instanceof LockedBeforeStart)) throw err;
+        await this.unlockStale();
+        await this.dumpOnce(args, output, o.signal);
+      }
+    } catch (err) {
+      const error = err instanceof LockedBeforeStart ? this.failure(args, err.exit) : err;
+      output.destroy(error as Error);
+      throw error;
+    }
+    await new Promise<void>((resolve, reject) => {
+      output.once('error', reject);
+      output.end(() => resolve());
+    });
+  }
+
+  private async dumpOnce(args: string[], output: Writable, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) throw cancelled();
+    const run = this.start(args, 'ignore');
+    const stdout = run.child.stdout!;
+    let wrote = false;
+    let stopReason: Error | null = null;
+    const stop = (reason: Error) => {
+      stopReason ??= reason;
+      run.stop();
+    };
+    const onAbort = () => stop(cancelled());
+    const onOutputError = (err: Error) => stop(err);
+    const onDrain = () => stdout.resume();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    output.on('error', onOutputError);
+    output.on('drain', onDrain);
+    stdout.on('data', (chunk: Buffer) => {
+      wrote = true;
+      if (stopReason) return;
+      if (!output.write(chunk)) stdout.pause();
+    });
+    const stdoutEnded = new Promise<void>((resolve) => stdout.once('close', resolve));
+    try {
+      const exit = await run.exited;
+      await stdoutEnded;
+      if (stopReason) throw stopReason;
+      if (exit.code !== 0) {
+        if (!wrote && !exit.spawnError && classifyResticFailure(exit.stderr) === 'locked')
+          throw new LockedBeforeStart(exit);
+        throw this.failure(args, exit);
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      output.off('error', onOutputError);
+      output.off('drain', onDrain);
+    }
+  }
+
+  /** Applies the retention policy to one device's one app (`--group-by host,paths`). */
+  async forget(o: ForgetOptions): Promise<{ removed: string[] }> {
+    const keep = [o.keepDaily, o.keepWeekly, o.keepMonthly];
+    if (!keep.every((n) => Number.isInteger(n) && n >= 0) || keep.every((n) => n === 0))
+      throw invalid('retention policy'); // restic would take "keep nothing" as "forget none"
+    if (!o.host || !o.path) throw invalid('forget scope');
+    const args = ['forget', '--json', '--group-by', 'host,paths', '--host', o.host];
+    args.push('--path', o.path, '--keep-daily', String(o.keepDaily));
+    args.push('--keep-weekly', String(o.keepWeekly), '--keep-monthly', String(o.keepMonthly));
+    if (o.prune) args.push('--prune');
+    const stdout = await this.locking(() => this.run(args, o.signal));
+    const json = firstJsonLine(stdout, '[');
+    // restic prints nothing at all when no snapshot matched the host and path.
+    if (json === undefined && !stdout.trim()) return { removed: [] };
+    const parsed = forgetJson.safeParse(json);
+    if (!parsed.success) throw resticGarbled(`forget: ${parsed.error.message}`);
+    return { removed: parsed.data.flatMap((g) => (g.remove ?? []).map((s) => s.id)) };
+  }
+
+  /** Forgets these snapshots (a failed restore drill's, a cancelled run's). No prune. */
+  async forgetIds(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    for (const id of ids) if (!/^[0-9a-f]{8,64}$/.test(id)) throw invalid('snapshot id');
+    await this.locking(() => this.run(['forget', ...ids]));
+  }
+
+  /**
+   * Reads the repository back. ok:false means restic found damage (a corrupted or missing
+   * pack); not being able to run the check at all (locked, wrong password) throws instead.
+   */
+  async check(o: {
+    readData: 'none' | 'subset' | 'full';
+    subset?: string;
+    signal?: AbortSignal;
+  }): Promise<CheckResult> {
+    const args = ['check'];
+    if (o.readData === 'full') args.push('--read-data');
+    if (o.readData === 'subset') {
+      const subset = o.subset ?? '1/10';
+      if (!/^(\d+\/\d+|\d+(\.\d+)?%|\d+[KMGT]?)$/.test(subset)) throw invalid('check subset');
+      args.push(`--read-data-subset=${subset}`);
+    }
+    try {
+      await this.locking(() => this.run(args, o.signal));
+      return { ok: true };
+    } catch (err) {
+      if (err instanceof HearthError && err.code === 'BACKUP_DAMAGED')
+        return { ok: false, sentence: err.message };
+      throw err;
+    }
+  }
+
+  /**
+   * `restic unlock` without --remove-all removes only stale locks: ones created on this host
+   * by a process that no longer exists, or not refreshed for 30 minutes. A running restic,
+   * here or on another machine, refreshes its lock every 5 minutes and is on its own host, so
+   * its lock is never taken away from under it. That is why calling this before a retry is
+   * safe at any time.
+   */
+  async unlockStale(): Promise<void> {
+    await this.run(['unlock']);
+  }
+
+  /** The repository's size on disk (packs, deduplicated, compressed); reads only the index. */
+  async stats(): Promise<{ totalBytes: number; snapshots: number | null }> {
+    const stdout = await this.locking(() =>
+      this.run(['stats', '--mode', 'raw-data', '--json']),
+    );
+    const parsed = statsJson.safeParse(firstJsonLine(stdout, '{'));
+    if (!parsed.success) throw resticGarbled(`stats: ${parsed.error.message}`);
+    return { totalBytes: parsed.data.total_size, snapshots: parsed.data.snapshots_count ?? null };
+  }
+
+  /** Runs `fn`; if the repository is locked, removes stale locks once and runs it once more. */
+  private async locking<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof HearthError && err.code === 'BACKUP_LOCKED')) throw err;
+      this.log.info('restic: repository locked; removing stale locks and trying once more');
+      await this.unlockStale();
+      return fn();
+    }
+  }
+
+  private start(
+    args: string[],
+    stdin: 'pipe' | 'ignore',
+    extraEnv?: Record<string, string>,
+  ): ResticChild {
+    return startRestic({ spawn: this.spawn, target: this.target, args, stdin, extraEnv });
+  }
+
+  /** One command to its end: its stdout, or the HearthError its failure means. */
+  private async run(args: string[], signal?: AbortSignal): Promise<string> {
+    if (signal?.aborted) throw cancelled();
+    const run = this.start(args, 'ignore');
+    const chunks: Buffer[] = [];
+    run.child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const onAbort = () => run.stop();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const exit = await run.exited.finally(() => signal?.removeEventListener('abort', onAbort));
+    if (signal?.aborted) throw cancelled();
+    if (exit.code !== 0) throw this.failure(args, exit);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private failure(args: string[], exit: ResticExit): HearthError {
+    if (exit.spawnError) {
+      this.log.error({ err: exit.spawnError }, 'restic could not be started');
+      return resticMissing(exit.spawnError);
+    }
+    const kind = classifyResticFailure(exit.stderr);
+    this.log.warn(
+      { command: args.find((a) => !a.startsWith('-')), code: exit.code, signal: exit.signal, kind },
+      `restic failed: ${this.redact(exit.stderr).trim()}`,
+    );
+    return resticError(kind, `restic ${args[0]} exited ${exit.code ?? exit.signal}`);
+  }
+
+  /** Takes the password and URL credentials out of text restic printed, before it is logged. */
+  private redact(text: string): string {
+    let out = text.replace(/(\/\/)[^/@\s]+@/g, '$1[redacted]@');
+    if (this.target.password) out = out.split(this.target.password).join('[redacted]');
+    return out;
+  }
+}
