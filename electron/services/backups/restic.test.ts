@@ -99,7 +99,7 @@ describe('Restic backing up, listing, dumping and forgetting', () => {
 
   it('dumps it back byte for byte at the pace of a slow reader', async () => {
     const { sink, received, maxBuffered } = slowSink();
-    await repo.restic.dump(notes[0], snapshotPath('notes'), sink);
+    await repo.restic.dump(notes[0]!, snapshotPath('notes'), sink);
     expect(sha(received())).toBe(sha(bigData));
     expect(sink.writableFinished).toBe(true);
     // Backpressure: the sink never held much more than one chunk from restic at a time.
@@ -116,16 +116,27 @@ describe('Restic backing up, listing, dumping and forgetting', () => {
           time: new Date(`2026-03-0${day}T10:00:00Z`),
         })
       ).snapshotId;
-    notes.unshift(await take('dev-1', 'notes', 2));
-    notes.unshift(await take('dev-1', 'notes', 1));
-    photos = await take('dev-1', 'photos', 1);
-    notesElsewhere = await take('dev-2', 'notes', 1);
+    // Side by side, as several devices' runs can be: backups take only a shared lock.
+    const [day1, day2, photo, elsewhere] = await Promise.all([
+      take('dev-1', 'notes', 1),
+      take('dev-1', 'notes', 2),
+      take('dev-1', 'photos', 1),
+      take('dev-2', 'notes', 1),
+    ]);
+    notes.unshift(day1, day2);
+    photos = photo;
+    notesElsewhere = elsewhere;
     const ids = async (f: Parameters<TestRepo['restic']['snapshots']>[0]) =>
       (await repo.restic.snapshots(f)).map((s) => s.id).sort();
 
-    expect(await ids({ host: 'dev-1', path: snapshotPath('notes') })).toEqual([...notes].sort());
-    expect(await ids({ host: 'dev-2', tags: ['hearth', 'app=notes'] })).toEqual([notesElsewhere]);
-    expect(await ids({ tags: ['hearth', 'app=nothing'] })).toEqual([]);
+    const [mine, theirs, none] = await Promise.all([
+      ids({ host: 'dev-1', path: snapshotPath('notes') }),
+      ids({ host: 'dev-2', tags: ['hearth', 'app=notes'] }),
+      ids({ tags: ['hearth', 'app=nothing'] }),
+    ]);
+    expect(mine).toEqual([...notes].sort());
+    expect(theirs).toEqual([notesElsewhere]);
+    expect(none).toEqual([]);
   }, 20_000);
 
   it('forgets by the retention policy within one host and path only, then by id', async () => {

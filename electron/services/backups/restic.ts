@@ -231,29 +231,29 @@ export class Restic {
     // Why wait for restic's first status line: restic prints it after it opened the
     // repository and took its lock, and before it reads stdin. A run that fails on a lock
     // has then consumed none of the input, so it can be retried after unlockStale().
-    let stopReason: Error | null = null;
+    const stopped: { reason: Error | null } = { reason: null };
     const onAbort = () => {
-      stopReason ??= cancelled();
+      stopped.reason ??= cancelled();
       run.stop();
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const first = await Promise.race([started.then(() => null), run.exited]);
       if (first) {
-        if (stopReason) throw stopReason;
+        if (stopped.reason) throw stopped.reason;
         if (classifyResticFailure(first.stderr) === 'locked' && !first.spawnError)
           throw new LockedBeforeStart(first);
         throw this.failure(args, first);
       }
-      if (stopReason) {
+      if (stopped.reason) {
         await run.exited;
-        throw stopReason;
+        throw stopped.reason;
       }
 
       let inputEnded = false;
       const stopFor = (reason: Error) => {
         if (inputEnded && !(reason instanceof HearthError && reason.code === 'CANCELLED')) return;
-        stopReason ??= reason;
+        stopped.reason ??= reason;
         input.off('data', onData);
         input.pause();
         // stdin is deliberately left open: restic must not see an end before it dies.
@@ -263,12 +263,12 @@ export class Restic {
         if (!stdin.write(chunk)) input.pause();
       };
       stdin.on('drain', () => {
-        if (!stopReason) input.resume();
+        if (!stopped.reason) input.resume();
       });
       input.on('data', onData);
       input.once('end', () => {
         inputEnded = true;
-        if (!stopReason) stdin.end();
+        if (!stopped.reason) stdin.end();
       });
       input.once('error', (err) => stopFor(err));
       input.once('close', () => {
@@ -283,13 +283,15 @@ export class Restic {
       );
       input.off('data', onData);
 
-      if (stopReason) {
+      // (Read through a cast: TypeScript cannot see that the handlers above may have set it.)
+      const reason = stopped.reason as Error | null;
+      if (reason) {
         // Only a cancel can come after the end of the input; if restic finished its snapshot
         // in that moment anyway, it is removed, so a cancelled run leaves nothing behind.
         const late = summary;
         if (late && exit.code === 0) await this.forgetIds([late.snapshot_id]);
-        if (stopReason instanceof HearthError) throw stopReason;
-        throw new HearthError('BACKUP_FAILED', undefined, { cause: stopReason });
+        if (reason instanceof HearthError) throw reason;
+        throw new HearthError('BACKUP_FAILED', undefined, { cause: reason });
       }
       if (exit.code !== 0) throw this.failure(args, exit);
       if (!summary || garbled) throw resticGarbled('backup: no summary line');
@@ -308,7 +310,8 @@ export class Restic {
     if (id.length === 64) return id;
     try {
       const found = await this.snapshotsByArgs([id]);
-      if (found.length === 1 && found[0].id.startsWith(id)) return found[0].id;
+      const [only, ...more] = found;
+      if (only && more.length === 0 && only.id.startsWith(id)) return only.id;
     } catch (err) {
       this.log.warn({ err }, 'restic: could not resolve a snapshot id');
     }
@@ -380,9 +383,9 @@ export class Restic {
     const run = this.start(args, 'ignore');
     const stdout = run.child.stdout!;
     let wrote = false;
-    let stopReason: Error | null = null;
+    const stopped: { reason: Error | null } = { reason: null };
     const stop = (reason: Error) => {
-      stopReason ??= reason;
+      stopped.reason ??= reason;
       run.stop();
     };
     const onAbort = () => stop(cancelled());
@@ -393,14 +396,14 @@ export class Restic {
     output.on('drain', onDrain);
     stdout.on('data', (chunk: Buffer) => {
       wrote = true;
-      if (stopReason) return;
+      if (stopped.reason) return;
       if (!output.write(chunk)) stdout.pause();
     });
     const stdoutEnded = new Promise<void>((resolve) => stdout.once('close', resolve));
     try {
       const exit = await run.exited;
       await stdoutEnded;
-      if (stopReason) throw stopReason;
+      if (stopped.reason) throw stopped.reason;
       if (exit.code !== 0) {
         if (!wrote && !exit.spawnError && classifyResticFailure(exit.stderr) === 'locked')
           throw new LockedBeforeStart(exit);
@@ -478,9 +481,7 @@ export class Restic {
 
   /** The repository's size on disk (packs, deduplicated, compressed); reads only the index. */
   async stats(): Promise<{ totalBytes: number; snapshots: number | null }> {
-    const stdout = await this.locking(() =>
-      this.run(['stats', '--mode', 'raw-data', '--json']),
-    );
+    const stdout = await this.locking(() => this.run(['stats', '--mode', 'raw-data', '--json']));
     const parsed = statsJson.safeParse(firstJsonLine(stdout, '{'));
     if (!parsed.success) throw resticGarbled(`stats: ${parsed.error.message}`);
     return { totalBytes: parsed.data.total_size, snapshots: parsed.data.snapshots_count ?? null };
