@@ -33,7 +33,7 @@ describe('a backup whose input does not end cleanly', () => {
   beforeAll(async () => void (repo = await makeTestRepo()));
   afterAll(() => repo.cleanup());
 
-  // All five runs go side by side (backups share the lock), then the list must hold exactly
+  // All six runs go side by side (backups share the lock), then the list must hold exactly
   // the one whose input ended cleanly.
   it('leaves a snapshot only for the run whose input ended cleanly', async () => {
     const lost = new HearthError('CONNECTION_LOST');
@@ -42,7 +42,10 @@ describe('a backup whose input does not end cleanly', () => {
     const early = new AbortController();
     early.abort();
 
-    const [control, failed, closed, aborted, abortedEarly] = await Promise.allSettled([
+    const gone = new Readable({ read() {} });
+    setImmediate(() => gone.destroy(lost)); // long before restic has opened the repository
+
+    const [control, failed, closed, aborted, abortedEarly, failedEarly] = await Promise.allSettled([
       // (control) the same kind of input, ending cleanly
       repo.restic.backupStream(
         cutStream((s) => s.push(null)),
@@ -65,6 +68,8 @@ describe('a backup whose input does not end cleanly', () => {
         cutStream((s) => s.push(null)),
         { ...options, signal: early.signal },
       ),
+      // the input fails while restic is still starting
+      repo.restic.backupStream(gone, options),
     ]);
 
     expect(control.status).toBe('fulfilled');
@@ -72,6 +77,7 @@ describe('a backup whose input does not end cleanly', () => {
     expect(closed).toMatchObject({ status: 'rejected', reason: { code: 'BACKUP_FAILED' } });
     expect(aborted).toMatchObject({ status: 'rejected', reason: { code: 'CANCELLED' } });
     expect(abortedEarly).toMatchObject({ status: 'rejected', reason: { code: 'CANCELLED' } });
+    expect(failedEarly).toEqual({ status: 'rejected', reason: lost });
     expect(cancelled.destroyed).toBe(true);
 
     const snapshots = await repo.restic.snapshots();

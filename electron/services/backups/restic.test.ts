@@ -34,11 +34,13 @@ function slowSink(): { sink: Writable; received: () => Buffer; maxBuffered: () =
   return { sink, received: () => Buffer.concat(parts), maxBuffered: () => maxBuffered };
 }
 
-describe('Restic opening a repository', () => {
-  let repo: TestRepo;
-  beforeAll(async () => void (repo = await makeTestRepo()));
-  afterAll(() => repo.cleanup());
+// One repository for the whole file; the describes run in order and each counts on what the
+// ones before it left (only the first backup test's list is exact from an empty repository).
+let repo: TestRepo;
+beforeAll(async () => void (repo = await makeTestRepo()));
+afterAll(() => repo.cleanup());
 
+describe('Restic opening a repository', () => {
   it('opens with the right password and says which failure is which otherwise', async () => {
     await expect(repo.restic.openCheck()).resolves.toBeUndefined();
     await expect(repo.make({ password: 'not-the-password' }).openCheck()).rejects.toMatchObject({
@@ -67,9 +69,6 @@ describe('Restic opening a repository', () => {
 });
 
 describe('Restic backing up, listing, dumping and forgetting', () => {
-  let repo: TestRepo;
-  beforeAll(async () => void (repo = await makeTestRepo()));
-  afterAll(() => repo.cleanup());
   const notes: string[] = [];
   let photos = '';
   let notesElsewhere = '';
@@ -182,10 +181,6 @@ describe('Restic backing up, listing, dumping and forgetting', () => {
 });
 
 describe('a backup run’s tar through restic and back', () => {
-  let repo: TestRepo;
-  beforeAll(async () => void (repo = await makeTestRepo()));
-  afterAll(() => repo.cleanup());
-
   it('restores every member with the hash the manifest recorded', async () => {
     const volume = randomStream(2 * 1024 * 1024);
     const image = Buffer.from('an image');

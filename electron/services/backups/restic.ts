@@ -72,6 +72,37 @@ export interface ForgetOptions {
 
 export type CheckResult = { ok: true } | { ok: false; sentence: string };
 
+/** Notices a backup input failing (an error, or a close before its end) at any moment. */
+class InputWatch {
+  failure: Error | null = null;
+  onFailure: ((err: Error) => void) | null = null;
+  private ended = false;
+  private readonly onError = (err: Error) => this.fail(err);
+  private readonly onEnd = () => (this.ended = true);
+  private readonly onClose = () => {
+    if (!this.ended) this.fail(new Error('backup input closed before its end'));
+  };
+
+  constructor(private readonly input: Readable) {
+    input.on('error', this.onError);
+    input.once('end', this.onEnd);
+    input.once('close', this.onClose);
+  }
+
+  private fail(err: Error) {
+    this.failure ??= err;
+    this.onFailure?.(err);
+  }
+
+  /** Stops watching; an error listener stays so that a late error is not an uncaught one. */
+  release() {
+    this.input.off('end', this.onEnd);
+    this.input.off('close', this.onClose);
+    this.input.off('error', this.onError);
+    this.input.on('error', () => {});
+  }
+}
+
 /** A run that failed on a lock before restic read any of our input, so it can be run again. */
 class LockedBeforeStart extends Error {
   constructor(readonly exit: ResticExit) {
@@ -173,23 +204,30 @@ export class Restic {
       args.push('--time', t.value);
       extraEnv = t.env;
     }
+    if (input.destroyed || input.readableEnded) throw invalid('backup input already used');
+    // Watched from the start: an input that fails while restic is still opening the
+    // repository must stop the run too (and must not be an unhandled 'error').
+    const watch = new InputWatch(input);
     try {
       try {
-        return await this.backupOnce(input, o, args, extraEnv);
+        return await this.backupOnce(input, watch, o, args, extraEnv);
       } catch (err) {
         if (!(err instanceof LockedBeforeStart)) throw err;
         await this.unlockStale();
-        return await this.backupOnce(input, o, args, extraEnv);
+        return await this.backupOnce(input, watch, o, args, extraEnv);
       }
     } catch (err) {
       input.destroy();
       if (err instanceof LockedBeforeStart) throw this.failure(['backup'], err.exit);
       throw err;
+    } finally {
+      watch.release();
     }
   }
 
   private async backupOnce(
     input: Readable,
+    watch: InputWatch,
     o: BackupStreamOptions,
     args: string[],
     extraEnv: Record<string, string>,
@@ -237,6 +275,11 @@ export class Restic {
       run.stop();
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
+    watch.onFailure = (err) => {
+      stopped.reason ??= err;
+      run.stop();
+    };
+    if (watch.failure) watch.onFailure(watch.failure);
     try {
       const first = await Promise.race([started.then(() => null), run.exited]);
       if (first) {
@@ -265,15 +308,13 @@ export class Restic {
       stdin.on('drain', () => {
         if (!stopped.reason) input.resume();
       });
-      input.on('data', onData);
       input.once('end', () => {
         inputEnded = true;
         if (!stopped.reason) stdin.end();
       });
-      input.once('error', (err) => stopFor(err));
-      input.once('close', () => {
-        if (!inputEnded) stopFor(new Error('backup input closed before its end'));
-      });
+      watch.onFailure = stopFor;
+      input.on('data', onData);
+      input.resume(); // in case the caller had paused it
       o.signal?.removeEventListener('abort', onAbort);
       const onAbortRunning = () => stopFor(cancelled());
       o.signal?.addEventListener('abort', onAbortRunning, { once: true });
@@ -289,7 +330,10 @@ export class Restic {
         // Only a cancel can come after the end of the input; if restic finished its snapshot
         // in that moment anyway, it is removed, so a cancelled run leaves nothing behind.
         const late = summary;
-        if (late && exit.code === 0) await this.forgetIds([late.snapshot_id]);
+        if (late && exit.code === 0)
+          await this.forgetIds([late.snapshot_id]).catch((err: unknown) =>
+            this.log.error({ err }, 'restic: could not forget the snapshot of a cancelled run'),
+          );
         if (reason instanceof HearthError) throw reason;
         throw new HearthError('BACKUP_FAILED', undefined, { cause: reason });
       }
@@ -302,6 +346,7 @@ export class Restic {
       };
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
+      watch.onFailure = null;
     }
   }
 
