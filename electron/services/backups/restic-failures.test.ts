@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { errorMessages } from '../../../shared/errors';
 import { createLogger } from '../logger';
 import { Restic } from './restic';
@@ -42,6 +43,13 @@ describe('Restic failures', () => {
     await expect(restic.backupStream(randomStream(1024).stream, backup)).rejects.toMatchObject({
       code: 'RESTIC_MISSING',
     });
+    const output = new PassThrough();
+    const outputError = new Promise((resolve) => output.once('error', resolve));
+    await expect(restic.dump('latest', '/notes.tar', output)).rejects.toMatchObject({
+      code: 'RESTIC_MISSING',
+    });
+    // The consumer of `output` hears of the failure too (as with stream.pipeline).
+    await expect(outputError).resolves.toMatchObject({ code: 'RESTIC_MISSING' });
   });
 
   it('says BACKUP_DISK_FULL, logs restic’s words without the password, shows neither', async () => {

@@ -392,8 +392,8 @@ export class Restic {
 
   /**
    * `restic dump ID FILE` into `output`, at the pace `output` takes it. On success `output`
-   * is ended; on failure it is destroyed with the error, so a consumer never mistakes a cut
-   * stream for a whole one.
+   * is ended; on failure it is destroyed with the error (as stream.pipeline does: the consumer
+   * must listen for 'error'), so a consumer never mistakes a cut stream for a whole one.
    */
   async dump(
     snapshotId: string,
@@ -432,6 +432,8 @@ export class Restic {
     const stop = (reason: Error) => {
       stopped.reason ??= reason;
       run.stop();
+      // Drain what restic still writes, so that its stdout can close once it has exited.
+      stdout.resume();
     };
     const onAbort = () => stop(cancelled());
     const onOutputError = (err: Error) => stop(err);
