@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { errorMessages } from '../../../shared/errors';
+import { PassThrough, Readable } from 'node:stream';
+import { errorMessages, HearthError } from '../../../shared/errors';
 import { createLogger } from '../logger';
 import { Restic } from './restic';
 import { randomStream } from './restic-test-kit';
@@ -117,6 +117,42 @@ echo "unable to create lock in backend: repository is already locked by PID 1 on
       code: 'BACKUP_FAILED',
       message: errorMessages.BACKUP_FAILED,
     });
+  });
+
+  it('kills a restic that ignores SIGINT, and never gives it an end of its input', async () => {
+    // A stand-in that prints restic's first status line, ignores SIGINT, and notes an EOF.
+    const file = path.join(dir, 'stubborn');
+    await writeFile(
+      file,
+      `#!${process.execPath}
+process.on('SIGINT', () => {});
+console.log('{"message_type":"status","percent_done":0}');
+process.stdin.on('data', () => {});
+process.stdin.on('end', () => require('node:fs').writeFileSync(${JSON.stringify(`${file}.eof`)}, 'eof'));
+setInterval(() => {}, 1000);
+`,
+    );
+    await chmod(file, 0o755);
+    const restic = new Restic({
+      binary: file,
+      repository: '/r',
+      password: PASSWORD,
+      stopGraceMs: 300,
+    });
+    const lost = new HearthError('CONNECTION_LOST');
+    let sent = false;
+    const input = new Readable({
+      read() {
+        if (sent) return;
+        sent = true;
+        this.push(Buffer.alloc(64 * 1024));
+        setTimeout(() => this.destroy(lost), 50);
+      },
+    });
+    const started = Date.now();
+    await expect(restic.backupStream(input, backup)).rejects.toBe(lost);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await expect(readFile(`${file}.eof`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('refuses a tag that restic would split in two', async () => {

@@ -49,7 +49,7 @@ export interface ResticExit {
 export interface ResticChild {
   child: ChildProcess;
   exited: Promise<ResticExit>;
-  /** SIGINT (restic removes its lock and exits), then SIGKILL after STOP_GRACE_MS. */
+  /** SIGINT (restic removes its lock and exits), then SIGKILL after the grace period. */
   stop(): void;
 }
 
@@ -61,6 +61,7 @@ export function startRestic(o: {
   args: string[];
   stdin: 'pipe' | 'ignore';
   extraEnv?: Record<string, string>;
+  stopGraceMs?: number;
 }): ResticChild {
   const spawn = o.spawn ?? nodeSpawn;
   let stderr = '';
@@ -98,7 +99,7 @@ export function startRestic(o: {
     stop() {
       if (done || killTimer) return;
       child.kill('SIGINT');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      killTimer = setTimeout(() => child.kill('SIGKILL'), o.stopGraceMs ?? STOP_GRACE_MS);
     },
   };
 }

@@ -34,6 +34,8 @@ export interface ResticOptions {
   cacheDir?: string;
   spawn?: SpawnFn;
   logger?: Logger;
+  /** How long a stopped restic has to exit on SIGINT before SIGKILL (default 5 s). */
+  stopGraceMs?: number;
 }
 
 export interface BackupProgress {
@@ -152,6 +154,7 @@ function invalid(what: string): HearthError {
 export class Restic {
   private readonly target: ResticTarget;
   private readonly spawn?: SpawnFn;
+  private readonly stopGraceMs?: number;
   private readonly log: Logger;
 
   constructor(o: ResticOptions) {
@@ -162,6 +165,7 @@ export class Restic {
       cacheDir: o.cacheDir,
     };
     this.spawn = o.spawn;
+    this.stopGraceMs = o.stopGraceMs;
     this.log = o.logger ?? silentLogger;
   }
 
@@ -551,7 +555,14 @@ export class Restic {
     stdin: 'pipe' | 'ignore',
     extraEnv?: Record<string, string>,
   ): ResticChild {
-    return startRestic({ spawn: this.spawn, target: this.target, args, stdin, extraEnv });
+    return startRestic({
+      spawn: this.spawn,
+      target: this.target,
+      args,
+      stdin,
+      extraEnv,
+      stopGraceMs: this.stopGraceMs,
+    });
   }
 
   /** One command to its end: its stdout, or the HearthError its failure means. */
