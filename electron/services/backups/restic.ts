@@ -7,7 +7,9 @@ import { HearthError } from '../../../shared/errors';
 import { silentLogger } from '../logger';
 import type { Logger } from '../logger';
 import { classifyResticFailure, resticError, resticGarbled, resticMissing } from './restic-errors';
+import { BackupInputWatch } from './backup-input-watch';
 import { eachLine, startRestic } from './restic-process';
+import { resticTime } from './restic-time';
 import type { ResticChild, ResticExit, ResticTarget, SpawnFn } from './restic-process';
 import {
   backupStatusJson,
@@ -74,37 +76,6 @@ export interface ForgetOptions {
 
 export type CheckResult = { ok: true } | { ok: false; sentence: string };
 
-/** Notices a backup input failing (an error, or a close before its end) at any moment. */
-class InputWatch {
-  failure: Error | null = null;
-  onFailure: ((err: Error) => void) | null = null;
-  private ended = false;
-  private readonly onError = (err: Error) => this.fail(err);
-  private readonly onEnd = () => (this.ended = true);
-  private readonly onClose = () => {
-    if (!this.ended) this.fail(new Error('backup input closed before its end'));
-  };
-
-  constructor(private readonly input: Readable) {
-    input.on('error', this.onError);
-    input.once('end', this.onEnd);
-    input.once('close', this.onClose);
-  }
-
-  private fail(err: Error) {
-    this.failure ??= err;
-    this.onFailure?.(err);
-  }
-
-  /** Stops watching; an error listener stays so that a late error is not an uncaught one. */
-  release() {
-    this.input.off('end', this.onEnd);
-    this.input.off('close', this.onClose);
-    this.input.off('error', this.onError);
-    this.input.on('error', () => {});
-  }
-}
-
 /** A run that failed on a lock before restic read any of our input, so it can be run again. */
 class LockedBeforeStart extends Error {
   constructor(readonly exit: ResticExit) {
@@ -117,34 +88,6 @@ const tagValue = /^[^,\s]+$/;
 
 function cancelled(): HearthError {
   return new HearthError('CANCELLED');
-}
-
-/** restic's --time takes local time; the child runs in UTC (below) so no DST hour is ambiguous. */
-function resticTime(time: Date): { value: string; env: Record<string, string> } {
-  // Go ignores TZ on Windows, where restic's local time is the machine's, as is Node's.
-  const utc = process.platform !== 'win32';
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const [y, mo, d, h, mi, s] = utc
-    ? [
-        time.getUTCFullYear(),
-        time.getUTCMonth() + 1,
-        time.getUTCDate(),
-        time.getUTCHours(),
-        time.getUTCMinutes(),
-        time.getUTCSeconds(),
-      ]
-    : [
-        time.getFullYear(),
-        time.getMonth() + 1,
-        time.getDate(),
-        time.getHours(),
-        time.getMinutes(),
-        time.getSeconds(),
-      ];
-  return {
-    value: `${y}-${pad(mo)}-${pad(d)} ${pad(h)}:${pad(mi)}:${pad(s)}`,
-    env: utc ? { TZ: 'UTC' } : {},
-  };
 }
 
 function invalid(what: string): HearthError {
@@ -211,7 +154,7 @@ export class Restic {
     if (input.destroyed || input.readableEnded) throw invalid('backup input already used');
     // Watched from the start: an input that fails while restic is still opening the
     // repository must stop the run too (and must not be an unhandled 'error').
-    const watch = new InputWatch(input);
+    const watch = new BackupInputWatch(input);
     try {
       try {
         return await this.backupOnce(input, watch, o, args, extraEnv);
@@ -231,7 +174,7 @@ export class Restic {
 
   private async backupOnce(
     input: Readable,
-    watch: InputWatch,
+    watch: BackupInputWatch,
     o: BackupStreamOptions,
     args: string[],
     extraEnv: Record<string, string>,
