@@ -19,7 +19,8 @@ async function isExecutableFile(file: string, platform: NodeJS.Platform): Promis
 }
 
 export interface FindResticOptions {
-  /** The restic shipped inside the app's resources, when there is one. */
+  /** The restic shipped inside the app's resources, when there is one. If that file is
+   *  missing (a damaged install), the owner's own restic on PATH is used instead. */
   bundled?: string;
   /** Defaults to process.env.PATH. */
   pathEnv?: string;

@@ -98,6 +98,8 @@ export function startRestic(o: {
     exited,
     stop() {
       if (done || killTimer) return;
+      // (On Windows there is no SIGINT to send: Node terminates the process, which leaves its
+      // lock behind for unlockStale() to clear on the next run, as after any crash.)
       child.kill('SIGINT');
       killTimer = setTimeout(() => child.kill('SIGKILL'), o.stopGraceMs ?? STOP_GRACE_MS);
     },

@@ -83,6 +83,9 @@ class LockedBeforeStart extends Error {
   }
 }
 
+/** How long a backup waits for restic's first status line before it sends the input anyway. */
+const FIRST_LINE_PATIENCE_MS = 30_000;
+
 const snapshotRef = /^([0-9a-f]{8,64}|latest)$/;
 const tagValue = /^[^,\s]+$/;
 
@@ -228,7 +231,14 @@ export class Restic {
     };
     if (watch.failure) watch.onFailure(watch.failure);
     try {
-      const first = await Promise.race([started.then(() => null), run.exited]);
+      // A restic that prints nothing before it reads would wait for us forever; after a while
+      // the input flows anyway (a lock found after that can no longer be retried).
+      let waited: NodeJS.Timeout | undefined;
+      const patience = new Promise<null>((resolve) => {
+        waited = setTimeout(() => resolve(null), FIRST_LINE_PATIENCE_MS);
+      });
+      const first = await Promise.race([started.then(() => null), run.exited, patience]);
+      clearTimeout(waited);
       if (first) {
         if (stopped.reason) throw stopped.reason;
         if (classifyResticFailure(first.stderr) === 'locked' && !first.spawnError)
