@@ -136,6 +136,31 @@ describe('packBackup and unpackBackup', () => {
     expect(source.readSoFar()).toBeLessThan(2 * MiB);
   });
 
+  it('hands a member to onEntry only as fast as onEntry reads it', async () => {
+    const vol = randomBytes(8 * MiB);
+    const tarBytes = await collect(
+      packBackup(
+        [{ name: volumeMember('data'), size: vol.length, stream: chunked(vol).stream }],
+        (p) => manifestFor(p, Buffer.alloc(0)),
+      ),
+    );
+    const source = chunked(tarBytes);
+    let readWhilePaused = -1;
+    const { members } = await unpackBackup(source.stream, async (entry) => {
+      let got = 0;
+      for await (const chunk of entry.stream as AsyncIterable<Buffer>) {
+        got += chunk.length;
+        if (got > 256 * 1024 && readWhilePaused < 0) {
+          await new Promise((r) => setTimeout(r, 50));
+          readWhilePaused = source.readSoFar();
+        }
+      }
+    });
+    expect(readWhilePaused).toBeGreaterThan(0);
+    expect(readWhilePaused).toBeLessThan(2 * MiB);
+    expect(members[0]).toEqual({ name: 'volumes/data.img', size: vol.length, sha256: sha(vol) });
+  });
+
   it('fails the tar stream (never ends it) when a member fails or has the wrong size', async () => {
     const lost = new HearthError('CONNECTION_LOST');
     let sent = false;
