@@ -155,6 +155,41 @@ setInterval(() => {}, 1000);
     await expect(readFile(`${file}.eof`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
+  it('reports progress with the time left when the size is known', async () => {
+    const file = path.join(dir, 'progress');
+    const id = 'ab'.repeat(32);
+    await writeFile(
+      file,
+      `#!${process.execPath}
+const say = (o) => console.log(JSON.stringify(o));
+say({ message_type: 'status', percent_done: 0 });
+let n = 0;
+process.stdin.on('data', (c) => (n += c.length));
+process.stdin.on('end', () => {
+  setTimeout(() => {
+    say({ message_type: 'status', percent_done: 0, bytes_done: n, seconds_remaining: 1e18 });
+    say({ message_type: 'summary', snapshot_id: ${JSON.stringify(id)}, data_added: 10, total_bytes_processed: n });
+  }, 100);
+});
+`,
+    );
+    await chmod(file, 0o755);
+    const restic = new Restic({ binary: file, repository: '/r', password: PASSWORD });
+    const progress: { bytesDone: number; secondsRemaining: number | null }[] = [];
+    const result = await restic.backupStream(randomStream(100_000).stream, {
+      ...backup,
+      expectedBytes: 400_000,
+      onProgress: (p) => progress.push(p),
+    });
+    expect(result).toEqual({ snapshotId: id, bytesAdded: 10, totalBytes: 100_000 });
+    expect(progress[0]).toEqual({ bytesDone: 0, secondsRemaining: null });
+    // restic's own estimate for stdin is nonsense (1e18 s); Hearth's comes from the rate.
+    const last = progress.at(-1)!;
+    expect(last.bytesDone).toBe(100_000);
+    expect(last.secondsRemaining).toBeGreaterThanOrEqual(0);
+    expect(last.secondsRemaining).toBeLessThan(60);
+  });
+
   it('refuses a tag that restic would split in two', async () => {
     const restic = make(path.join(dir, 'unused'));
     await expect(
