@@ -190,6 +190,23 @@ process.stdin.on('end', () => {
     expect(last.secondsRemaining).toBeLessThan(60);
   });
 
+  it('asks restic for the full id of a new snapshot in a repository that is not a folder', async () => {
+    const full = `abcd1234${'0'.repeat(56)}`;
+    const binary = await fakeRestic(
+      'short-id',
+      `if [ "$1" = snapshots ]; then
+  echo '[{"id":"${full}","time":"2026-01-01T00:00:00Z","hostname":"dev-1","paths":["/notes.tar"],"tags":null}]'
+  exit 0
+fi
+echo '{"message_type":"status","percent_done":0}'
+cat > /dev/null
+echo '{"message_type":"summary","snapshot_id":"abcd1234","data_added":1,"total_bytes_processed":16}'`,
+    );
+    const result = await make(binary).backupStream(randomStream(16).stream, backup);
+    expect(result.snapshotId).toBe(full);
+    expect(await calls(binary)).toEqual(['backup', 'snapshots']);
+  });
+
   it('refuses a tag that restic would split in two', async () => {
     const restic = make(path.join(dir, 'unused'));
     await expect(

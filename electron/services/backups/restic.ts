@@ -2,6 +2,8 @@
 // and password through its environment, --json where restic has it, and throttled progress.
 // Every failure becomes a HearthError whose sentence the owner reads; restic's own words go
 // to the log only, with the password and any credentials in a repository URL taken out.
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { HearthError } from '../../../shared/errors';
 import { silentLogger } from '../logger';
@@ -91,6 +93,14 @@ const tagValue = /^[^,\s]+$/;
 
 function cancelled(): HearthError {
   return new HearthError('CANCELLED');
+}
+
+/** The folder of a folder repository (`/x`, `local:/x`, `C:\x`); null for sftp:, rest: and others. */
+function localRepositoryFolder(repository: string): string | null {
+  if (repository.startsWith('local:')) return repository.slice('local:'.length);
+  // A backend is named by a prefix of two or more letters; one letter is a Windows drive.
+  if (/^[A-Za-z][A-Za-z0-9]+:/.test(repository)) return null;
+  return repository;
 }
 
 function invalid(what: string): HearthError {
@@ -307,12 +317,22 @@ export class Restic {
     }
   }
 
-  /** restic 0.14 reports a new snapshot by its short id; the list knows the full one. */
+  /**
+   * restic 0.14 reports a new snapshot by its short id. In a folder repository the full one is
+   * a file name under snapshots/ (restic's repository format names each file by the sha256 of
+   * its contents, which is the snapshot's id), so it is found there without another restic run
+   * (each costs a key derivation, ~0.5 s); elsewhere restic lists it.
+   */
   private async fullId(id: string): Promise<string> {
     if (id.length === 64) return id;
+    const folder = localRepositoryFolder(this.target.repository);
+    if (folder) {
+      const names = await readdir(path.join(folder, 'snapshots')).catch(() => [] as string[]);
+      const matches = names.filter((n) => n.startsWith(id) && /^[0-9a-f]{64}$/.test(n));
+      if (matches.length === 1) return matches[0]!;
+    }
     try {
-      const found = await this.snapshotsByArgs([id]);
-      const [only, ...more] = found;
+      const [only, ...more] = await this.snapshotsByArgs([id]);
       if (only && more.length === 0 && only.id.startsWith(id)) return only.id;
     } catch (err) {
       this.log.warn({ err }, 'restic: could not resolve a snapshot id');
