@@ -212,7 +212,12 @@ export class Restic {
       const status = backupStatusJson.safeParse(json);
       if (status.success) {
         const bytesDone = status.data.bytes_done ?? 0;
-        o.onProgress?.({ bytesDone, secondsRemaining: remaining(bytesDone) });
+        try {
+          o.onProgress?.({ bytesDone, secondsRemaining: remaining(bytesDone) });
+        } catch (err) {
+          // A broken progress display must not break the backup (nor throw in a stream handler).
+          this.log.warn({ err }, 'backup progress callback failed');
+        }
         return;
       }
       const done = backupSummaryJson.safeParse(json);
