@@ -19,7 +19,7 @@ import {
   volumeMember,
 } from './backup-format';
 import type { BackupManifest } from './backup-format';
-import type { TarMember } from './backup-tar';
+import type { BackupMember } from './backup-tar';
 import { packBackup } from './backup-tar';
 import type { Restic } from './restic';
 
@@ -72,24 +72,33 @@ export async function takeBackup(
     const imageBytes = await device.imageSize(appId, { signal });
     const total = snap.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes;
     const specText = `${JSON.stringify(spec)}\n`;
-    const streams: { done: Promise<unknown> }[] = [];
+    const streams: Promise<unknown>[] = [];
+    // Each file is opened only when the tar reaches it; a device stream that fails (the link
+    // cut, cat's non-zero exit) destroys its member, so restic never sees a clean end.
     const open = (which: Parameters<DeviceClient['readFileStream']>[1]): Readable => {
       const s = device.readFileStream(appId, which, { signal });
-      streams.push(s);
+      const done = s.done.catch((error: unknown) => {
+        s.stdout.destroy(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      });
+      streams.push(done);
+      done.catch(() => undefined);
       return s.stdout;
     };
-    const members: TarMember[] = [
-      ...snap.copies.map((c) => ({
-        name: volumeMember(c.volume),
-        size: c.sizeBytes,
-        open: () => open({ copy: c.path }),
-      })),
-      { name: imageMember(spec.sha256), size: imageBytes, open: () => open({ image: 'current' }) },
-      { name: SPEC_FILE, content: Buffer.from(specText) },
-    ];
+    async function* members(): AsyncGenerator<BackupMember> {
+      for (const c of snap.copies)
+        yield { name: volumeMember(c.volume), size: c.sizeBytes, stream: open({ copy: c.path }) };
+      yield {
+        name: imageMember(spec.sha256),
+        size: imageBytes,
+        stream: open({ image: 'current' }),
+      };
+      yield { name: SPEC_FILE, content: Buffer.from(specText) };
+    }
     let manifest: BackupManifest | null = null;
-    const packed = packBackup(members, (hashes) => {
-      manifest = {
+    const packed = packBackup(members(), (hashes) => {
+      const sha = (name: string) => hashes.find((m) => m.name === name)?.sha256 ?? '';
+      const made: BackupManifest = {
         format: BACKUP_FORMAT,
         deviceId: input.deviceId,
         appId,
@@ -100,12 +109,14 @@ export async function takeBackup(
         volumes: snap.copies.map((c) => ({
           name: c.volume,
           sizeBytes: c.sizeBytes,
-          sha256: hashes.get(volumeMember(c.volume))!,
+          sha256: sha(volumeMember(c.volume)),
         })),
-        image: { sha256: hashes.get(imageMember(spec.sha256))!, sizeBytes: imageBytes },
+        image: { sha256: sha(imageMember(spec.sha256)), sizeBytes: imageBytes },
       };
-      if (manifest.image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
-      return { name: MANIFEST_FILE, content: Buffer.from(`${JSON.stringify(manifest)}\n`) };
+      // The image on the device must still be the one spec.json names.
+      if (made.image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
+      manifest = made;
+      return made;
     });
     const started = clock.now();
     const saved = await restic.backupStream(packed, {
@@ -119,6 +130,7 @@ export async function takeBackup(
         volumes: snap.copies.map((c) => c.volume),
       }),
       signal,
+      expectedBytes: total,
       onProgress: ({ bytesDone, secondsRemaining }) => {
         const done = Math.min(bytesDone, total);
         const elapsed = (clock.now() - started) / 1000;
@@ -127,10 +139,15 @@ export async function takeBackup(
         input.onProgress?.(done, total, estimate);
       },
     });
-    // Every device stream must have ended cleanly too (cat's exit status), or restic's clean EOF
-    // came from a stream that stopped early: refuse such a snapshot.
-    await Promise.all(streams.map((s) => s.done));
-    if (!manifest) throw new HearthError('BACKUP_FAILED');
+    // Every device stream ended cleanly (cat's exit status) or the tar would have failed; a
+    // failure noticed only now means the snapshot cannot be trusted: it is forgotten.
+    try {
+      await Promise.all(streams);
+      if (!manifest) throw new HearthError('BACKUP_FAILED');
+    } catch (error) {
+      await restic.forgetIds([saved.snapshotId]).catch(() => undefined);
+      throw error;
+    }
     return {
       snapshotId: saved.snapshotId,
       takenAt,

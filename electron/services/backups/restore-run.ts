@@ -23,7 +23,7 @@ import type { DeviceClient } from '../device/device-client';
 import type { Logger } from '../logger';
 import type { BackupManifest } from './backup-format';
 import { SPEC_FILE, imageMember, snapshotFile, volumeMember } from './backup-format';
-import { unpackBackup } from './backup-tar';
+import { manifestMismatches, unpackBackup } from './backup-tar';
 import type { Restic } from './restic';
 
 export interface RestoreDeps {
@@ -72,6 +72,7 @@ export async function fetchPoint(
   };
   try {
     const deviceHashes = new Map<string, string>();
+    let specText: string | undefined;
     let imagePath: string | null = null;
     let moved = 0;
     const counted = (bytes: number) => {
@@ -98,22 +99,25 @@ export async function fetchPoint(
         await pipeline(entry.stream, createWriteStream(imagePath, { mode: 0o600 }));
         return;
       }
+      if (entry.name === SPEC_FILE) {
+        specText = (await readSmall(entry.stream)).toString('utf8');
+        return;
+      }
       entry.stream.resume();
     });
     await dumping;
     const { manifest } = unpacked;
+    if (manifestMismatches(manifest, unpacked.members).length > 0)
+      throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
+    const laptopHash = (name: string) => unpacked.members.find((m) => m.name === name)?.sha256;
     for (const v of manifest.volumes) {
-      const laptop = unpacked.hashes.get(volumeMember(v.name));
+      const laptop = laptopHash(volumeMember(v.name));
       const onDevice = deviceHashes.get(v.name);
       if (laptop !== v.sha256 || onDevice !== v.sha256)
         throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
     }
-    if (
-      imagePath &&
-      unpacked.hashes.get(imageMember(manifest.image.sha256)) !== manifest.image.sha256
-    )
+    if (imagePath && laptopHash(imageMember(manifest.image.sha256)) !== manifest.image.sha256)
       throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
-    const specText = unpacked.small.get(SPEC_FILE)?.toString('utf8');
     return {
       manifest,
       spec: specText ? parseAppSpec(specText) : null,
@@ -126,6 +130,18 @@ export async function fetchPoint(
     await device.removeStaleCopies(o.appId).catch(() => undefined);
     throw error;
   }
+}
+
+/** A small member (spec.json) read whole; anything bigger is not what Hearth wrote. */
+async function readSmall(stream: NodeJS.ReadableStream, max = 64 * 1024): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > max) throw new HearthError('BACKUP_DAMAGED');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Swaps verified volumes in; on any failure puts back the ones already swapped. */
