@@ -467,7 +467,7 @@ describe('snapshots under sh', () => {
 
   it('resumes the app and cleans up by itself when the laptop dies mid-copy', async () => {
     vmRunning();
-    writeFileSync(join(root, 'cp-delay'), '1');
+    writeFileSync(join(root, 'cp-delay'), '2');
     // The "connection": the foreground script in its own process group, SIGKILLed (with all
     // of that group) as soon as the VM is paused, as sshd's end of a dead link would be.
     class DyingShell extends LocalShell {
@@ -494,6 +494,11 @@ describe('snapshots under sh', () => {
     const dying = new DeviceClient(new DyingShell(root), DEVICE);
     await failure(dying.snapshotVolumes('counter', ['storage', 'cache'], TAG));
     expect(vmState()).toBe('paused');
+    // The worker still holds the app's copy lock: neither a clean-up nor a new run interferes.
+    expect((await failure(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
+    expect((await failure(client.snapshotVolumes('counter', ['storage'], 'run-2'))).code).toBe(
+      'BACKUP_BUSY',
+    );
     await expect.poll(() => qmpLog(), { timeout: 10_000 }).toBe('query-status\nstop\ncont\n');
     expect(vmState()).toBe('running');
     await expect

@@ -13,7 +13,13 @@ import { appPaths, appUnit, deviceLayout } from './layout';
 import type { ScriptOptions } from './remote-script';
 import { checkOperation, operationFailed, runOperation, streamOperation } from './remote-script';
 import { shellQuote } from './shell-quote';
-import { DISK_FULL_STATUS, dataDirCheck, snapshotScript } from './volume-scripts';
+import {
+  BUSY_STATUS,
+  DISK_FULL_STATUS,
+  copyLock,
+  dataDirCheck,
+  snapshotScript,
+} from './volume-scripts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_STATE_BYTES = 64 * 1024;
@@ -113,7 +119,8 @@ function runTag(value: string): string {
   return value;
 }
 
-function diskFullOr(what: string, result: { code: number | null; stderr: string }): HearthError {
+function copyFailure(what: string, result: { code: number | null; stderr: string }): HearthError {
+  if (result.code === BUSY_STATUS) return new HearthError('BACKUP_BUSY');
   if (result.code === DISK_FULL_STATUS || /hearth: disk-full|no space left/i.test(result.stderr))
     return new HearthError('BACKUP_DEVICE_DISK_FULL');
   return operationFailed(what, result);
@@ -521,6 +528,7 @@ export class DeviceClient {
       throw new Error('not a watchdog time');
     const script = snapshotScript({
       dataDir: p.data,
+      lockPath: p.copyLock,
       qmp: p.qmp,
       unit: appUnit(appId),
       tag,
@@ -537,20 +545,20 @@ export class DeviceClient {
         ...(options.signal ? { signal: options.signal } : {}),
       },
     );
-    if (result.code !== 0) throw diskFullOr('copy its data', result);
+    if (result.code !== 0) throw copyFailure('copy its data', result);
     return parseSnapshot(result.stdout, volumes, (v) => p.volumeCopy(v, tag));
   }
 
   /** Deletes the copies (and restores) of one run, whole or partial; never a live volume. */
   async removeVolumeCopies(appId: AppId, tag: string, options: ScriptOptions = {}): Promise<void> {
-    const d = appPaths(appId).data;
+    const { data: d, copyLock: lock } = appPaths(appId);
     runTag(tag);
-    await checkOperation(
-      this.session,
+    await this.#copyOperation(
       'remove-copies',
       [appId, tag],
       `[ -e ${shellQuote(d)} ] || exit 0
 ${dataDirCheck(d)}
+${copyLock(lock)}
 cd ${shellQuote(d)} || exit 1
 rm -f -- *.img.${tag} *.img.${tag}.partial *.img.restore-${tag} *.img.restore-${tag}.partial .hearth-snapshot-${tag} .hearth-snapshot-${tag}.*`,
       'clean up after the backup',
@@ -567,17 +575,18 @@ rm -f -- *.img.${tag} *.img.${tag}.partial *.img.restore-${tag} *.img.restore-${
     appId: AppId,
     options: ScriptOptions & { includeReplaced?: boolean } = {},
   ): Promise<void> {
-    const d = appPaths(appId).data;
+    const { data: d, copyLock: lock } = appPaths(appId);
     const keep = options.includeReplaced ? '' : ` ! -name '*.img.replaced-*'`;
-    await checkOperation(
-      this.session,
+    const { includeReplaced: _, ...scriptOptions } = options;
+    await this.#copyOperation(
       'remove-stale',
       [appId, options.includeReplaced ? 'with-replaced' : 'keep-replaced'],
       `[ -e ${shellQuote(d)} ] || exit 0
 ${dataDirCheck(d)}
+${copyLock(lock)}
 find ${shellQuote(d)} -mindepth 1 -maxdepth 1 \\( -type f -o -type l \\) \\( -name '*.img.?*' -o -name '.hearth-snapshot-*' \\)${keep} -exec rm -f -- {} +`,
       'clean up after an earlier backup',
-      { timeoutMs: 60_000, ...options },
+      scriptOptions,
     );
   }
 
@@ -700,7 +709,7 @@ if ! cat > ${partial}; then rm -f -- ${partial}; exit 1; fi`,
     );
     stream.stdout.resume();
     const received = await stream.done.finally(() => input.unpipe(counted));
-    if (received.code !== 0) throw diskFullOr('receive its data', received);
+    if (received.code !== 0) throw copyFailure('receive its data', received);
     const out = await checkOperation(
       this.session,
       'keep-restore',
@@ -804,6 +813,22 @@ sync -- ${shellQuote(p.data)} 2>/dev/null; true`,
     const text = out.slice(newline + 1);
     if (Buffer.byteLength(text) > MAX_SPEC_BYTES) throw new HearthError('DEVICE_GARBLED');
     return text;
+  }
+
+  /** A script about copies: BACKUP_BUSY while a snapshot holds the lock, disk full as such. */
+  async #copyOperation(
+    op: string,
+    args: readonly string[],
+    script: string,
+    what: string,
+    options: ScriptOptions,
+  ): Promise<string> {
+    const result = await runOperation(this.session, op, args, script, {
+      timeoutMs: 60_000,
+      ...options,
+    });
+    if (result.code !== 0) throw copyFailure(what, result);
+    return result.stdout;
   }
 
   // --- Consistent copies and small state (backups, updates) ----------------------------------

@@ -92,6 +92,8 @@ export function appPaths(appId: AppId) {
     replacedVolume: (name: string, tag: string) => `${dir}/data/${name}.img.replaced-${tag}`,
     /** Where a snapshot's detached worker leaves its verdict (and its pid, log, ...). */
     snapshotResult: (tag: string) => `${dir}/data/.hearth-snapshot-${tag}`,
+    /** Held (flock) while a snapshot of the app's volumes runs, also after the laptop left. */
+    copyLock: `${dir}/.hearth-copy.lock`,
     /** Sends one QMP command to the running VM (written by the QEMU launcher). */
     qmp: `${dir}/qmp`,
     run: `${dir}/run`,

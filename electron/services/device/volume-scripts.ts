@@ -5,6 +5,20 @@ import { shellQuote } from './shell-quote';
 
 /** The exit status a script uses for "the device's disk cannot hold this". */
 export const DISK_FULL_STATUS = 28;
+/** The exit status for "a snapshot of this app is still running" (BSD's EX_TEMPFAIL). */
+export const BUSY_STATUS = 75;
+
+/**
+ * Takes the app's copy lock on fd 9, or exits BUSY_STATUS. A snapshot's worker inherits the
+ * fd, so the lock is held until the worker ends, also after the laptop that started it went
+ * away: a clean-up or a new snapshot cannot remove or overwrite copies being made.
+ */
+export function copyLock(lockPath: string): string {
+  const lock = shellQuote(lockPath);
+  return `if [ -L ${lock} ]; then echo "hearth: the lock is a link" >&2; exit 3; fi
+exec 9>> ${lock} || exit 1
+flock -n 9 || { echo "hearth: a copy of this app is being made" >&2; exit ${BUSY_STATUS}; }`;
+}
 
 /** Refuses a data folder that is missing or is a link (everything below would follow it). */
 export function dataDirCheck(dataDir: string): string {
@@ -74,6 +88,7 @@ if [ "$was" = yes ]; then
   # Marked before asking: a stop that paused but failed to answer must be resumed too.
   paused=yes
   "$qmp" stop >/dev/null || { verdict="fail pause"; exit 3; }
+  # The watchdog does not hold the copy lock (fd 9): the lock ends with this worker.
   (
     trap '' TERM
     i=0
@@ -84,7 +99,7 @@ if [ "$was" = yes ]; then
     [ -e "$res.done" ] && exit 0
     "$qmp" cont >/dev/null 2>&1
     kill -s TERM -- -$$ 2>/dev/null || kill -s TERM $$
-  ) </dev/null >/dev/null 2>&1 &
+  ) </dev/null >/dev/null 2>&1 9>&- &
 fi
 for v in $vols; do
   # Its message is kept in memory: on a full disk no log file could be written.
@@ -111,6 +126,7 @@ exit 0
 
 export interface SnapshotScriptInput {
   dataDir: string;
+  lockPath: string;
   qmp: string;
   unit: string;
   tag: string;
@@ -131,6 +147,7 @@ export function snapshotScript(input: SnapshotScriptInput): string {
     .map(shellQuote)
     .join(' ');
   return `${dataDirCheck(input.dataDir)}
+${copyLock(input.lockPath)}
 res=${res}
 rm -f -- "$res" "$res.body" "$res.done" "$res.log"
 # setsid -w: the worker gets a session of its own (a dead SSH session's signals do not reach
