@@ -24,6 +24,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecResult, SshSession, UploadOptions, UploadResult } from '../ssh/ssh-session';
 import type { ExecStream, ExecStreamOptions } from '../ssh/ssh-session';
 import { HearthError } from '../../../shared/errors';
+import { FakeSshDevice } from '../ssh/fake-ssh-device';
+import { connectSsh } from '../ssh/ssh-connect';
 import { BOOT_MARKER } from './app-status-report';
 import { DeviceClient } from './device-client';
 import { appPaths, deviceLayout } from './layout';
@@ -794,5 +796,97 @@ describe('restores under sh', () => {
     put(join(root, 'secret'), '{"not":"a spec"}');
     symlinkSync(join(root, 'secret'), local(p.spec));
     expect(await client.readSpecText('counter')).toBeNull();
+  });
+});
+
+describe('over SSH, the real scripts end to end', () => {
+  let device: FakeSshDevice;
+  let session: SshSession;
+  let overSsh: DeviceClient;
+
+  beforeEach(async () => {
+    standInQmp();
+    // Each command runs under sh here, its stdio on the channel; a channel that goes away
+    // takes the command's process group with it, as a dead SSH session would at worst.
+    device = await FakeSshDevice.start({
+      password: 'right',
+      onCommand: (command, channel) => {
+        const child = spawn('sh', ['-c', shell.at(command)], {
+          env: { PATH: `${root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
+          detached: true,
+        });
+        child.stdin.on('error', () => undefined);
+        channel.pipe(child.stdin);
+        child.stdout.pipe(channel, { end: false });
+        child.stderr.on('data', (chunk: Buffer) => channel.stderr.write(chunk));
+        child.on('close', (code) => {
+          channel.exit(code ?? 1);
+          channel.end();
+        });
+        channel.on('close', () => {
+          if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+        });
+      },
+    });
+    session = await connectSsh({
+      host: '127.0.0.1',
+      port: device.port,
+      username: 'pi',
+      auth: { password: 'right' },
+      hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
+    });
+    overSsh = new DeviceClient(session, DEVICE);
+  });
+  afterEach(async () => {
+    session.close();
+    await session.closed;
+    await device.stop();
+  });
+
+  it('snapshots, streams the copy out, receives it back and swaps it in', async () => {
+    vmRunning();
+    const volume = randomBytes(8 * 1024 * 1024 + 3);
+    put(p.volume('storage'), volume);
+    const { copies, wasRunning } = await overSsh.snapshotVolumes('counter', ['storage'], TAG);
+    expect(wasRunning).toBe(true);
+    expect(vmState()).toBe('running');
+    const copy = await streamed(overSsh.readFileStream('counter', { copy: copies[0]!.path }));
+    expect(sha(copy)).toBe(sha(volume));
+    const received = await overSsh.receiveVolume('counter', 'storage', 'run-2', chunked(copy));
+    expect(received.sha256).toBe(sha(volume));
+    await overSsh.swapInVolume('counter', 'storage', 'run-2');
+    await overSsh.dropReplaced('counter', 'storage', 'run-2');
+    await overSsh.removeVolumeCopies('counter', TAG);
+    expect(dataFiles()).toEqual(['storage.img']);
+    expect(sha(readFileSync(local(p.volume('storage'))))).toBe(sha(volume));
+  });
+
+  it('resumes the app by itself when the connection is cut mid-copy', async () => {
+    vmRunning();
+    put(p.volume('storage'), 'the data');
+    writeFileSync(join(root, 'cp-delay'), '1');
+    const pending = overSsh.snapshotVolumes('counter', ['storage'], TAG);
+    await expect.poll(() => qmpLog()).toContain('stop');
+    device.dropConnections();
+    expect((await failure(pending)).code).toBe('CONNECTION_LOST');
+    await expect.poll(() => qmpLog(), { timeout: 10_000 }).toBe('query-status\nstop\ncont\n');
+    expect(vmState()).toBe('running');
+    await expect
+      .poll(() => dataFiles().filter((name) => name.endsWith('.partial')), { timeout: 10_000 })
+      .toEqual([]);
+  });
+
+  it('leaves a receive cut mid-stream as a partial that the next clean-up removes', async () => {
+    mkdirSync(local(p.data), { recursive: true });
+    const input = new Readable({ read() {} });
+    input.push(Buffer.alloc(256 * 1024, 1));
+    const pending = overSsh.receiveVolume('counter', 'storage', TAG, input);
+    await expect
+      .poll(() => existsSync(local(`${p.restoredVolume('storage', TAG)}.partial`)))
+      .toBe(true);
+    device.dropConnections();
+    expect((await failure(pending)).code).toBe('CONNECTION_LOST');
+    await client.removeStaleCopies('counter');
+    expect(dataFiles()).toEqual([]);
   });
 });
