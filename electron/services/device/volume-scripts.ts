@@ -28,13 +28,14 @@ export function dataDirCheck(dataDir: string): string {
 
 /**
  * The part of a snapshot that must finish even if the laptop goes away: it runs detached
- * (its own session under setsid, HUP and PIPE ignored, stdio off the SSH channel) and leaves
- * its verdict in its exit status (and a file). Arguments: data dir, qmp helper, unit, tag, watchdog seconds, volumes.
+ * (its own session under setsid, HUP and PIPE ignored, stdio off the SSH channel) and gives
+ * its verdict as its exit status (and in a file, for when nobody waits any more).
+ * Arguments: data dir, qmp helper, unit, tag, watchdog seconds, volumes.
  *
  * The order is what keeps the app safe: the free-space check happens before the pause; the
  * pause is followed at once by a watchdog that resumes the VM (and ends this worker) after
  * the given seconds even if cp hangs; the EXIT trap resumes on every way out, removes the
- * partial copies, and writes the verdict last.
+ * partial copies (and, on failure, the finished ones), and writes the verdict last.
  */
 const snapshotWorker = `# hearth:snapshot-worker
 trap '' HUP PIPE

@@ -174,6 +174,35 @@ describe('SshSession.execStream', () => {
     expect(await done).toEqual({ code: 0, signal: null, stderr: '' });
   });
 
+  it('holds a window or two in memory, not the payload (128 MiB through a slow reader)', async () => {
+    const side = newSide();
+    const { session } = await sessionOn(handlers(side));
+    const total = 128 * MiB;
+    const { stdout, done } = session.execStream(`source ${total}`);
+    let read = 0;
+    let peak = 0;
+    const before = process.memoryUsage().heapUsed;
+    await pipeline(
+      stdout,
+      new Writable({
+        highWaterMark: 64 * 1024,
+        write(chunk: Buffer, _encoding, callback) {
+          read += chunk.length;
+          // A reader slower than the link: the device must wait for it, not the laptop buffer.
+          if (read % (8 * MiB) < chunk.length) {
+            peak = Math.max(peak, side.sent - read);
+            setTimeout(callback, 5);
+          } else callback();
+        },
+      }),
+    );
+    expect(read).toBe(total);
+    expect((await done).code).toBe(0);
+    // In flight between the device and the reader: the SSH windows and stream buffers only.
+    expect(peak).toBeLessThan(8 * MiB);
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(64 * MiB);
+  }, 60_000);
+
   it('streams a big stdin only as fast as the device takes it', async () => {
     const side = newSide();
     side.paused = true;
