@@ -68,6 +68,7 @@ class LocalShell implements SshSession {
     const child = spawn('sh', ['-c', this.at(command)], {
       env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
       stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -77,7 +78,8 @@ class LocalShell implements SshSession {
     const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>(
       (resolve, reject) => {
         const onAbort = () => {
-          child.kill('SIGKILL');
+          // The whole command, as a closed channel ends it (cat included).
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
           reject(new HearthError('CANCELLED'));
         };
         options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -719,6 +721,8 @@ describe('restores under sh', () => {
       signal: controller.signal,
     });
     await expect.poll(() => dataFiles()).toEqual([`storage.img.restore-${TAG}.partial`]);
+    // While it is being written, no clean-up removes it.
+    expect((await failure(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
     controller.abort();
     expect((await failure(pending)).code).toBe('CANCELLED');
     await client.removeStaleCopies('counter');
@@ -886,7 +890,15 @@ describe('over SSH, the real scripts end to end', () => {
       .toBe(true);
     device.dropConnections();
     expect((await failure(pending)).code).toBe('CONNECTION_LOST');
-    await client.removeStaleCopies('counter');
+    // Busy until the device has seen the channel go (the lock ends with the cat).
+    await expect
+      .poll(() =>
+        client.removeStaleCopies('counter').then(
+          () => 'removed',
+          (error: HearthError) => error.code,
+        ),
+      )
+      .toBe('removed');
     expect(dataFiles()).toEqual([]);
   });
 });

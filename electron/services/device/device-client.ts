@@ -695,9 +695,11 @@ if [ $((${Math.ceil(size / 1024)} + 1024)) -gt "$avail" ]; then echo "hearth: di
       this.session,
       'receive-volume',
       [appId, volume, tag, ...(size === undefined ? [] : [size])],
-      // set -C: the partial is created with O_EXCL after the rm, so a link put there is
-      // never written through.
+      // The copy lock: a clean-up or a snapshot must not remove or race the file being
+      // written. set -C: the partial is created with O_EXCL after the rm, so a link put
+      // there is never written through.
       `${dataDirCheck(p.data)}
+${copyLock(p.copyLock)}
 ${room}rm -f -- ${partial}
 set -C
 if ! cat > ${partial}; then rm -f -- ${partial}; exit 1; fi`,
