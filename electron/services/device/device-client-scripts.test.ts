@@ -509,7 +509,9 @@ describe('snapshots under sh', () => {
       .poll(() => dataFiles().filter((name) => name.endsWith('.partial')), { timeout: 10_000 })
       .toEqual([]);
     // The worker finished on its own; what it left goes at the next run's clean-up.
-    await expect.poll(() => dataFiles().some((n) => n === `.hearth-snapshot-${TAG}`)).toBe(true);
+    await expect
+      .poll(() => dataFiles().some((n) => n === `.hearth-snapshot-${TAG}`), { timeout: 10_000 })
+      .toBe(true);
     await client.removeStaleCopies('counter');
     expect(dataFiles()).toEqual(['cache.img', 'storage.img']);
   });
@@ -720,7 +722,9 @@ describe('restores under sh', () => {
     const pending = client.receiveVolume('counter', 'storage', TAG, slow, {
       signal: controller.signal,
     });
-    await expect.poll(() => dataFiles()).toEqual([`storage.img.restore-${TAG}.partial`]);
+    await expect
+      .poll(() => dataFiles(), { timeout: 10_000 })
+      .toEqual([`storage.img.restore-${TAG}.partial`]);
     // While it is being written, no clean-up removes it.
     expect((await failure(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
     controller.abort();
@@ -868,9 +872,10 @@ describe('over SSH, the real scripts end to end', () => {
   it('resumes the app by itself when the connection is cut mid-copy', async () => {
     vmRunning();
     put(p.volume('storage'), 'the data');
-    writeFileSync(join(root, 'cp-delay'), '1');
+    // Long enough that the cut surely falls within the copy, also on a busy machine.
+    writeFileSync(join(root, 'cp-delay'), '3');
     const pending = overSsh.snapshotVolumes('counter', ['storage'], TAG);
-    await expect.poll(() => qmpLog()).toContain('stop');
+    await expect.poll(() => qmpLog(), { timeout: 10_000 }).toContain('stop');
     device.dropConnections();
     expect((await failure(pending)).code).toBe('CONNECTION_LOST');
     await expect.poll(() => qmpLog(), { timeout: 10_000 }).toBe('query-status\nstop\ncont\n');
@@ -886,17 +891,21 @@ describe('over SSH, the real scripts end to end', () => {
     input.push(Buffer.alloc(256 * 1024, 1));
     const pending = overSsh.receiveVolume('counter', 'storage', TAG, input);
     await expect
-      .poll(() => existsSync(local(`${p.restoredVolume('storage', TAG)}.partial`)))
+      .poll(() => existsSync(local(`${p.restoredVolume('storage', TAG)}.partial`)), {
+        timeout: 10_000,
+      })
       .toBe(true);
     device.dropConnections();
     expect((await failure(pending)).code).toBe('CONNECTION_LOST');
     // Busy until the device has seen the channel go (the lock ends with the cat).
     await expect
-      .poll(() =>
-        client.removeStaleCopies('counter').then(
-          () => 'removed',
-          (error: HearthError) => error.code,
-        ),
+      .poll(
+        () =>
+          client.removeStaleCopies('counter').then(
+            () => 'removed',
+            (error: HearthError) => error.code,
+          ),
+        { timeout: 10_000 },
       )
       .toBe('removed');
     expect(dataFiles()).toEqual([]);
