@@ -395,7 +395,8 @@ function smallDataDisk(sizeKiB: number): void {
   mounted = local(p.data);
 }
 afterEach(() => {
-  if (mounted) spawnSync('umount', [mounted]);
+  // Lazily: a process of the test still inside it must not leave the mount behind.
+  if (mounted) spawnSync('umount', ['-l', mounted]);
   mounted = null;
 });
 
