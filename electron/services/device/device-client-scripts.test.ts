@@ -2,22 +2,30 @@
 // for the device's /var/lib/hearth (FakeDevice proves the services' logic; this proves that the
 // scripts do what FakeDevice pretends they do). Operations that go through systemd or the root
 // agent are left to the lab's real devices.
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   readlinkSync,
   rmSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecResult, SshSession, UploadOptions, UploadResult } from '../ssh/ssh-session';
+import type { ExecStream, ExecStreamOptions } from '../ssh/ssh-session';
+import { HearthError } from '../../../shared/errors';
+import { FakeSshDevice } from '../ssh/fake-ssh-device';
+import { connectSsh } from '../ssh/ssh-connect';
 import { BOOT_MARKER } from './app-status-report';
 import { DeviceClient } from './device-client';
 import { appPaths, deviceLayout } from './layout';
@@ -53,6 +61,35 @@ class LocalShell implements SshSession {
       stdout: result.stdout,
       stderr: result.stderr,
     });
+  }
+
+  /** Like an SSH channel: stdin piped in, stdout streamed out, cancel kills the command. */
+  execStream(command: string, options: ExecStreamOptions = {}): ExecStream {
+    const child = spawn('sh', ['-c', this.at(command)], {
+      env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdin.on('error', () => undefined);
+    if (options.stdin) options.stdin.pipe(child.stdin);
+    else child.stdin.end();
+    const done = new Promise<{ code: number | null; signal: string | null; stderr: string }>(
+      (resolve, reject) => {
+        const onAbort = () => {
+          // The whole command, as a closed channel ends it (cat included).
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          reject(new HearthError('CANCELLED'));
+        };
+        options.signal?.addEventListener('abort', onAbort, { once: true });
+        child.on('close', (code, signal) => {
+          options.signal?.removeEventListener('abort', onAbort);
+          resolve({ code, signal, stderr });
+        });
+      },
+    );
+    return { stdout: child.stdout, done };
   }
 
   writeFile(remotePath: string, data: Buffer | string, mode = 0o644): Promise<void> {
@@ -294,5 +331,583 @@ describe('the real scripts, under sh', () => {
     expect(await client.unfinishedInstallOf(sha)).toBeNull();
     put(p.origin, 'file\n');
     expect(await client.unfinishedInstallOf(sha)).toBe('counter');
+  });
+});
+
+// --- Backups and restores ----------------------------------------------------------------------
+
+const isRoot = process.getuid?.() === 0;
+const TAG = 'run-1';
+
+/**
+ * A stand-in for <app>/qmp: records every command in qmp.log and keeps the VM's state in
+ * vm-state (running | paused); without that file the VM is off and QMP cannot be reached.
+ */
+function standInQmp() {
+  const state = join(root, 'vm-state');
+  put(
+    p.qmp,
+    `#!/bin/sh
+echo "$1" >> ${root}/qmp.log
+[ -e ${state} ] || { echo "qmp: cannot reach" >&2; exit 4; }
+case "$1" in
+  query-status) if [ "$(cat ${state})" = running ]; then echo '{"return": {"status": "running", "running": true}}'; else echo '{"return": {"status": "paused", "running": false}}'; fi ;;
+  stop) echo paused > ${state} ;;
+  cont) echo running > ${state} ;;
+esac
+`,
+  );
+  spawnSync('chmod', ['0755', local(p.qmp)]);
+  // cp as the device has it, slowed down by cp-delay (seconds), or first filling the disk.
+  writeFileSync(
+    join(root, 'bin', 'cp'),
+    `#!/bin/sh
+[ -s ${root}/cp-delay ] && sleep "$(cat ${root}/cp-delay)"
+[ -e ${root}/cp-fills-disk ] && head -c 64M /dev/zero > ${local(p.data)}/.filler 2>/dev/null
+exec /bin/cp "$@"
+`,
+    { mode: 0o755 },
+  );
+}
+
+const vmRunning = () => writeFileSync(join(root, 'vm-state'), 'running');
+const vmState = () => readFileSync(join(root, 'vm-state'), 'utf8').trim();
+const qmpLog = () =>
+  existsSync(join(root, 'qmp.log')) ? readFileSync(join(root, 'qmp.log'), 'utf8') : '';
+const dataFiles = () => readdirSync(local(p.data)).sort();
+const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+async function failure(promise: Promise<unknown>): Promise<HearthError> {
+  const error = await promise.then(
+    () => new Error('expected a failure'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(HearthError);
+  return error as HearthError;
+}
+
+/** removeStaleCopies, as 'removed' or the error code (BACKUP_BUSY while a copy runs). */
+const cleanUp = () =>
+  client.removeStaleCopies('counter').then(
+    () => 'removed',
+    (error: HearthError) => error.code,
+  );
+
+let mounted: string | null = null;
+/** A small filesystem for the data folder (root only): tmpfs of `sizeKiB`. */
+function smallDataDisk(sizeKiB: number): void {
+  mkdirSync(local(p.data), { recursive: true });
+  const out = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeKiB}k`, 'tmpfs', local(p.data)]);
+  if (out.status !== 0) throw new Error(`mount failed: ${String(out.stderr)}`);
+  mounted = local(p.data);
+}
+afterEach(() => {
+  // Lazily: a process of the test still inside it must not leave the mount behind.
+  if (mounted) spawnSync('umount', ['-l', mounted]);
+  mounted = null;
+});
+
+function skipUnlessRoot(ctx: { skip: (note?: string) => void }): void {
+  if (isRoot) return;
+  console.warn('skipped: a small disk needs a tmpfs mount, which needs root (CI runs as root)');
+  ctx.skip('needs root for a tmpfs mount');
+}
+
+describe('snapshots under sh', () => {
+  beforeEach(() => {
+    standInQmp();
+    put(p.volume('storage'), 'the data');
+    put(p.volume('cache'), Buffer.alloc(300_000, 7));
+  });
+
+  it('pauses a running app, copies each volume, resumes, and says how long', async () => {
+    vmRunning();
+    const result = await client.snapshotVolumes('counter', ['storage', 'cache'], TAG);
+    expect(result.wasRunning).toBe(true);
+    expect(result.pausedMs).toBeGreaterThanOrEqual(0);
+    expect(result.copies).toEqual([
+      { volume: 'storage', path: p.volumeCopy('storage', TAG), sizeBytes: 8 },
+      { volume: 'cache', path: p.volumeCopy('cache', TAG), sizeBytes: 300_000 },
+    ]);
+    expect(readFileSync(local(p.volumeCopy('storage', TAG)), 'utf8')).toBe('the data');
+    expect(readFileSync(local(p.volumeCopy('cache', TAG)))).toEqual(Buffer.alloc(300_000, 7));
+    expect(qmpLog()).toBe('query-status\nstop\ncont\n');
+    expect(vmState()).toBe('running');
+    // Nothing of the run but the copies: no partial, no verdict file.
+    expect(dataFiles()).toEqual(
+      ['cache.img', `cache.img.${TAG}`, 'storage.img', `storage.img.${TAG}`].sort(),
+    );
+  });
+
+  it('copies a stopped app without pausing it', async () => {
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG);
+    expect(result).toMatchObject({ wasRunning: false, pausedMs: 0 });
+    expect(qmpLog()).toBe('query-status\n');
+  });
+
+  it('keeps a sparse volume sparse', async () => {
+    const big = local(p.volume('cache'));
+    spawnSync('truncate', ['-s', '64M', big]);
+    await client.snapshotVolumes('counter', ['cache'], TAG);
+    const copy = statSync(local(p.volumeCopy('cache', TAG)));
+    expect(copy.size).toBe(64 * 1024 * 1024);
+    expect(copy.blocks * 512).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('refuses a missing or symlinked volume before pausing anything', async () => {
+    vmRunning();
+    put(join(root, 'elsewhere'), 'not hearth data');
+    rmSync(local(p.volume('storage')));
+    symlinkSync(join(root, 'elsewhere'), local(p.volume('storage')));
+    const error = await failure(client.snapshotVolumes('counter', ['storage'], TAG));
+    expect(error.code).toBe('DEVICE_STEP_FAILED');
+    expect(qmpLog()).toBe('');
+    expect(existsSync(local(p.volumeCopy('storage', TAG)))).toBe(false);
+    await failure(client.snapshotVolumes('counter', ['gone'], TAG));
+    expect(qmpLog()).toBe('');
+  });
+
+  it('never writes through a link left at a copy or partial name', async () => {
+    vmRunning();
+    put(join(root, 'victim'), 'keep me');
+    symlinkSync(join(root, 'victim'), local(`${p.volumeCopy('storage', TAG)}.partial`));
+    symlinkSync(join(root, 'victim'), local(p.volumeCopy('storage', TAG)));
+    await client.snapshotVolumes('counter', ['storage'], TAG);
+    expect(readFileSync(join(root, 'victim'), 'utf8')).toBe('keep me');
+    expect(lstatSync(local(p.volumeCopy('storage', TAG))).isFile()).toBe(true);
+  });
+
+  it('resumes the app and cleans up by itself when the laptop dies mid-copy', async () => {
+    vmRunning();
+    writeFileSync(join(root, 'cp-delay'), '2');
+    // The "connection": the foreground script in its own process group, SIGKILLed (with all
+    // of that group) as soon as the VM is paused, as sshd's end of a dead link would be.
+    class DyingShell extends LocalShell {
+      override exec(command: string): Promise<ExecResult> {
+        const child = spawn('sh', ['-c', this.at(command)], {
+          env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
+          stdio: 'ignore',
+          detached: true,
+        });
+        return new Promise((resolve) => {
+          const watch = setInterval(() => {
+            if (qmpLog().includes('stop') && child.pid) {
+              clearInterval(watch);
+              process.kill(-child.pid, 'SIGKILL');
+            }
+          }, 10);
+          child.on('close', (code, signal) => {
+            clearInterval(watch);
+            resolve({ code, signal, stdout: '', stderr: '' });
+          });
+        });
+      }
+    }
+    const dying = new DeviceClient(new DyingShell(root), DEVICE);
+    await failure(dying.snapshotVolumes('counter', ['storage', 'cache'], TAG));
+    expect(qmpLog()).not.toContain('cont');
+    // The worker still holds the app's copy lock: neither a clean-up nor a new run interferes.
+    expect((await failure(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
+    expect((await failure(client.snapshotVolumes('counter', ['storage'], 'run-2'))).code).toBe(
+      'BACKUP_BUSY',
+    );
+    await expect.poll(() => qmpLog(), { timeout: 10_000 }).toBe('query-status\nstop\ncont\n');
+    expect(vmState()).toBe('running');
+    await expect
+      .poll(() => dataFiles().filter((name) => name.endsWith('.partial')), { timeout: 10_000 })
+      .toEqual([]);
+    // The worker finished on its own; what it left goes at the next run's clean-up, once
+    // the worker is gone and its lock with it.
+    await expect
+      .poll(() => dataFiles().some((n) => n === `.hearth-snapshot-${TAG}`), { timeout: 10_000 })
+      .toBe(true);
+    await expect.poll(() => cleanUp(), { timeout: 10_000 }).toBe('removed');
+    expect(dataFiles()).toEqual(['cache.img', 'storage.img']);
+  });
+
+  it('resumes after the watchdog time when a copy hangs, and keeps no copy', async () => {
+    vmRunning();
+    writeFileSync(join(root, 'cp-delay'), '30');
+    const started = Date.now();
+    const error = await failure(
+      client.snapshotVolumes('counter', ['storage'], TAG, { watchdogSeconds: 1 }),
+    );
+    expect(error.code).toBe('DEVICE_STEP_FAILED');
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(vmState()).toBe('running');
+    expect(qmpLog()).toMatch(/^query-status\nstop\ncont\n/);
+    expect(dataFiles()).toEqual(['cache.img', 'storage.img']);
+  });
+
+  it('says BACKUP_DEVICE_DISK_FULL before pausing when the copies cannot fit', async (ctx) => {
+    skipUnlessRoot(ctx);
+    vmRunning();
+    smallDataDisk(4096);
+    writeFileSync(local(p.volume('storage')), Buffer.alloc(3 * 1024 * 1024, 1));
+    const error = await failure(client.snapshotVolumes('counter', ['storage'], TAG));
+    expect(error.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(error.message).toBe(
+      "The device's disk is too full for the copy a backup needs; nothing was left behind. Free some space on the device (remove an app you no longer use) and try again.",
+    );
+    expect(qmpLog()).toBe('');
+    expect(dataFiles()).toEqual(['storage.img']);
+  });
+
+  it('says BACKUP_DEVICE_DISK_FULL when the disk fills during the copy, resumed, nothing left', async (ctx) => {
+    skipUnlessRoot(ctx);
+    vmRunning();
+    smallDataDisk(8192);
+    writeFileSync(local(p.volume('storage')), Buffer.alloc(3 * 1024 * 1024, 1));
+    writeFileSync(join(root, 'cp-fills-disk'), '');
+    const error = await failure(client.snapshotVolumes('counter', ['storage'], TAG));
+    expect(error.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(qmpLog()).toBe('query-status\nstop\ncont\n');
+    expect(vmState()).toBe('running');
+    // Only the live volume and what filled the disk (not Hearth's) remain.
+    expect(dataFiles()).toEqual(['.filler', 'storage.img']);
+  });
+});
+
+describe('cleaning up copies under sh', () => {
+  beforeEach(() => {
+    put(p.volume('storage'), 'live');
+    put(p.volume('cache'), 'live');
+    put(p.origin, 'catalog\n');
+    for (const name of [
+      `storage.img.${TAG}`,
+      `storage.img.${TAG}.partial`,
+      `cache.img.${TAG}`,
+      'storage.img.run-0',
+      'storage.img.restore-run-0.partial',
+      'storage.img.restore-run-0',
+      'storage.img.replaced-run-0',
+      `.hearth-snapshot-${TAG}`,
+      `.hearth-snapshot-${TAG}.log`,
+    ])
+      put(`${p.data}/${name}`, 'stale');
+    put(join(root, 'outside'), 'not hearth data');
+    symlinkSync(join(root, 'outside'), local(`${p.data}/cache.img.evil`));
+  });
+
+  it('removes one run’s copies only', async () => {
+    await client.removeVolumeCopies('counter', TAG);
+    expect(dataFiles()).toEqual(
+      [
+        '.hearth-origin',
+        'cache.img',
+        'cache.img.evil',
+        'storage.img',
+        'storage.img.replaced-run-0',
+        'storage.img.restore-run-0',
+        'storage.img.restore-run-0.partial',
+        'storage.img.run-0',
+      ].sort(),
+    );
+  });
+
+  it('removes everything stale, links without following them, and keeps replaced volumes', async () => {
+    await client.removeStaleCopies('counter');
+    expect(dataFiles()).toEqual(
+      ['.hearth-origin', 'cache.img', 'storage.img', 'storage.img.replaced-run-0'].sort(),
+    );
+    expect(readFileSync(join(root, 'outside'), 'utf8')).toBe('not hearth data');
+    await client.removeStaleCopies('counter', { includeReplaced: true });
+    expect(dataFiles()).toEqual(['.hearth-origin', 'cache.img', 'storage.img']);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('live');
+  });
+
+  it('does nothing for an app without a data folder, and refuses a data folder that is a link', async () => {
+    await client.removeStaleCopies('web');
+    await client.removeVolumeCopies('web', TAG);
+    mkdirSync(join(root, 'other-data'));
+    put(join(root, 'other-data', `x.img.${TAG}`), 'someone else’s');
+    mkdirSync(local(appPaths('web').dir), { recursive: true });
+    symlinkSync(join(root, 'other-data'), local(appPaths('web').data));
+    await failure(client.removeStaleCopies('web'));
+    await failure(client.removeVolumeCopies('web', TAG));
+    expect(existsSync(join(root, 'other-data', `x.img.${TAG}`))).toBe(true);
+  });
+});
+
+async function streamed(stream: { stdout: NodeJS.ReadableStream; done: Promise<void> }) {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream.stdout) chunks.push(Buffer.from(chunk));
+  await stream.done;
+  return Buffer.concat(chunks);
+}
+
+describe('streaming files out under sh', () => {
+  it('streams a copy, and refuses paths that are not one of its copies', async () => {
+    put(p.volumeCopy('storage', TAG), Buffer.alloc(2 * 1024 * 1024, 3));
+    expect(
+      await streamed(client.readFileStream('counter', { copy: p.volumeCopy('storage', TAG) })),
+    ).toEqual(Buffer.alloc(2 * 1024 * 1024, 3));
+    for (const copy of [
+      p.volume('storage'),
+      `${p.data}/../spec.json`,
+      `${p.data}/storage.img.${TAG}/../../spec.json`,
+      appPaths('web').volumeCopy('storage', TAG),
+      p.restoredVolume('storage', TAG),
+      `${p.volumeCopy('storage', TAG)}.partial`,
+      '/etc/shadow',
+      `${p.data}/Storage.img.${TAG}`,
+    ])
+      expect(() => client.readFileStream('counter', { copy })).toThrow('not a volume copy');
+  });
+
+  it('does not read a copy through a link', async () => {
+    put(join(root, 'secret'), 'not for backups');
+    mkdirSync(local(p.data), { recursive: true });
+    symlinkSync(join(root, 'secret'), local(p.volumeCopy('storage', TAG)));
+    const stream = client.readFileStream('counter', { copy: p.volumeCopy('storage', TAG) });
+    const error = await failure(streamed(stream));
+    expect(error.code).toBe('DEVICE_STEP_FAILED');
+  });
+
+  it('streams the current image and tells its hash and size first', async () => {
+    const kernel = Buffer.alloc(100_000, 9);
+    const hash = sha(kernel);
+    expect(await client.imageSize('counter')).toBeNull();
+    put(p.image(hash), kernel);
+    await client.switchCurrent('counter', hash);
+    expect(await client.imageSize('counter')).toEqual({ sha256: hash, sizeBytes: 100_000 });
+    expect(await streamed(client.readFileStream('counter', { image: 'current' }))).toEqual(kernel);
+  });
+
+  it('refuses a current that does not point at an image file', async () => {
+    put(join(root, 'secret'), 'not an image');
+    mkdirSync(local(p.images), { recursive: true });
+    symlinkSync(join(root, 'secret'), local(p.current));
+    await failure(client.imageSize('counter'));
+    await failure(streamed(client.readFileStream('counter', { image: 'current' })));
+    const hash = 'f'.repeat(64);
+    symlinkSync(join(root, 'secret'), local(p.image(hash)));
+    await client.switchCurrent('counter', hash);
+    await failure(client.imageSize('counter'));
+    await failure(streamed(client.readFileStream('counter', { image: 'current' })));
+  });
+});
+
+function chunked(data: Buffer, size = 64 * 1024): Readable {
+  let at = 0;
+  return new Readable({
+    read() {
+      if (at >= data.length) return void this.push(null);
+      this.push(data.subarray(at, at + size));
+      at += size;
+    },
+  });
+}
+
+describe('restores under sh', () => {
+  const volume = randomBytes(3 * 1024 * 1024 + 17);
+
+  it('receives a volume, hashed on the device, under its restore name', async () => {
+    mkdirSync(local(p.data), { recursive: true });
+    const seen: number[] = [];
+    const result = await client.receiveVolume('counter', 'storage', TAG, chunked(volume), {
+      onProgress: (bytes) => seen.push(bytes),
+    });
+    expect(result).toEqual({ path: p.restoredVolume('storage', TAG), sha256: sha(volume) });
+    expect(readFileSync(local(result.path))).toEqual(volume);
+    expect(seen.at(-1)).toBe(volume.length);
+    expect(dataFiles()).toEqual([`storage.img.restore-${TAG}`]);
+  });
+
+  it('never writes through a link at the partial name', async () => {
+    put(join(root, 'victim'), 'keep me');
+    mkdirSync(local(p.data), { recursive: true });
+    symlinkSync(join(root, 'victim'), local(`${p.restoredVolume('storage', TAG)}.partial`));
+    await client.receiveVolume('counter', 'storage', TAG, chunked(Buffer.from('restored')));
+    expect(readFileSync(join(root, 'victim'), 'utf8')).toBe('keep me');
+    expect(readFileSync(local(p.restoredVolume('storage', TAG)), 'utf8')).toBe('restored');
+  });
+
+  it('leaves a cancelled receive’s partial for removeStaleCopies', async () => {
+    mkdirSync(local(p.data), { recursive: true });
+    const controller = new AbortController();
+    const slow = new Readable({ read() {} });
+    slow.push(Buffer.alloc(1000, 1));
+    const pending = client.receiveVolume('counter', 'storage', TAG, slow, {
+      signal: controller.signal,
+    });
+    await expect
+      .poll(() => dataFiles(), { timeout: 10_000 })
+      .toEqual([`storage.img.restore-${TAG}.partial`]);
+    // While it is being written, no clean-up removes it.
+    expect((await failure(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
+    controller.abort();
+    expect((await failure(pending)).code).toBe('CANCELLED');
+    await client.removeStaleCopies('counter');
+    expect(dataFiles()).toEqual([]);
+  });
+
+  it('says BACKUP_DEVICE_DISK_FULL when the volume cannot fit, and removes the partial', async (ctx) => {
+    skipUnlessRoot(ctx);
+    smallDataDisk(2048);
+    const error = await failure(client.receiveVolume('counter', 'storage', TAG, chunked(volume)));
+    expect(error.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(dataFiles()).toEqual([]);
+    // Told the size, the device refuses before any byte is written.
+    const told = await failure(
+      client.receiveVolume('counter', 'storage', TAG, chunked(volume), {
+        sizeBytes: volume.length,
+      }),
+    );
+    expect(told.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(dataFiles()).toEqual([]);
+  });
+
+  it('swaps a restored volume in, keeping the live one by a hard link, and puts it back', async () => {
+    put(p.volume('storage'), 'own data');
+    put(p.restoredVolume('storage', TAG), 'restored data');
+    const liveInode = statSync(local(p.volume('storage'))).ino;
+    await client.swapInVolume('counter', 'storage', TAG);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('restored data');
+    expect(readFileSync(local(p.replacedVolume('storage', TAG)), 'utf8')).toBe('own data');
+    expect(statSync(local(p.replacedVolume('storage', TAG))).ino).toBe(liveInode);
+    expect(existsSync(local(p.restoredVolume('storage', TAG)))).toBe(false);
+    await client.putBackVolume('counter', 'storage', TAG);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('own data');
+    expect(dataFiles()).toEqual(['storage.img']);
+  });
+
+  it('swaps in where there was no volume (a new device), and puts back "none"', async () => {
+    put(p.restoredVolume('storage', TAG), 'restored data');
+    await client.swapInVolume('counter', 'storage', TAG);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('restored data');
+    await client.putBackVolume('counter', 'storage', TAG);
+    expect(dataFiles()).toEqual([]);
+    await failure(client.putBackVolume('counter', 'storage', TAG));
+  });
+
+  it('drops the replaced volume once the restore is kept', async () => {
+    put(p.volume('storage'), 'own data');
+    put(p.restoredVolume('storage', TAG), 'restored data');
+    await client.swapInVolume('counter', 'storage', TAG);
+    await client.dropReplaced('counter', 'storage', TAG);
+    expect(dataFiles()).toEqual(['storage.img']);
+    expect(readFileSync(local(p.volume('storage')), 'utf8')).toBe('restored data');
+  });
+
+  it('refuses to swap in a link, or over a live volume that is a link', async () => {
+    put(join(root, 'elsewhere'), 'not a restore');
+    mkdirSync(local(p.data), { recursive: true });
+    symlinkSync(join(root, 'elsewhere'), local(p.restoredVolume('storage', TAG)));
+    await failure(client.swapInVolume('counter', 'storage', TAG));
+    rmSync(local(p.restoredVolume('storage', TAG)));
+    put(p.restoredVolume('storage', TAG), 'restored');
+    symlinkSync(join(root, 'elsewhere'), local(p.volume('storage')));
+    await failure(client.swapInVolume('counter', 'storage', TAG));
+    expect(readFileSync(join(root, 'elsewhere'), 'utf8')).toBe('not a restore');
+    expect(lstatSync(local(p.volume('storage'))).isSymbolicLink()).toBe(true);
+  });
+
+  it('reads spec.json as text, none when missing or a link, garbled when huge', async () => {
+    expect(await client.readSpecText('counter')).toBeNull();
+    put(p.spec, '{"appId":"counter"}\n');
+    expect(await client.readSpecText('counter')).toBe('{"appId":"counter"}\n');
+    put(p.spec, 'x'.repeat(70_000));
+    expect((await failure(client.readSpecText('counter'))).code).toBe('DEVICE_GARBLED');
+    rmSync(local(p.spec));
+    put(join(root, 'secret'), '{"not":"a spec"}');
+    symlinkSync(join(root, 'secret'), local(p.spec));
+    expect(await client.readSpecText('counter')).toBeNull();
+  });
+});
+
+describe('over SSH, the real scripts end to end', () => {
+  let device: FakeSshDevice;
+  let session: SshSession;
+  let overSsh: DeviceClient;
+
+  beforeEach(async () => {
+    standInQmp();
+    // Each command runs under sh here, its stdio on the channel; a channel that goes away
+    // takes the command's process group with it, as a dead SSH session would at worst.
+    device = await FakeSshDevice.start({
+      password: 'right',
+      onCommand: (command, channel) => {
+        const child = spawn('sh', ['-c', shell.at(command)], {
+          env: { PATH: `${root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
+          detached: true,
+        });
+        child.stdin.on('error', () => undefined);
+        channel.pipe(child.stdin);
+        child.stdout.pipe(channel, { end: false });
+        child.stderr.on('data', (chunk: Buffer) => channel.stderr.write(chunk));
+        child.on('close', (code) => {
+          channel.exit(code ?? 1);
+          channel.end();
+        });
+        channel.on('close', () => {
+          if (child.exitCode === null && child.pid) process.kill(-child.pid, 'SIGKILL');
+        });
+      },
+    });
+    session = await connectSsh({
+      host: '127.0.0.1',
+      port: device.port,
+      username: 'pi',
+      auth: { password: 'right' },
+      hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
+    });
+    overSsh = new DeviceClient(session, DEVICE);
+  });
+  afterEach(async () => {
+    session.close();
+    await session.closed;
+    await device.stop();
+  });
+
+  it('snapshots, streams the copy out, receives it back and swaps it in', async () => {
+    vmRunning();
+    const volume = randomBytes(8 * 1024 * 1024 + 3);
+    put(p.volume('storage'), volume);
+    const { copies, wasRunning } = await overSsh.snapshotVolumes('counter', ['storage'], TAG);
+    expect(wasRunning).toBe(true);
+    expect(vmState()).toBe('running');
+    const copy = await streamed(overSsh.readFileStream('counter', { copy: copies[0]!.path }));
+    expect(sha(copy)).toBe(sha(volume));
+    const received = await overSsh.receiveVolume('counter', 'storage', 'run-2', chunked(copy));
+    expect(received.sha256).toBe(sha(volume));
+    await overSsh.swapInVolume('counter', 'storage', 'run-2');
+    await overSsh.dropReplaced('counter', 'storage', 'run-2');
+    await overSsh.removeVolumeCopies('counter', TAG);
+    expect(dataFiles()).toEqual(['storage.img']);
+    expect(sha(readFileSync(local(p.volume('storage'))))).toBe(sha(volume));
+  });
+
+  it('resumes the app by itself when the connection is cut mid-copy', async () => {
+    vmRunning();
+    put(p.volume('storage'), 'the data');
+    // Long enough that the cut surely falls within the copy, also on a busy machine.
+    writeFileSync(join(root, 'cp-delay'), '3');
+    const pending = overSsh.snapshotVolumes('counter', ['storage'], TAG);
+    await expect.poll(() => qmpLog(), { timeout: 10_000 }).toContain('stop');
+    device.dropConnections();
+    expect((await failure(pending)).code).toBe('CONNECTION_LOST');
+    await expect.poll(() => qmpLog(), { timeout: 10_000 }).toBe('query-status\nstop\ncont\n');
+    expect(vmState()).toBe('running');
+    await expect
+      .poll(() => dataFiles().filter((name) => name.endsWith('.partial')), { timeout: 10_000 })
+      .toEqual([]);
+  });
+
+  it('leaves a receive cut mid-stream as a partial that the next clean-up removes', async () => {
+    mkdirSync(local(p.data), { recursive: true });
+    const input = new Readable({ read() {} });
+    input.push(Buffer.alloc(256 * 1024, 1));
+    const pending = overSsh.receiveVolume('counter', 'storage', TAG, input);
+    await expect
+      .poll(() => existsSync(local(`${p.restoredVolume('storage', TAG)}.partial`)), {
+        timeout: 10_000,
+      })
+      .toBe(true);
+    device.dropConnections();
+    expect((await failure(pending)).code).toBe('CONNECTION_LOST');
+    // Busy until the device has seen the channel go (the lock ends with the cat).
+    await expect.poll(() => cleanUp(), { timeout: 10_000 }).toBe('removed');
+    expect(dataFiles()).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../../shared/errors';
 import type { AgentVerb } from './agent-protocol';
@@ -564,5 +565,273 @@ describe('the ground rules: ids, verbs and words', () => {
     for (const word of ['a b', "it's", '$(reboot)', 'x\ny', '', 'a;b', '/etc/passwd'])
       expect(() => operationCommand('op', [word], 'true')).toThrow('not a plain word');
     expect(() => operationCommand('two words', [], 'true')).toThrow('not a plain word');
+  });
+});
+
+describe('backups and restores', () => {
+  const TAG = 'run-1';
+  const copyOf = (volume: string) => counter.volumeCopy(volume, TAG);
+
+  async function read(stream: { stdout: NodeJS.ReadableStream; done: Promise<void> }) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream.stdout) chunks.push(Buffer.from(chunk));
+    await stream.done;
+    return Buffer.concat(chunks);
+  }
+
+  beforeEach(() => {
+    fake.files.set(counter.volume('storage'), Buffer.from('the data'));
+    fake.files.set(counter.volume('cache'), Buffer.from('cached'));
+  });
+
+  it('snapshots a running app: paused only while copying, then resumed', async () => {
+    fake.installed(spec);
+    const pausedDuringCopy: boolean[] = [];
+    fake.onSnapshotPaused = (id) => pausedDuringCopy.push(fake.unit(id).paused);
+    const result = await client.snapshotVolumes('counter', ['storage', 'cache'], TAG);
+    expect(result).toEqual({
+      copies: [
+        { volume: 'storage', path: copyOf('storage'), sizeBytes: 8 },
+        { volume: 'cache', path: copyOf('cache'), sizeBytes: 6 },
+      ],
+      pausedMs: 42,
+      wasRunning: true,
+    });
+    expect(pausedDuringCopy).toEqual([true]);
+    expect(fake.unit('counter').paused).toBe(false);
+    expect(fake.operations).toEqual([
+      `snapshot-volumes counter ${TAG} storage cache`,
+      'pause counter',
+      'resume counter',
+    ]);
+    expect(fake.text(copyOf('storage'))).toBe('the data');
+  });
+
+  it('snapshots a stopped app without pausing it', async () => {
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG);
+    expect(result).toMatchObject({ wasRunning: false, pausedMs: 0 });
+    expect(fake.operations).toEqual([`snapshot-volumes counter ${TAG} storage`]);
+  });
+
+  it('says BACKUP_DEVICE_DISK_FULL before pausing, and copies nothing', async () => {
+    fake.installed(spec);
+    fake.diskFull = true;
+    const error = await rejection(client.snapshotVolumes('counter', ['storage'], TAG));
+    expect(error.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(fake.operations).not.toContain('pause counter');
+    expect(fake.files.has(copyOf('storage'))).toBe(false);
+    expect(fake.unit('counter').paused).toBe(false);
+  });
+
+  it('says BACKUP_BUSY while another copy runs, and what it could not do otherwise', async () => {
+    fake.failNext('snapshot-volumes', 'hearth: a copy of this app is being made', 75);
+    expect((await rejection(client.snapshotVolumes('counter', ['storage'], TAG))).code).toBe(
+      'BACKUP_BUSY',
+    );
+    fake.failNext('remove-stale', 'hearth: a copy of this app is being made', 75);
+    expect((await rejection(client.removeStaleCopies('counter'))).code).toBe('BACKUP_BUSY');
+    fake.failNext('snapshot-volumes', 'hearth: no volume storage', 3);
+    const error = await rejection(client.snapshotVolumes('counter', ['storage'], TAG));
+    expect(error.message).toBe(
+      'The device could not copy its data. Try again; Hearth picks up where it stopped.',
+    );
+    expect((await rejection(client.snapshotVolumes('counter', ['missing'], TAG))).code).toBe(
+      'DEVICE_STEP_FAILED',
+    );
+  });
+
+  it.each([
+    ['../x', ['storage'], TAG],
+    ['counter', ['../storage'], TAG],
+    ['counter', ['storage'], '../run'],
+    ['counter', ['storage'], 'restore-1'],
+    ['counter', ['storage'], 'replaced-1'],
+    ['counter', ['storage', 'storage'], TAG],
+    ['counter', [], TAG],
+    ['counter', Array.from({ length: 17 }, (_, i) => `v${i}`), TAG],
+    ['counter', ['storage;reboot'], TAG],
+  ])('refuses to snapshot %j %j %j', async (appId, volumes, tag) => {
+    await expect(client.snapshotVolumes(appId, volumes, tag)).rejects.toThrow();
+    expect(fake.operations).toEqual([]);
+  });
+
+  it('refuses a watchdog time that is not a whole number of seconds', async () => {
+    for (const watchdogSeconds of [0, 1.5, -1, 7200])
+      await expect(
+        client.snapshotVolumes('counter', ['storage'], TAG, { watchdogSeconds }),
+      ).rejects.toThrow('not a watchdog time');
+    expect(fake.operations).toEqual([]);
+  });
+
+  it('removes one run’s copies, then everything stale, never a live volume', async () => {
+    await client.snapshotVolumes('counter', ['storage', 'cache'], TAG);
+    await client.snapshotVolumes('counter', ['storage'], 'run-0');
+    fake.files.set(`${copyOf('cache')}.partial`, Buffer.from('half'));
+    fake.files.set(`${counter.restoredVolume('storage', 'run-0')}.partial`, Buffer.from('half'));
+    fake.files.set(counter.replacedVolume('storage', 'run-0'), Buffer.from('old'));
+    await client.removeVolumeCopies('counter', TAG);
+    const left = () =>
+      [...fake.files.keys()].filter((path) => path.startsWith(`${counter.data}/`)).sort();
+    expect(left()).toEqual(
+      [
+        counter.volume('cache'),
+        counter.volume('storage'),
+        counter.volumeCopy('storage', 'run-0'),
+        `${counter.restoredVolume('storage', 'run-0')}.partial`,
+        counter.replacedVolume('storage', 'run-0'),
+      ].sort(),
+    );
+    await client.removeStaleCopies('counter');
+    expect(left()).toEqual(
+      [
+        counter.volume('cache'),
+        counter.volume('storage'),
+        counter.replacedVolume('storage', 'run-0'),
+      ].sort(),
+    );
+    await client.removeStaleCopies('counter', { includeReplaced: true });
+    expect(left()).toEqual([counter.volume('cache'), counter.volume('storage')].sort());
+    await expect(client.removeVolumeCopies('counter', '*')).rejects.toThrow('not a tag');
+  });
+
+  it('streams a copy it made and the current image, and says the image’s size first', async () => {
+    const [copy] = (await client.snapshotVolumes('counter', ['storage'], TAG)).copies;
+    expect((await read(client.readFileStream('counter', { copy: copy!.path }))).toString()).toBe(
+      'the data',
+    );
+    expect(await client.imageSize('counter')).toBeNull();
+    const kernel = Buffer.from('kernel bytes');
+    fake.files.set(counter.image(sha(kernel)), kernel);
+    await client.switchCurrent('counter', sha(kernel));
+    expect(await client.imageSize('counter')).toEqual({ sha256: sha(kernel), sizeBytes: 12 });
+    expect(await read(client.readFileStream('counter', { image: 'current' }))).toEqual(kernel);
+  });
+
+  it('says the device could not send a copy that is not there', async () => {
+    const error = await rejection(read(client.readFileStream('counter', { copy: copyOf('gone') })));
+    expect(error.message).toBe(
+      'The device could not send its data. Try again; Hearth picks up where it stopped.',
+    );
+  });
+
+  it.each([
+    counter.volume('storage'),
+    `${counter.data}/../spec.json`,
+    `${counter.data}/storage.img.${TAG}/../../../x`,
+    appPaths('web').volumeCopy('storage', TAG),
+    counter.restoredVolume('storage', TAG),
+    counter.replacedVolume('storage', TAG),
+    `${copyOf('storage')}.partial`,
+    `${copyOf('storage')}\n`,
+    'storage.img.run-1',
+    '/etc/shadow',
+  ])('refuses to stream %j', (copy) => {
+    expect(() => client.readFileStream('counter', { copy })).toThrow('not a volume copy');
+    expect(() =>
+      client.readFileStream('counter', { image: 'previous' } as unknown as { image: 'current' }),
+    ).toThrow('not a file to stream');
+    expect(fake.operations).toEqual([]);
+  });
+
+  it('receives a volume, hashes it on the device and keeps it under its restore name', async () => {
+    const data = Buffer.alloc(300_000, 5);
+    const seen: number[] = [];
+    const result = await client.receiveVolume('counter', 'storage', TAG, Readable.from([data]), {
+      onProgress: (bytes) => seen.push(bytes),
+    });
+    expect(result).toEqual({ path: counter.restoredVolume('storage', TAG), sha256: sha(data) });
+    expect(fake.files.get(result.path)).toEqual(data);
+    expect(fake.files.has(`${result.path}.partial`)).toBe(false);
+    expect(seen.at(-1)).toBe(300_000);
+    expect(fake.text(counter.volume('storage'))).toBe('the data');
+  });
+
+  it('says BACKUP_DEVICE_DISK_FULL on a full disk, with no partial left', async () => {
+    fake.diskFull = true;
+    const partial = `${counter.restoredVolume('storage', TAG)}.partial`;
+    const error = await rejection(
+      client.receiveVolume('counter', 'storage', TAG, Readable.from([Buffer.from('x')])),
+    );
+    expect(error.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(fake.files.has(partial)).toBe(false);
+    const told = await rejection(
+      client.receiveVolume('counter', 'storage', TAG, Readable.from([Buffer.from('x')]), {
+        sizeBytes: 1,
+      }),
+    );
+    expect(told.code).toBe('BACKUP_DEVICE_DISK_FULL');
+    expect(fake.files.has(partial)).toBe(false);
+  });
+
+  it('leaves a cancelled receive’s partial for removeStaleCopies', async () => {
+    const controller = new AbortController();
+    const input = new Readable({ read() {} });
+    input.push(Buffer.from('half of it'));
+    const pending = client.receiveVolume('counter', 'storage', TAG, input, {
+      signal: controller.signal,
+    });
+    setTimeout(() => controller.abort(), 20);
+    expect((await rejection(pending)).code).toBe('CANCELLED');
+    const partial = `${counter.restoredVolume('storage', TAG)}.partial`;
+    expect(fake.text(partial)).toBe('half of it');
+    await client.removeStaleCopies('counter');
+    expect(fake.files.has(partial)).toBe(false);
+  });
+
+  it('refuses to receive under a bad volume or tag', async () => {
+    const input = () => Readable.from([Buffer.from('x')]);
+    await expect(client.receiveVolume('counter', '../x', TAG, input())).rejects.toThrow(
+      'not a volume',
+    );
+    await expect(client.receiveVolume('counter', 'storage', 'a b', input())).rejects.toThrow(
+      'not a tag',
+    );
+    await expect(
+      client.receiveVolume('counter', 'storage', TAG, input(), { sizeBytes: -1 }),
+    ).rejects.toThrow('not a size');
+    expect(fake.operations).toEqual([]);
+  });
+
+  it('swaps a restored volume in, keeping the live one, and puts it back or drops it', async () => {
+    await client.receiveVolume('counter', 'storage', TAG, Readable.from([Buffer.from('restored')]));
+    await client.swapInVolume('counter', 'storage', TAG);
+    expect(fake.text(counter.volume('storage'))).toBe('restored');
+    expect(fake.text(counter.replacedVolume('storage', TAG))).toBe('the data');
+    await client.putBackVolume('counter', 'storage', TAG);
+    expect(fake.text(counter.volume('storage'))).toBe('the data');
+    expect(fake.files.has(counter.replacedVolume('storage', TAG))).toBe(false);
+    await client.receiveVolume('counter', 'storage', TAG, Readable.from([Buffer.from('again')]));
+    await client.swapInVolume('counter', 'storage', TAG);
+    await client.dropReplaced('counter', 'storage', TAG);
+    expect(fake.text(counter.volume('storage'))).toBe('again');
+    expect(fake.files.has(counter.replacedVolume('storage', TAG))).toBe(false);
+  });
+
+  it('swaps in on a new device (no live volume), and putting back removes it again', async () => {
+    await client.receiveVolume('counter', 'notes', TAG, Readable.from([Buffer.from('restored')]));
+    await client.swapInVolume('counter', 'notes', TAG);
+    expect(fake.text(counter.volume('notes'))).toBe('restored');
+    await client.putBackVolume('counter', 'notes', TAG);
+    expect(fake.files.has(counter.volume('notes'))).toBe(false);
+    const error = await rejection(client.putBackVolume('counter', 'notes', TAG));
+    expect(error.message).toBe(
+      'The device could not put its own data back. Try again; Hearth picks up where it stopped.',
+    );
+    expect((await rejection(client.swapInVolume('counter', 'notes', TAG))).message).toBe(
+      'The device could not put the restored data in place. Try again; Hearth picks up where it stopped.',
+    );
+  });
+
+  it('refuses to swap with a bad volume or tag', async () => {
+    await expect(client.swapInVolume('counter', '../storage', TAG)).rejects.toThrow('not a volume');
+    await expect(client.putBackVolume('counter', 'storage', 'x/y')).rejects.toThrow('not a tag');
+    await expect(client.dropReplaced('../x', 'storage', TAG)).rejects.toThrow('not an app id');
+    expect(fake.operations).toEqual([]);
+  });
+
+  it('reads spec.json as text, or null when there is none', async () => {
+    expect(await client.readSpecText('counter')).toBeNull();
+    fake.installed(spec);
+    expect(JSON.parse((await client.readSpecText('counter')) ?? '')).toEqual(spec);
   });
 });

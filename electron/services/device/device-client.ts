@@ -4,17 +4,31 @@
 import { HearthError } from '../../../shared/errors';
 import type { AppId, DeviceId } from '../../../shared/ids';
 import { isAppId } from '../../../shared/ids';
+import { Transform, type Readable } from 'node:stream';
 import type { SshSession } from '../ssh/ssh-session';
 import { agentCommand } from './agent-protocol';
 import type { RawAppStatus } from './app-status-report';
 import { BOOT_MARKER, parseStatus, statusScript } from './app-status-report';
 import { appPaths, appUnit, deviceLayout } from './layout';
 import type { ScriptOptions } from './remote-script';
-import { checkOperation, runOperation } from './remote-script';
+import { checkOperation, operationFailed, runOperation, streamOperation } from './remote-script';
 import { shellQuote } from './shell-quote';
+import {
+  BUSY_STATUS,
+  DISK_FULL_STATUS,
+  copyLock,
+  dataDirCheck,
+  snapshotScript,
+} from './volume-scripts';
 
 const SHA256 = /^[0-9a-f]{64}$/;
 const MAX_STATE_BYTES = 64 * 1024;
+const MAX_SPEC_BYTES = 64 * 1024;
+const MAX_SNAPSHOT_VOLUMES = 16;
+/** How long an app may stay paused for its copies before the device resumes it anyway. */
+export const SNAPSHOT_WATCHDOG_SECONDS = 300;
+/** Hashing a received volume reads all of it once more on the device (an SD card is slow). */
+const HASH_TIMEOUT_MS = 30 * 60_000;
 
 export interface AppFile {
   /** A name inside the app's folder ("run", "spec.json"). */
@@ -47,6 +61,69 @@ function sha(value: string): string {
 function stateName(value: string): string {
   if (!isAppId(value)) throw new Error(`not a state name: ${JSON.stringify(value)}`);
   return value;
+}
+
+export interface VolumeCopy {
+  volume: string;
+  /** The copy on the device; readFileStream({ copy: path }) streams it. */
+  path: string;
+  sizeBytes: number;
+}
+
+export interface SnapshotResult {
+  copies: VolumeCopy[];
+  /** How long the app's VM was paused, measured on the device (0 when it was not running). */
+  pausedMs: number;
+  /** Whether the VM was running (so was paused and resumed) when the copies were taken. */
+  wasRunning: boolean;
+}
+
+export interface SnapshotOptions {
+  signal?: AbortSignal;
+  /** The device resumes the app after this long even if a copy hangs (the run then fails). */
+  watchdogSeconds?: number;
+}
+
+export interface StreamOptions {
+  signal?: AbortSignal;
+  idleTimeoutMs?: number;
+}
+
+export interface ReceiveOptions extends StreamOptions {
+  /** Bytes sent so far, as they leave for the device. */
+  onProgress?: (bytes: number) => void;
+  /** The volume's size if known: a device without room for it refuses before any byte. */
+  sizeBytes?: number;
+}
+
+/** A file streamed from the device; `done` rejects if the device could not send all of it. */
+export interface FileStream {
+  stdout: Readable;
+  done: Promise<void>;
+}
+
+export type StreamedFile = { copy: string } | { image: 'current' };
+
+function shortName(value: string, what: string): string {
+  if (!isAppId(value)) throw new Error(`not a ${what}: ${JSON.stringify(value)}`);
+  return value;
+}
+
+/**
+ * A run's tag: a short name that cannot be read as one of the restore names, so the file
+ * names of copies, restores and replaced volumes never overlap.
+ */
+function runTag(value: string): string {
+  if (!isAppId(value) || /^(restore|replaced)-/.test(value))
+    throw new Error(`not a tag: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function copyFailure(what: string, result: { code: number | null; stderr: string }): HearthError {
+  if (result.code === BUSY_STATUS) return new HearthError('BACKUP_BUSY');
+  if (result.code === DISK_FULL_STATUS || /hearth: disk-full|no space left/i.test(result.stderr))
+    return new HearthError('BACKUP_DEVICE_DISK_FULL');
+  return operationFailed(what, result);
 }
 
 export class DeviceClient {
@@ -423,6 +500,339 @@ export class DeviceClient {
     );
   }
 
+  // --- Backups and restores -------------------------------------------------------------------
+
+  /**
+   * Consistent copies of the app's volumes, in one script: it checks the data disk can hold
+   * them (BACKUP_DEVICE_DISK_FULL before any pause), pauses the VM if it runs, copies each
+   * volume (reflinked where the filesystem can, sparse otherwise) to `<vol>.img.<tag>`,
+   * resumes at once, and reports the paused time measured on the device. The app is never
+   * left paused: the work runs detached on the device, so a lost connection or a cancel here
+   * does not stop it, and a watchdog resumes the VM if a copy hangs. Copies left by a run
+   * that was cut go at removeStaleCopies.
+   */
+  async snapshotVolumes(
+    appId: AppId,
+    volumes: string[],
+    tag: string,
+    options: SnapshotOptions = {},
+  ): Promise<SnapshotResult> {
+    const p = appPaths(appId);
+    runTag(tag);
+    if (volumes.length === 0 || volumes.length > MAX_SNAPSHOT_VOLUMES)
+      throw new Error('not a list of volumes');
+    for (const volume of volumes) shortName(volume, 'volume');
+    if (new Set(volumes).size !== volumes.length) throw new Error('a volume named twice');
+    const watchdogSeconds = options.watchdogSeconds ?? SNAPSHOT_WATCHDOG_SECONDS;
+    if (!Number.isInteger(watchdogSeconds) || watchdogSeconds < 1 || watchdogSeconds > 3600)
+      throw new Error('not a watchdog time');
+    const script = snapshotScript({
+      dataDir: p.data,
+      lockPath: p.copyLock,
+      qmp: p.qmp,
+      unit: appUnit(appId),
+      tag,
+      watchdogSeconds,
+      volumes,
+    });
+    const result = await runOperation(
+      this.session,
+      'snapshot-volumes',
+      [appId, tag, ...volumes],
+      script,
+      {
+        timeoutMs: (watchdogSeconds + 120) * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    if (result.code !== 0) throw copyFailure('copy its data', result);
+    return parseSnapshot(result.stdout, volumes, (v) => p.volumeCopy(v, tag));
+  }
+
+  /** Deletes the copies (and restores) of one run, whole or partial; never a live volume. */
+  async removeVolumeCopies(appId: AppId, tag: string, options: ScriptOptions = {}): Promise<void> {
+    const { data: d, copyLock: lock } = appPaths(appId);
+    runTag(tag);
+    await this.#copyOperation(
+      'remove-copies',
+      [appId, tag],
+      `[ -e ${shellQuote(d)} ] || exit 0
+${dataDirCheck(d)}
+${copyLock(lock)}
+cd ${shellQuote(d)} || exit 1
+rm -f -- *.img.${tag} *.img.${tag}.partial *.img.restore-${tag} *.img.restore-${tag}.partial .hearth-snapshot-${tag} .hearth-snapshot-${tag}.*`,
+      'clean up after the backup',
+      options,
+    );
+  }
+
+  /**
+   * Deletes what any earlier run that was killed left in the data folder: copies, partial
+   * copies, received volumes, snapshot verdicts; the volumes a restore replaced only with
+   * `includeReplaced`. Never a live volume, and a link is removed, never followed.
+   */
+  async removeStaleCopies(
+    appId: AppId,
+    options: ScriptOptions & { includeReplaced?: boolean } = {},
+  ): Promise<void> {
+    const { data: d, copyLock: lock } = appPaths(appId);
+    const keep = options.includeReplaced ? '' : ` ! -name '*.img.replaced-*'`;
+    const { includeReplaced: _, ...scriptOptions } = options;
+    await this.#copyOperation(
+      'remove-stale',
+      [appId, options.includeReplaced ? 'with-replaced' : 'keep-replaced'],
+      `[ -e ${shellQuote(d)} ] || exit 0
+${dataDirCheck(d)}
+${copyLock(lock)}
+find ${shellQuote(d)} -mindepth 1 -maxdepth 1 \\( -type f -o -type l \\) \\( -name '*.img.?*' -o -name '.hearth-snapshot-*' \\)${keep} -exec rm -f -- {} +`,
+      'clean up after an earlier backup',
+      scriptOptions,
+    );
+  }
+
+  /**
+   * Streams a copy snapshotVolumes made (`{ copy: path }`, exactly a path it returned), or the
+   * image `current` points at. Neither is read through a link.
+   */
+  readFileStream(appId: AppId, which: StreamedFile, options: StreamOptions = {}): FileStream {
+    const p = appPaths(appId);
+    let op: string;
+    let args: string[];
+    let script: string;
+    if ('copy' in which) {
+      const prefix = `${p.data}/`;
+      const name = which.copy.startsWith(prefix) ? which.copy.slice(prefix.length) : '';
+      const match = /^([a-z][a-z0-9-]{0,31})\.img\.([a-z][a-z0-9-]{0,31})$/.exec(name);
+      const [, volume = '', tag = ''] = match ?? [];
+      if (!match || !runTagOk(tag) || p.volumeCopy(volume, tag) !== which.copy)
+        throw new Error(`not a volume copy: ${JSON.stringify(which.copy)}`);
+      const f = shellQuote(which.copy);
+      op = 'read-copy';
+      args = [appId, volume, tag];
+      script = `${dataDirCheck(p.data)}
+if [ -L ${f} ] || [ ! -f ${f} ]; then echo "hearth: no such copy" >&2; exit 3; fi
+exec cat -- ${f}`;
+    } else if (which.image === 'current') {
+      op = 'read-image';
+      args = [appId, 'current'];
+      script = `${currentImageScript(p.dir)}
+exec cat -- "$f"`;
+    } else throw new Error('not a file to stream');
+    const stream = streamOperation(this.session, op, args, script, options);
+    const done = stream.done.then((result) => {
+      if (result.code !== 0) throw operationFailed('send its data', result);
+    });
+    // `done` is what the caller judges; a failure must not also surface as unhandled.
+    done.catch(() => undefined);
+    return { stdout: stream.stdout, done };
+  }
+
+  /** The image `current` points at: its hash and size (null when there is none). */
+  async imageSize(
+    appId: AppId,
+    options: ScriptOptions = {},
+  ): Promise<{ sha256: string; sizeBytes: number } | null> {
+    const p = appPaths(appId);
+    const result = await runOperation(
+      this.session,
+      'image-size',
+      [appId],
+      `[ -L ${shellQuote(p.current)} ] || exit 0
+${currentImageScript(p.dir)}
+echo "$h $(stat -c %s -- "$f")"`,
+      { timeoutMs: 15_000, ...options },
+    );
+    if (result.code !== 0) throw operationFailed('read its image', result);
+    const said = result.stdout.trim();
+    if (said === '') return null;
+    const [hash = '', size = ''] = said.split(' ');
+    const sizeBytes = Number(size);
+    if (!SHA256.test(hash) || !Number.isSafeInteger(sizeBytes) || sizeBytes < 0)
+      throw new HearthError('DEVICE_GARBLED');
+    return { sha256: hash, sizeBytes };
+  }
+
+  /**
+   * Receives a volume from a backup: `input` is streamed into `<vol>.img.restore-<tag>.partial`
+   * (cat's stdin, never a shell word), which is then fsynced, hashed on the device and renamed
+   * to `<vol>.img.restore-<tag>`. The caller compares the sha256 with the backup's manifest.
+   * Disk full: BACKUP_DEVICE_DISK_FULL, the partial removed. A cancel or a cut leaves the
+   * partial for removeStaleCopies.
+   */
+  async receiveVolume(
+    appId: AppId,
+    volume: string,
+    tag: string,
+    input: Readable,
+    options: ReceiveOptions = {},
+  ): Promise<{ path: string; sha256: string }> {
+    const p = appPaths(appId);
+    shortName(volume, 'volume');
+    runTag(tag);
+    const size = options.sizeBytes;
+    if (size !== undefined && (!Number.isSafeInteger(size) || size < 0))
+      throw new Error('not a size');
+    const restored = p.restoredVolume(volume, tag);
+    const partial = shellQuote(`${restored}.partial`);
+    const d = shellQuote(p.data);
+    const room =
+      size === undefined
+        ? ''
+        : `avail=$(df -Pk -- ${d} | awk 'NR == 2 { print $4 }')
+if [ $((${Math.ceil(size / 1024)} + 1024)) -gt "$avail" ]; then echo "hearth: disk-full" >&2; exit ${DISK_FULL_STATUS}; fi
+`;
+    let sent = 0;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        sent += chunk.length;
+        options.onProgress?.(sent);
+        callback(null, chunk);
+      },
+    });
+    input.on('error', (error) => counted.destroy(error));
+    input.pipe(counted);
+    const stream = streamOperation(
+      this.session,
+      'receive-volume',
+      [appId, volume, tag, ...(size === undefined ? [] : [size])],
+      // The copy lock: a clean-up or a snapshot must not remove or race the file being
+      // written. set -C: the partial is created with O_EXCL after the rm, so a link put
+      // there is never written through.
+      `${dataDirCheck(p.data)}
+${copyLock(p.copyLock)}
+${room}rm -f -- ${partial}
+set -C
+if ! cat > ${partial}; then rm -f -- ${partial}; exit 1; fi`,
+      {
+        stdin: counted,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.idleTimeoutMs ? { idleTimeoutMs: options.idleTimeoutMs } : {}),
+      },
+    );
+    stream.stdout.resume();
+    const received = await stream.done.finally(() => input.unpipe(counted));
+    if (received.code !== 0) throw copyFailure('receive its data', received);
+    const out = await checkOperation(
+      this.session,
+      'keep-restore',
+      [appId, volume, tag],
+      `${dataDirCheck(p.data)}
+if [ -L ${partial} ] || [ ! -f ${partial} ]; then echo "hearth: nothing was received" >&2; exit 3; fi
+sync -- ${partial} || exit 1
+h=$(sha256sum < ${partial}) || exit 1
+mv -f -- ${partial} ${shellQuote(restored)} || exit 1
+sync -- ${d} 2>/dev/null
+echo "\${h%% *}"`,
+      'check the data it received',
+      { timeoutMs: HASH_TIMEOUT_MS, ...(options.signal ? { signal: options.signal } : {}) },
+    );
+    const sha256 = out.trim();
+    if (!SHA256.test(sha256)) throw new HearthError('DEVICE_GARBLED');
+    return { path: restored, sha256 };
+  }
+
+  /**
+   * Makes the received volume the live one (the caller stopped the app). The live volume is
+   * kept as `<vol>.img.replaced-<tag>` by a hard link, then the restored file is renamed over
+   * the live name: at every moment the live name holds either the old or the new data. With
+   * no live volume (a new device) a marker says so, for putBackVolume.
+   */
+  async swapInVolume(appId: AppId, volume: string, tag: string, options: ScriptOptions = {}) {
+    const p = appPaths(appId);
+    const { live, restored, replaced } = volumeNames(p, volume, tag);
+    await checkOperation(
+      this.session,
+      'swap-in-volume',
+      [appId, volume, tag],
+      `${dataDirCheck(p.data)}
+if [ -L ${restored} ] || [ ! -f ${restored} ]; then echo "hearth: no restored volume" >&2; exit 3; fi
+if [ -L ${live} ] || { [ -e ${live} ] && [ ! -f ${live} ]; }; then echo "hearth: the volume is not a file" >&2; exit 3; fi
+rm -f -- ${replaced} ${replaced}.none
+if [ -e ${live} ]; then
+  chmod --reference=${live} -- ${restored} 2>/dev/null
+  ln -- ${live} ${replaced} || exit 1
+else
+  : > ${replaced}.none || exit 1
+fi
+mv -f -- ${restored} ${live} || exit 1
+sync -- ${shellQuote(p.data)} 2>/dev/null; true`,
+      'put the restored data in place',
+      options,
+    );
+  }
+
+  /** Undoes swapInVolume: the replaced volume is live again (or, if there was none, no volume). */
+  async putBackVolume(appId: AppId, volume: string, tag: string, options: ScriptOptions = {}) {
+    const p = appPaths(appId);
+    const { live, replaced } = volumeNames(p, volume, tag);
+    await checkOperation(
+      this.session,
+      'put-back-volume',
+      [appId, volume, tag],
+      `${dataDirCheck(p.data)}
+if [ -f ${replaced} ] && [ ! -L ${replaced} ]; then
+  mv -f -- ${replaced} ${live} || exit 1
+elif [ -f ${replaced}.none ] && [ ! -L ${replaced}.none ]; then
+  if [ -L ${live} ] || { [ -e ${live} ] && [ ! -f ${live} ]; }; then echo "hearth: the volume is not a file" >&2; exit 3; fi
+  rm -f -- ${live} || exit 1
+else
+  echo "hearth: nothing to put back" >&2; exit 3
+fi
+rm -f -- ${replaced}.none
+sync -- ${shellQuote(p.data)} 2>/dev/null; true`,
+      'put its own data back',
+      options,
+    );
+  }
+
+  /** Deletes the volume a restore replaced, once the restored app proved healthy. */
+  async dropReplaced(appId: AppId, volume: string, tag: string, options: ScriptOptions = {}) {
+    const p = appPaths(appId);
+    const { replaced } = volumeNames(p, volume, tag);
+    await checkOperation(
+      this.session,
+      'drop-replaced',
+      [appId, volume, tag],
+      `rm -f -- ${replaced} ${replaced}.none`,
+      'clean up after the restore',
+      options,
+    );
+  }
+
+  /** The app's spec.json as it is on the device (null when there is none). */
+  async readSpecText(appId: AppId, options: ScriptOptions = {}): Promise<string | null> {
+    const spec = shellQuote(appPaths(appId).spec);
+    const out = await checkOperation(
+      this.session,
+      'read-spec',
+      [appId],
+      `if [ -f ${spec} ] && [ ! -L ${spec} ]; then echo yes; head -c ${MAX_SPEC_BYTES + 1} ${spec}; else echo no; fi`,
+      'read its settings',
+      { timeoutMs: 15_000, ...options },
+    );
+    const newline = out.indexOf('\n');
+    if (out.slice(0, newline) !== 'yes') return null;
+    const text = out.slice(newline + 1);
+    if (Buffer.byteLength(text) > MAX_SPEC_BYTES) throw new HearthError('DEVICE_GARBLED');
+    return text;
+  }
+
+  /** A script about copies: BACKUP_BUSY while a snapshot holds the lock, disk full as such. */
+  async #copyOperation(
+    op: string,
+    args: readonly string[],
+    script: string,
+    what: string,
+    options: ScriptOptions,
+  ): Promise<string> {
+    const result = await runOperation(this.session, op, args, script, {
+      timeoutMs: 60_000,
+      ...options,
+    });
+    if (result.code !== 0) throw copyFailure(what, result);
+    return result.stdout;
+  }
+
   // --- Consistent copies and small state (backups, updates) ----------------------------------
 
   /** Pauses the app's VM (QEMU's QMP `stop`), so its volumes stop changing. */
@@ -431,7 +841,7 @@ export class DeviceClient {
       this.session,
       'pause',
       [appId],
-      `${shellQuote(`${appPaths(appId).dir}/qmp`)} stop`,
+      `${shellQuote(appPaths(appId).qmp)} stop`,
       'pause the app',
     );
   }
@@ -442,7 +852,7 @@ export class DeviceClient {
       this.session,
       'resume',
       [appId],
-      `${shellQuote(`${appPaths(appId).dir}/qmp`)} cont`,
+      `${shellQuote(appPaths(appId).qmp)} cont`,
       'resume the app',
     );
   }
@@ -507,6 +917,66 @@ export class DeviceClient {
       'save its state',
     );
   }
+}
+
+function runTagOk(tag: string): boolean {
+  return isAppId(tag) && !/^(restore|replaced)-/.test(tag);
+}
+
+function volumeNames(p: ReturnType<typeof appPaths>, volume: string, tag: string) {
+  shortName(volume, 'volume');
+  runTag(tag);
+  return {
+    live: shellQuote(p.volume(volume)),
+    restored: shellQuote(p.restoredVolume(volume, tag)),
+    replaced: shellQuote(p.replacedVolume(volume, tag)),
+  };
+}
+
+/**
+ * Sets $h and $f to the hash and path of the image `current` points at, or exits 3: the link
+ * must read exactly images/<sha256>, and the image be a file, not a link.
+ */
+function currentImageScript(appDir: string): string {
+  return `cd ${shellQuote(appDir)} || exit 3
+t=$(readlink -- current) || { echo "hearth: no current image" >&2; exit 3; }
+h=\${t#images/}
+case "$t" in images/*) ;; *) echo "hearth: current is not an image" >&2; exit 3 ;; esac
+case "$h" in *[!0-9a-f]*) echo "hearth: current is not an image" >&2; exit 3 ;; esac
+[ \${#h} -eq 64 ] || { echo "hearth: current is not an image" >&2; exit 3; }
+f="images/$h"
+if [ -L "$f" ] || [ ! -f "$f" ]; then echo "hearth: the current image is missing" >&2; exit 3; fi`;
+}
+
+/** The snapshot's report: `copy <vol> <size>` each, `paused-ms <n>`, `was-running yes|no`. */
+function parseSnapshot(
+  stdout: string,
+  volumes: readonly string[],
+  pathOf: (volume: string) => string,
+): SnapshotResult {
+  const lines = stdout.split('\n').map((line) => line.trim());
+  const sizes = new Map<string, number>();
+  let pausedMs = NaN;
+  let wasRunning: boolean | null = null;
+  for (const line of lines) {
+    const [key = '', a = '', b = ''] = line.split(' ');
+    if (key === 'copy' && volumes.includes(a)) sizes.set(a, Number(b));
+    else if (key === 'paused-ms') pausedMs = Number(a);
+    else if (key === 'was-running') wasRunning = a === 'yes';
+  }
+  const copies = volumes.map((volume) => ({
+    volume,
+    path: pathOf(volume),
+    sizeBytes: sizes.get(volume) ?? NaN,
+  }));
+  if (
+    wasRunning === null ||
+    !Number.isSafeInteger(pausedMs) ||
+    pausedMs < 0 ||
+    copies.some((c) => !Number.isSafeInteger(c.sizeBytes) || c.sizeBytes < 0)
+  )
+    throw new HearthError('DEVICE_GARBLED');
+  return { copies, pausedMs, wasRunning };
 }
 
 function splitSize(stdout: string): ConsoleChunk {

@@ -5,8 +5,10 @@
 // proven against the lab's real devices; this proves the services' logic around them.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { PassThrough, type Readable } from 'node:stream';
 import { HearthError } from '../../../shared/errors';
 import type { ExecOptions, ExecResult, SshSession } from '../ssh/ssh-session';
+import type { ExecStream, ExecStreamOptions, ExecStreamResult } from '../ssh/ssh-session';
 import type { UploadOptions, UploadResult } from '../ssh/ssh-session';
 import { BOOT_MARKER } from './app-status-report';
 import { appPaths, deviceLayout } from './layout';
@@ -67,6 +69,15 @@ export class FakeDevice implements SshSession {
   damageUploads = false;
   /** Lines `ip -4 neigh show` prints. */
   neighbourTable: string[] = [];
+  /**
+   * The data disk is full: a snapshot fails before pausing, a receive before or while
+   * writing, each with BACKUP_DEVICE_DISK_FULL's exit and nothing left behind, as on a device.
+   */
+  diskFull = false;
+  /** The paused time a snapshot reports. */
+  snapshotPausedMs = 42;
+  /** Called while a snapshot has the app paused (after the pause, before the copies). */
+  onSnapshotPaused: ((appId: string) => void) | null = null;
   now = 1_795_000_000_000;
   readonly closed: Promise<void>;
   #close: () => void = () => undefined;
@@ -152,6 +163,80 @@ export class FakeDevice implements SshSession {
     const out = this.#run(op, args);
     if (out === null) return this.#unknown(command);
     return typeof out === 'string' ? ok(out) : out;
+  }
+
+  execStream(command: string, options: ExecStreamOptions = {}): ExecStream {
+    const stdout = new PassThrough();
+    stdout.on('error', () => undefined);
+    const done = this.#stream(command, options, stdout);
+    done.then(
+      () => stdout.end(),
+      (error: unknown) => stdout.destroy(error as Error),
+    );
+    return { stdout, done };
+  }
+
+  async #stream(
+    command: string,
+    options: ExecStreamOptions,
+    stdout: PassThrough,
+  ): Promise<ExecStreamResult> {
+    await Promise.resolve();
+    if (options.signal?.aborted) throw new HearthError('CANCELLED');
+    this.#online();
+    const script = /^sh -c '(.*)'$/s.exec(command)?.[1]?.replaceAll(`'\\''`, "'");
+    const tag = /^# hearth:([^\n]*)\n/.exec(script ?? '')?.[1];
+    const unknown = (): ExecStreamResult => {
+      const { code, signal, stderr } = this.#unknown(command);
+      return { code, signal, stderr };
+    };
+    if (!tag) return unknown();
+    const [op = '', a = '', b = '', c = '', size] = tag.split(' ');
+    this.operations.push(tag);
+    const failure = this.#failures.get(op);
+    if (failure) {
+      if (--failure.times <= 0) this.#failures.delete(op);
+      return { code: failure.code, signal: null, stderr: failure.stderr };
+    }
+    const missing = { code: 3, signal: null, stderr: 'hearth: no such file' };
+    switch (op) {
+      case 'read-copy': {
+        const data = this.files.get(appPaths(a).volumeCopy(b, c));
+        if (!data) return missing;
+        stdout.write(data);
+        return { code: 0, signal: null, stderr: '' };
+      }
+      case 'read-image': {
+        const p = appPaths(a);
+        const sha = /^-> images\/([0-9a-f]{64})$/.exec(this.text(p.current) ?? '')?.[1];
+        const data = sha === undefined ? undefined : this.files.get(p.image(sha));
+        if (!data) return missing;
+        stdout.write(data);
+        return { code: 0, signal: null, stderr: '' };
+      }
+      case 'receive-volume': {
+        const partial = `${appPaths(a).restoredVolume(b, c)}.partial`;
+        if (this.diskFull && size !== undefined)
+          return { code: 28, signal: null, stderr: 'hearth: disk-full\n' };
+        this.files.delete(partial);
+        const received: Buffer[] = [];
+        try {
+          await drain(options.stdin, received, options.signal);
+        } finally {
+          // Whatever arrived is on the device's disk, as it would be after a cut.
+          if (!this.diskFull) this.files.set(partial, Buffer.concat(received));
+        }
+        if (this.diskFull)
+          return {
+            code: 1,
+            signal: null,
+            stderr: 'cat: write error: No space left on device\n',
+          };
+        return { code: 0, signal: null, stderr: '' };
+      }
+      default:
+        return unknown();
+    }
   }
 
   #online(): void {
@@ -318,9 +403,120 @@ export class FakeDevice implements SshSession {
         this.files.set(path, temp);
         return '';
       }
+      case 'snapshot-volumes':
+        return this.#snapshot(a, b, args.slice(2));
+      case 'remove-copies': {
+        const p = appPaths(a);
+        const ends = [
+          `.img.${b}`,
+          `.img.${b}.partial`,
+          `.img.restore-${b}`,
+          `.img.restore-${b}.partial`,
+        ];
+        for (const path of this.#dataFiles(a))
+          if (ends.some((end) => path.endsWith(end)) || path === p.snapshotResult(b))
+            this.files.delete(path);
+        return '';
+      }
+      case 'remove-stale':
+        for (const path of this.#dataFiles(a)) {
+          const name = path.slice(path.lastIndexOf('/') + 1);
+          const stale = /\.img\../.test(name) || name.startsWith('.hearth-snapshot-');
+          const replaced = /\.img\.replaced-/.test(name);
+          if (stale && (!replaced || b === 'with-replaced')) this.files.delete(path);
+        }
+        return '';
+      case 'image-size': {
+        const p = appPaths(a);
+        const sha = /^-> images\/([0-9a-f]{64})$/.exec(this.text(p.current) ?? '')?.[1];
+        if (sha === undefined) return '';
+        const image = this.files.get(p.image(sha));
+        if (!image) return { code: 3, signal: null, stdout: '', stderr: 'hearth: no image' };
+        return `${sha} ${image.length}\n`;
+      }
+      case 'keep-restore': {
+        const restored = appPaths(a).restoredVolume(b, c);
+        const partial = this.files.get(`${restored}.partial`);
+        if (!partial) return { code: 3, signal: null, stdout: '', stderr: 'hearth: nothing' };
+        this.files.delete(`${restored}.partial`);
+        this.files.set(restored, partial);
+        return `${sha256(partial)}\n`;
+      }
+      case 'swap-in-volume': {
+        const p = appPaths(a);
+        const restored = this.files.get(p.restoredVolume(b, c));
+        if (!restored) return { code: 3, signal: null, stdout: '', stderr: 'hearth: no restored' };
+        const live = this.files.get(p.volume(b));
+        this.files.delete(p.replacedVolume(b, c));
+        this.files.delete(`${p.replacedVolume(b, c)}.none`);
+        if (live) this.files.set(p.replacedVolume(b, c), live);
+        else this.files.set(`${p.replacedVolume(b, c)}.none`, Buffer.alloc(0));
+        this.files.set(p.volume(b), restored);
+        this.files.delete(p.restoredVolume(b, c));
+        return '';
+      }
+      case 'put-back-volume': {
+        const p = appPaths(a);
+        const replaced = this.files.get(p.replacedVolume(b, c));
+        if (replaced) this.files.set(p.volume(b), replaced);
+        else if (this.files.has(`${p.replacedVolume(b, c)}.none`)) this.files.delete(p.volume(b));
+        else return { code: 3, signal: null, stdout: '', stderr: 'hearth: nothing to put back' };
+        this.files.delete(p.replacedVolume(b, c));
+        this.files.delete(`${p.replacedVolume(b, c)}.none`);
+        return '';
+      }
+      case 'drop-replaced': {
+        const p = appPaths(a);
+        this.files.delete(p.replacedVolume(b, c));
+        this.files.delete(`${p.replacedVolume(b, c)}.none`);
+        return '';
+      }
+      case 'read-spec': {
+        const spec = this.text(appPaths(a).spec);
+        return spec === undefined ? 'no\n' : `yes\n${spec}`;
+      }
       default:
         return null;
     }
+  }
+
+  /** Pauses if running, copies, resumes; the same verdict lines as the device's script. */
+  #snapshot(appId: string, tag: string, volumes: string[]): ExecResult {
+    const p = appPaths(appId);
+    for (const volume of volumes)
+      if (!this.files.has(p.volume(volume)))
+        return { code: 1, signal: null, stdout: '', stderr: `hearth: fail missing ${volume}\n` };
+    if (this.diskFull) return { code: 28, signal: null, stdout: '', stderr: 'hearth: disk-full\n' };
+    const u = this.unit(appId);
+    const wasRunning = u.activeState === 'active' && !u.paused;
+    if (wasRunning) {
+      u.paused = true;
+      this.operations.push(`pause ${appId}`);
+    }
+    try {
+      this.onSnapshotPaused?.(appId);
+      let out = '';
+      for (const volume of volumes) {
+        const data = Buffer.from(this.files.get(p.volume(volume)) ?? Buffer.alloc(0));
+        this.files.set(p.volumeCopy(volume, tag), data);
+        out += `copy ${volume} ${data.length}\n`;
+      }
+      out += `paused-ms ${wasRunning ? this.snapshotPausedMs : 0}\nwas-running ${wasRunning ? 'yes' : 'no'}\n`;
+      return ok(out);
+    } finally {
+      // Never left paused, whatever a test's hook does.
+      if (wasRunning) {
+        u.paused = false;
+        this.operations.push(`resume ${appId}`);
+      }
+    }
+  }
+
+  #dataFiles(appId: string): string[] {
+    const prefix = `${appPaths(appId).data}/`;
+    return [...this.files.keys()].filter(
+      (path) => path.startsWith(prefix) && !path.slice(prefix.length).includes('/'),
+    );
   }
 
   #appFolders(): Set<string> {
@@ -389,6 +585,37 @@ export class FakeDevice implements SshSession {
 
 function ok(stdout: string): ExecResult {
   return { code: 0, signal: null, stdout, stderr: '' };
+}
+
+/** Reads a stdin to its end (or until cancelled), keeping what arrived in `into`. */
+function drain(
+  stdin: NodeJS.ReadableStream | Readable | undefined,
+  into: Buffer[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!stdin) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    const stop = (error: unknown): void => {
+      stdin.removeListener('data', onData);
+      stdin.pause();
+      reject(
+        error instanceof HearthError
+          ? error
+          : new HearthError('INTERNAL', undefined, { cause: error }),
+      );
+    };
+    const onData = (chunk: Buffer | string): void => {
+      into.push(Buffer.from(chunk));
+    };
+    const onAbort = (): void => stop(new HearthError('CANCELLED'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    stdin.on('data', onData);
+    stdin.once('error', stop);
+    stdin.once('end', () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 function sha256(data: Buffer): string {

@@ -84,6 +84,18 @@ export function appPaths(appId: AppId) {
     /** Where the app came from ("catalog" or "file"); kept with the data when the app is removed. */
     origin: `${dir}/data/.hearth-origin`,
     volume: (name: string) => `${dir}/data/${name}.img`,
+    /** A consistent copy of a volume taken for a backup run (`tag` names the run). */
+    volumeCopy: (name: string, tag: string) => `${dir}/data/${name}.img.${tag}`,
+    /** A volume received from a backup, verified, waiting to be swapped in. */
+    restoredVolume: (name: string, tag: string) => `${dir}/data/${name}.img.restore-${tag}`,
+    /** The live volume a restore replaced, kept until the restored app proved healthy. */
+    replacedVolume: (name: string, tag: string) => `${dir}/data/${name}.img.replaced-${tag}`,
+    /** Where a snapshot's detached worker leaves its verdict (and its pid, log, ...). */
+    snapshotResult: (tag: string) => `${dir}/data/.hearth-snapshot-${tag}`,
+    /** Held (flock) while a snapshot of the app's volumes runs, also after the laptop left. */
+    copyLock: `${dir}/.hearth-copy.lock`,
+    /** Sends one QMP command to the running VM (written by the QEMU launcher). */
+    qmp: `${dir}/qmp`,
     run: `${dir}/run`,
     stop: `${dir}/stop`,
     consoleLog: `${dir}/console.log`,

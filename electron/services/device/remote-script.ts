@@ -4,7 +4,7 @@
 // script to a sentence an owner can act on.
 import { HearthError } from '../../../shared/errors';
 import type { SshSession } from '../ssh/ssh-session';
-import type { ExecResult } from '../ssh/ssh-session';
+import type { ExecResult, ExecStream, ExecStreamOptions } from '../ssh/ssh-session';
 import { shellQuote } from './shell-quote';
 
 export interface ScriptOptions {
@@ -38,6 +38,20 @@ export function runOperation(
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
   });
+}
+
+/**
+ * Runs the operation with streamed stdin/stdout (volumes): the same tagged command line, over
+ * SshSession.execStream. The caller judges the exit status in `done`.
+ */
+export function streamOperation(
+  session: Pick<SshSession, 'execStream'>,
+  op: string,
+  args: readonly (string | number)[],
+  script: string,
+  options: ExecStreamOptions = {},
+): ExecStream {
+  return session.execStream(operationCommand(op, args, script), options);
 }
 
 /**

@@ -5,16 +5,25 @@ import type { Client } from 'ssh2';
 import { HearthError } from '../../../shared/errors';
 import { sftpUploadFile, type UploadOptions, type UploadResult } from './sftp-upload';
 import { sftpWriteFile } from './sftp-write';
+import { runExecStream, type ExecStream, type ExecStreamOptions } from './ssh-exec-stream';
 import { runExec, type ExecOptions, type ExecResult, type ExecTracker } from './ssh-exec';
 import { sshFailure } from './ssh-errors';
 
 export type { ExecOptions, ExecResult } from './ssh-exec';
 export type { UploadOptions, UploadResult } from './sftp-upload';
+export type { ExecStream, ExecStreamOptions, ExecStreamResult } from './ssh-exec-stream';
 
 export interface SshSession {
   /** The device's host key as OpenSSH prints it (`SHA256:…`), verified before sign-in. */
   readonly hostKeyFingerprint: string;
   exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * A command whose stdin and stdout are streams, for payloads too big to hold (volumes):
+   * backpressure both ways, stderr capped, an idle limit instead of a total one. `done`
+   * rejects with CANCELLED on `signal`, COMMAND_TIMEOUT when idle, or the session's reason
+   * when the connection ends under it; `stdout` is then destroyed with the same error.
+   */
+  execStream(command: string, options?: ExecStreamOptions): ExecStream;
   /** Over SFTP; `mode` (default 0o644) is set before any byte is written. */
   writeFile(remotePath: string, data: Buffer | string, mode?: number): Promise<void>;
   /** A local file over SFTP, sending only what the remote file does not hold yet. */
@@ -62,6 +71,10 @@ export class Ssh2Session implements SshSession {
 
   exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     return runExec(this.#client, command, options, this.#tracker);
+  }
+
+  execStream(command: string, options: ExecStreamOptions = {}): ExecStream {
+    return runExecStream(this.#client, command, options, this.#tracker);
   }
 
   writeFile(remotePath: string, data: Buffer | string, mode = 0o644): Promise<void> {
