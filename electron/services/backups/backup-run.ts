@@ -69,7 +69,10 @@ export async function takeBackup(
   );
   input.onCopied?.();
   try {
-    const imageBytes = await device.imageSize(appId, { signal });
+    const image = await device.imageSize(appId, { signal });
+    // The image on the device must be the one spec.json names, or the app is not as Hearth left it.
+    if (!image || image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
+    const imageBytes = image.sizeBytes;
     const total = snap.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes;
     const specText = `${JSON.stringify(spec)}\n`;
     const streams: Promise<unknown>[] = [];

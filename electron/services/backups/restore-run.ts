@@ -22,7 +22,7 @@ import type { Clock, Sleep } from '../clock';
 import type { DeviceClient } from '../device/device-client';
 import type { Logger } from '../logger';
 import type { BackupManifest } from './backup-format';
-import { SPEC_FILE, imageMember, snapshotFile, volumeMember } from './backup-format';
+import { SPEC_FILE, imageMember, snapshotPath, volumeMember } from './backup-format';
 import { manifestMismatches, unpackBackup } from './backup-tar';
 import type { Restic } from './restic';
 
@@ -80,7 +80,7 @@ export async function fetchPoint(
       o.onProgress?.(moved);
     };
     const tar = new PassThrough({ highWaterMark: 1024 * 1024 });
-    const dumping = restic.dump(o.snapshotId, snapshotFile(o.sourceAppId), tar, {
+    const dumping = restic.dump(o.snapshotId, snapshotPath(o.sourceAppId), tar, {
       signal: o.signal,
     });
     dumping.catch((error: unknown) => tar.destroy(error as Error));
