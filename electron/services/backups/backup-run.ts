@@ -10,7 +10,6 @@ import type { DeviceClient } from '../device/device-client';
 import type { Logger } from '../logger';
 import {
   BACKUP_FORMAT,
-  MANIFEST_FILE,
   SPEC_FILE,
   imageMember,
   pointTags,

@@ -177,14 +177,12 @@ export async function restoreInPlace(
   const steady = new AbortController().signal;
   const volumes = fetched.volumes.filter((v) => spec.volumes.some((s) => s.name === v));
   await device.control(spec.appId, 'stop');
-  let swapped: string[] = [];
-  try {
-    swapped = await swapAll(device, spec.appId, volumes, tag);
-    await device.enableAndRestart(spec.appId);
-  } catch (error) {
+  const swapped = await swapAll(device, spec.appId, volumes, tag).catch(async (error: unknown) => {
     await device.enableAndRestart(spec.appId).catch(() => undefined);
     throw error;
-  }
+  });
+  // A start that fails at once is judged by the health wait below, like one that never gets ready.
+  await device.enableAndRestart(spec.appId).catch(() => undefined);
   const healthy = await waitHealthy(deps, device, record, spec, RESTORED_READY_MS, steady).catch(
     () => false,
   );
