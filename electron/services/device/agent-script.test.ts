@@ -25,7 +25,7 @@ describe('the agent script', () => {
     const script = agentScript();
     expect(script).toBe(agentScript());
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(script).toContain(`  ${agentVerbs.join('|')}) ;;`);
+    expect(script).toContain(`  ${agentVerbs.join('|')}) [ $# -eq 2 ]`);
     expect(script).toContain('exec systemctl "$verb" "hearth-app@$app.service"');
     expect(script).toContain('PATH=/usr/sbin:/usr/bin:/sbin:/bin\n');
     expect(script).toContain('[ $# -eq 2 ]');
