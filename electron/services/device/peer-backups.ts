@@ -397,6 +397,9 @@ if [ -e "$work/tar-failed" ]; then
 fi
 [ "$restic_status" -eq 0 ] && [ -n "$snap" ] || fail "$(said "$err")"
 rm -rf "$work"
+# restic 0.14 names the new snapshot by its short id: the status keeps the full one.
+full=$(r snapshots --json "$snap" 2>>"$err" | grep -oE '"id":"[0-9a-f]{64}"' | head -n 1 | cut -d'"' -f4)
+[ -n "$full" ] && snap=$full
 
 # Retention, then a check that reads back a tenth of the data (all of it once a month).
 sentence=${s.ok}
