@@ -43,7 +43,8 @@ async function drive<T>(lab: Lab, userData: string, args: string[]): Promise<T> 
   } catch {
     throw new Error(`the driver said nothing useful (${r.code}): ${r.stdout} ${r.stderr}`);
   }
-  if (!answer.ok) throw new Error(`${args[0]} failed: ${answer.code} ${answer.message}\n${r.stderr}`);
+  if (!answer.ok)
+    throw new Error(`${args[0]} failed: ${answer.code} ${answer.message}\n${r.stderr}`);
   return answer.value;
 }
 
@@ -63,8 +64,9 @@ async function lastBoot(lab: Lab): Promise<number> {
 }
 
 const idOf = async (lab: Lab, device: string) =>
-  /"id": *"([0-9a-f-]{36})"/.exec((await sh(lab, device, 'cat /etc/hearth/device.json')).out)?.[1] ??
-  '';
+  /"id": *"([0-9a-f-]{36})"/.exec(
+    (await sh(lab, device, 'cat /etc/hearth/device.json')).out,
+  )?.[1] ?? '';
 
 test('the Pi backs Counter up to the other Hearth device on its own timer while Hearth is closed, and Counter is restored from that copy', async ({
   page,
@@ -78,7 +80,10 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
   await preparePi(page, lab, 'Study Pi');
   const counter = await installFromCatalog(page, 'Counter');
   await expect(counter).toContainText('Running', { timeout: 180_000 });
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Devices' }).click();
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('button', { name: 'Devices' })
+    .click();
   await prepareByAddress(page, lab, 'hearth', 'Kitchen');
 
   const piId = await idOf(lab, 'pi');
@@ -116,10 +121,14 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
   await test.step("with Hearth's services stopped, the Pi's own timer takes a backup onto the Kitchen device", async () => {
     await hearth.stop();
     await expect
-      .poll(async () => (await sh(lab, 'pi', 'cat /var/lib/hearth/apps/counter/state/peer-backup.json')).out, {
-        timeout: 4 * 60_000,
-        intervals: [5_000],
-      })
+      .poll(
+        async () =>
+          (await sh(lab, 'pi', 'cat /var/lib/hearth/apps/counter/state/peer-backup.json')).out,
+        {
+          timeout: 4 * 60_000,
+          intervals: [5_000],
+        },
+      )
       .toContain('"ok":true');
     const status = JSON.parse(
       (await sh(lab, 'pi', 'cat /var/lib/hearth/apps/counter/state/peer-backup.json')).out,
@@ -134,11 +143,16 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
       `RESTIC_PASSWORD='${password}' restic --no-cache -r ${repo} snapshots --json`,
     );
     expect(listed.code).toBe(0);
-    const snapshots = JSON.parse(listed.out) as { id: string; hostname: string; paths: string[]; tags: string[] }[];
+    const snapshots = JSON.parse(listed.out) as {
+      id: string;
+      hostname: string;
+      paths: string[];
+      tags: string[];
+    }[];
     expect(snapshots.find((s) => s.id === snapshotId)).toMatchObject({
       hostname: piId,
       paths: ['/counter.tar'],
-      tags: expect.arrayContaining(['hearth', 'app=counter']) as string[],
+      tags: expect.arrayContaining(['hearth', 'app=counter']),
     });
     // The snapshot is the laptop's format: volumes, image, spec, manifest last.
     const members = await sh(
@@ -151,11 +165,13 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
     expect(names.at(-1)).toBe('hearth-backup.json');
     expect(names).toContain('spec.json');
     // Nothing left behind on the Pi, and Counter runs on (resumed after its copy).
-    expect((await sh(lab, 'pi', 'ls /var/lib/hearth/apps/counter')).out).not.toContain('backup-work');
+    expect((await sh(lab, 'pi', 'ls /var/lib/hearth/apps/counter')).out).not.toContain(
+      'backup-work',
+    );
     expect((await sh(lab, 'pi', 'systemctl is-active hearth-app@counter')).out).toBe('active');
-    expect(
-      (await sh(lab, 'pi', '/var/lib/hearth/apps/counter/qmp query-status')).out,
-    ).toContain('"running"');
+    expect((await sh(lab, 'pi', '/var/lib/hearth/apps/counter/qmp query-status')).out).toContain(
+      '"running"',
+    );
   });
 
   await test.step('the account on the Kitchen device gets no shell and cannot leave its folder', async () => {
@@ -196,7 +212,11 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
       await sh(lab, 'pi', 'systemctl restart hearth-app@counter');
       await expect.poll(() => lastBoot(lab), { timeout: 60_000 }).toBe(bootAtBackup + i);
     }
-    const points = await drive<{ id: string }[]>(lab, hearth.userDataDir, ['points', 'Study Pi', 'counter']);
+    const points = await drive<{ id: string }[]>(lab, hearth.userDataDir, [
+      'points',
+      'Study Pi',
+      'counter',
+    ]);
     expect(points.map((p) => p.id)).toContain(snapshotId);
     expect(await drive(lab, hearth.userDataDir, ['status', 'Study Pi', 'counter'])).toMatchObject({
       ok: true,
@@ -212,13 +232,18 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
     );
     expect(manifest).toMatchObject({ appId: 'counter', volumes: [{ name: 'data' }] });
     await expect.poll(() => lastBoot(lab), { timeout: 60_000 }).toBe(bootAtBackup + 1);
-    expect((await sh(lab, 'pi', 'ls -A /var/lib/hearth/apps/counter/data')).out.split('\n')).toEqual(
-      ['.hearth-origin', 'data.img'],
-    );
+    expect(
+      (await sh(lab, 'pi', 'ls -A /var/lib/hearth/apps/counter/data')).out.split('\n'),
+    ).toEqual(['.hearth-origin', 'data.img']);
     expect((await sh(lab, 'pi', 'test -e /var/lib/hearth/apps/counter/restore')).code).not.toBe(0);
     // The owner sees it too.
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Apps' }).click();
-    const card = page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: 'Counter' });
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('button', { name: 'Apps' })
+      .click();
+    const card = page
+      .getByRole('list', { name: 'Installed apps' })
+      .getByRole('article', { name: 'Counter' });
     await expect(card).toContainText('Running', { timeout: 60_000 });
     await card.getByRole('button', { name: 'Console of Counter' }).click();
     await expect(page.getByRole('log', { name: 'Console of Counter' })).toContainText(

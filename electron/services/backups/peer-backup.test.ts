@@ -4,13 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { fingerprintOf } from '../ssh/host-key-fingerprint';
 import { PeerTestSession } from '../device/peer-test-session';
-import {
-  configurePeer,
-  disablePeer,
-  peerPoints,
-  peerStatus,
-  restoreFromPeer,
-} from './peer-backup';
+import { configurePeer, disablePeer, peerPoints, peerStatus, restoreFromPeer } from './peer-backup';
 
 const sourceId = '0b6f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4';
 const targetId = '9a8b7c6d-5e4f-4a3b-9c2d-1e0f9a8b7c6d';
@@ -56,10 +50,7 @@ describe('configuring a peer backup', () => {
       everyMinutes: 1440,
     });
     expect(d.target.calls.map((c) => [c.op, c.script])).toEqual([
-      [
-        'peer-allow',
-        `sudo -n /usr/local/lib/hearth/agent peer-allow ${sourceId} ${sourceKey}`,
-      ],
+      ['peer-allow', `sudo -n /usr/local/lib/hearth/agent peer-allow ${sourceId} ${sourceKey}`],
     ]);
     // The first address did not answer; the second did, with the key Hearth trusts.
     expect(d.source.ops()).toEqual([
@@ -85,7 +76,11 @@ describe('configuring a peer backup', () => {
   it('refuses a target that answers with another host key before anything is sent to it', async () => {
     const d = devices(`198.18.0.11 ssh-ed25519 ${sourceKey}\n`);
     await expect(
-      configurePeer(d.src, d.tgt, { appId: 'counter', password: 'a long enough password', everyHours: 24 }),
+      configurePeer(d.src, d.tgt, {
+        appId: 'counter',
+        password: 'a long enough password',
+        everyHours: 24,
+      }),
     ).rejects.toMatchObject({ code: 'HOST_KEY_CHANGED' });
     expect(d.source.ops()).not.toContain('peer-password');
     expect(d.source.ops()).not.toContain('peer-schedule');
@@ -95,14 +90,22 @@ describe('configuring a peer backup', () => {
     const d = devices();
     for (const everyHours of [5, 0, -1, 1.5, Number.NaN, 48])
       await expect(
-        configurePeer(d.src, d.tgt, { appId: 'counter', password: 'a long enough password', everyHours }),
+        configurePeer(d.src, d.tgt, {
+          appId: 'counter',
+          password: 'a long enough password',
+          everyHours,
+        }),
       ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     await expect(
-      configurePeer(d.src, { ...d.tgt, deviceId: sourceId }, {
-        appId: 'counter',
-        password: 'a long enough password',
-        everyHours: 24,
-      }),
+      configurePeer(
+        d.src,
+        { ...d.tgt, deviceId: sourceId },
+        {
+          appId: 'counter',
+          password: 'a long enough password',
+          everyHours: 24,
+        },
+      ),
     ).rejects.toMatchObject({ code: 'INVALID_INPUT' });
     expect(d.source.calls).toEqual([]);
     expect(d.target.calls).toEqual([]);
@@ -134,7 +137,13 @@ describe('reading what the device did', () => {
         }),
       'peer-snapshots': () =>
         JSON.stringify([
-          { time: '2026-12-01T10:00:00Z', paths: ['/counter.tar'], hostname: sourceId, tags: ['hearth'], id: sha },
+          {
+            time: '2026-12-01T10:00:00Z',
+            paths: ['/counter.tar'],
+            hostname: sourceId,
+            tags: ['hearth'],
+            id: sha,
+          },
         ]),
     });
     const device = { session, deviceId: sourceId };
@@ -206,10 +215,12 @@ describe('restoring from the other device', () => {
     await expect(
       restoreFromPeer({ session, deviceId: sourceId }, 'counter', sha, fast),
     ).rejects.toMatchObject({ code: 'RESTORE_NOT_HEALTHY' });
-    expect(session.ops().slice(-3)).toEqual(['restore-health', 'restore-rollback', 'restore-start']);
-    expect(session.calls.at(-2)?.script).toContain(
-      'mv -f data.img.before-restore data.img',
-    );
+    expect(session.ops().slice(-3)).toEqual([
+      'restore-health',
+      'restore-rollback',
+      'restore-start',
+    ]);
+    expect(session.calls.at(-2)?.script).toContain('mv -f data.img.before-restore data.img');
   });
 
   it('leaves the app alone when the download does not match its manifest', async () => {
@@ -220,7 +231,7 @@ describe('restoring from the other device', () => {
     expect(session.ops()).toEqual(['peer-fetch', 'restore-verify', 'restore-drop']);
   });
 
-  it("refuses a manifest of another app or device, and snapshot ids that are not ids", async () => {
+  it('refuses a manifest of another app or device, and snapshot ids that are not ids', async () => {
     for (const other of [{ appId: 'notes' }, { deviceId: targetId }, { format: 2 }]) {
       const session = source([], { 'peer-fetch': () => JSON.stringify({ ...manifest, ...other }) });
       await expect(
@@ -230,7 +241,9 @@ describe('restoring from the other device', () => {
     }
     const session = source([]);
     for (const id of ['latest', 'abc', `${sha};id`, '../x'])
-      await expect(restoreFromPeer({ session, deviceId: sourceId }, 'counter', id, fast)).rejects.toThrow();
+      await expect(
+        restoreFromPeer({ session, deviceId: sourceId }, 'counter', id, fast),
+      ).rejects.toThrow();
     expect(session.calls).toEqual([]);
   });
 });

@@ -83,7 +83,10 @@ export async function configurePeer(
 ): Promise<PeerConfigured> {
   const everyMinutes = minutesOf(options.everyHours);
   if (source.deviceId === target.deviceId)
-    throw new HearthError('INVALID_INPUT', 'Choose another device than the app’s own to keep the copy.');
+    throw new HearthError(
+      'INVALID_INPUT',
+      'Choose another device than the app’s own to keep the copy.',
+    );
   const o = options.signal ? { signal: options.signal } : {};
   const key = await ensureSourceKey(source.session, o);
   const account = await allowPeer(target.session, source.deviceId, key, o);

@@ -5,7 +5,12 @@
 // passes any arguments through), then one fixed action.
 // The app unit runs it too, as root (ExecStartPost=+), to announce the app over avahi.
 import { SHORT_NAME_MAX } from '../../../shared/ids';
-import { agentAvahiVerbs, agentBackupVerbs, agentPeerVerbs, agentUnitVerbs } from './agent-protocol';
+import {
+  agentAvahiVerbs,
+  agentBackupVerbs,
+  agentPeerVerbs,
+  agentUnitVerbs,
+} from './agent-protocol';
 import {
   HEARTH_USER,
   appAvahiFileInShell,

@@ -50,7 +50,9 @@ describe('trusting the target from the source', () => {
         `198.18.0.11 ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQ\n198.18.0.11 ssh-ed25519 ${blob}\n# comment\n`,
     });
     await trustTarget(session, where);
-    const file = session.files.get(`/var/lib/hearth/backup/targets/${target}/known_hosts.hearth-new`);
+    const file = session.files.get(
+      `/var/lib/hearth/backup/targets/${target}/known_hosts.hearth-new`,
+    );
     expect(file).toEqual({ data: `hearth-${target} ssh-ed25519 ${blob}\n`, mode: 0o600 });
     expect(session.ops()).toEqual(['peer-keyscan', 'peer-known-host-dir', 'peer-known-host']);
   });
@@ -166,7 +168,12 @@ describe('the points in time restic lists', () => {
   });
 
   it('are refused as a whole when restic says something else', () => {
-    for (const text of ['nope', '{}', JSON.stringify([snap({ id: 'xyz' })]), JSON.stringify([snap({ time: 'yesterday' })])])
+    for (const text of [
+      'nope',
+      '{}',
+      JSON.stringify([snap({ id: 'xyz' })]),
+      JSON.stringify([snap({ time: 'yesterday' })]),
+    ])
       expect(() => parsePeerSnapshots(text, source, 'counter'), text).toThrow();
     expect(parsePeerSnapshots('', source, 'counter')).toEqual([]);
   });
@@ -190,7 +197,9 @@ describe('the files a device gets', () => {
 
   it('run the backup as the hearth account on a calendar that catches up after a boot', () => {
     expect(backupServiceTemplate()).toContain('User=hearth\n');
-    expect(backupServiceTemplate()).toContain('ExecStart=/usr/local/lib/hearth/peer-backup run %i\n');
+    expect(backupServiceTemplate()).toContain(
+      'ExecStart=/usr/local/lib/hearth/peer-backup run %i\n',
+    );
     expect(backupTimerTemplate()).toContain('Persistent=true\n');
   });
 });

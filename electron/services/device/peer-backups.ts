@@ -444,7 +444,10 @@ export async function ensurePeerBackupFiles(
     '0644',
     'root:root',
   );
-  const sshdDir = deviceLayout.peerSshdDropIn.slice(0, deviceLayout.peerSshdDropIn.lastIndexOf('/'));
+  const sshdDir = deviceLayout.peerSshdDropIn.slice(
+    0,
+    deviceLayout.peerSshdDropIn.lastIndexOf('/'),
+  );
   if ((await shell.asRoot(`test -d ${shellQuote(sshdDir)}`)).code !== 0)
     return { units: service || timer, other };
   if (await shell.ensureFile(deviceLayout.peerSshdDropIn, peerSshdDropIn(), '0644', 'root:root')) {
@@ -476,7 +479,10 @@ const script = shellQuote(deviceLayout.peerBackupScript);
 export function ed25519Blob(line: string): string {
   const m = /^ssh-ed25519 ([A-Za-z0-9+/]{68})(?: [A-Za-z0-9@._:+-]{0,128})?\n?$/.exec(line);
   if (!m || !ED25519_BLOB.test(m[1] as string) || line.trim().includes('\n'))
-    throw new HearthError('DEVICE_GARBLED', 'The device answered with something that is not its backup key.');
+    throw new HearthError(
+      'DEVICE_GARBLED',
+      'The device answered with something that is not its backup key.',
+    );
   return m[1] as string;
 }
 
@@ -560,7 +566,9 @@ export async function trustTarget(
   );
   const trusted: string[] = [];
   for (const line of scan.stdout.split('\n')) {
-    const m = /^\S+ ((?:ssh|ecdsa)-[a-z0-9-]{1,40}) ([A-Za-z0-9+/]{1,1024}={0,2})$/.exec(line.trim());
+    const m = /^\S+ ((?:ssh|ecdsa)-[a-z0-9-]{1,40}) ([A-Za-z0-9+/]{1,1024}={0,2})$/.exec(
+      line.trim(),
+    );
     if (!m) continue;
     const blob = Buffer.from(m[2] as string, 'base64');
     if (fingerprintOf(blob) === target.hostKeyFingerprint) trusted.push(`${m[1]} ${m[2]}`);
@@ -651,13 +659,10 @@ export async function initPeerRepository(
   appId: AppId,
   options: ScriptOptions = {},
 ): Promise<'created' | 'exists'> {
-  const out = await runOperation(
-    source,
-    'peer-init',
-    [app(appId)],
-    `${script} init ${appId}`,
-    { timeoutMs: 120_000, ...options },
-  );
+  const out = await runOperation(source, 'peer-init', [app(appId)], `${script} init ${appId}`, {
+    timeoutMs: 120_000,
+    ...options,
+  });
   if (out.code !== 0) throw peerFailure(out.stderr, 'open the backups on the other device');
   return out.stdout.includes('created') ? 'created' : 'exists';
 }
@@ -927,11 +932,7 @@ export async function restoredHealth(
 }
 
 /** The restore holds: the old volumes and the restore folder go. */
-export async function commitRestore(
-  source: ScriptSession,
-  appId: AppId,
-  manifest: BackupManifest,
-) {
+export async function commitRestore(source: ScriptSession, appId: AppId, manifest: BackupManifest) {
   const p = appPaths(app(appId));
   const names = volumeNames(manifest);
   await checkOperation(
@@ -959,7 +960,10 @@ export async function rollBackRestore(
       lockPrefix(appId),
       agentCommand('stop', appId),
       `cd ${shellQuote(p.data)} || exit 1`,
-      ...names.map((v) => `if [ -e ${v}.img.before-restore ]; then mv -f ${v}.img.before-restore ${v}.img || exit 1; fi`),
+      ...names.map(
+        (v) =>
+          `if [ -e ${v}.img.before-restore ]; then mv -f ${v}.img.before-restore ${v}.img || exit 1; fi`,
+      ),
       `rm -rf ${shellQuote(p.restoreDir)}`,
     ].join('\n'),
     'put the app’s own data back',

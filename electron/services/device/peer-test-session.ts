@@ -38,7 +38,7 @@ export class PeerTestSession implements PeerSession {
     const handler = this.#handlers[call.op];
     const answer = handler ? handler(call) : '';
     const result = typeof answer === 'string' ? { stdout: answer } : answer;
-    return Promise.resolve({ code: 0, stdout: '', stderr: '', signal: null, ...result } as ExecResult);
+    return Promise.resolve({ code: 0, stdout: '', stderr: '', signal: null, ...result });
   }
 
   writeFile(path: string, data: string | Buffer, mode = 0o644): Promise<void> {

@@ -360,7 +360,8 @@ class DeviceModel {
     if (script === xenConsoleFlavourScript) return reply(`${this.xen ?? 'unknown'}\n`);
     if (this.xen && script === restartXenconsoledScript(this.xen))
       return ((this.consoleRestarts += 1), reply(''));
-    if (script.startsWith('test -d ')) return reply('', this.dirs.has(quoted(script)[0] ?? '') ? 0 : 1);
+    if (script.startsWith('test -d '))
+      return reply('', this.dirs.has(quoted(script)[0] ?? '') ? 0 : 1);
     if (script.startsWith('test -e ')) {
       const path = quoted(script)[0] ?? '';
       return reply('', this.files.has(path) || this.links.has(path) ? 0 : 1);
