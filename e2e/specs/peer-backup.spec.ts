@@ -76,6 +76,11 @@ test('the Pi backs Counter up to the other Hearth device on its own timer while 
   test.setTimeout(20 * 60_000);
   const password = randomBytes(18).toString('base64url');
 
+  // A warm lab boots in about two seconds: wait for both sshds before the wizard probes them.
+  for (const name of ['pi', 'hearth'])
+    await expect
+      .poll(async () => (await lab.ssh(name, 'true', { timeoutMs: 5_000 })).ok, { timeout: 60_000 })
+      .toBe(true);
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await preparePi(page, lab, 'Study Pi');
   const counter = await installFromCatalog(page, 'Counter');
