@@ -223,6 +223,16 @@ describe('restoring from the other device', () => {
     expect(session.calls.at(-2)?.script).toContain('mv -f data.img.before-restore data.img');
   });
 
+  it('asks the app’s own health check too, when it has one', async () => {
+    const session = source(['healthy', 'healthy', 'healthy']);
+    const answers = [false, true];
+    await restoreFromPeer({ session, deviceId: sourceId }, 'counter', sha, {
+      ...fast,
+      healthy: () => Promise.resolve(answers.shift() ?? false),
+    });
+    expect(session.ops().slice(-3)).toEqual(['restore-health', 'restore-health', 'restore-commit']);
+  });
+
   it('leaves the app alone when the download does not match its manifest', async () => {
     const session = source([], { 'restore-verify': () => ({ code: 1 }) });
     await expect(

@@ -152,6 +152,11 @@ export interface RestoreDeps {
   /** How long the app may take to be healthy on the restored data. */
   healthTimeoutMs?: number;
   onStep?: (step: 'fetch' | 'verify' | 'swap' | 'start' | 'healthy' | 'rolled-back') => void;
+  /**
+   * The app's own health check (an HTTP or TCP probe from the laptop, as the installer's health
+   * wait makes it), asked once the unit runs; without one, the console health pattern decides.
+   */
+  healthy?: () => Promise<boolean>;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -187,7 +192,8 @@ export async function restoreFromPeer(
     await startApp(source.session, appId);
     const until = now() + (deps.healthTimeoutMs ?? 120_000);
     while (now() < until) {
-      const health = await restoredHealth(source.session, appId, offset);
+      let health = await restoredHealth(source.session, appId, offset);
+      if (health === 'healthy' && deps.healthy && !(await deps.healthy())) health = 'waiting';
       if (health === 'healthy') {
         healthy = true;
         break;
