@@ -18,6 +18,7 @@ import {
   backupServiceTemplate,
   backupTimerTemplate,
   ed25519Blob,
+  initPeerRepository,
   parsePeerSnapshots,
   peerBackupScript,
   peerSentences,
@@ -117,6 +118,20 @@ describe('where the source sends an app’s backups', () => {
     await expect(setTarget(session, source, '../x', where, 'long enough')).rejects.toThrow();
     await expect(setTarget(session, 'x', 'counter', where, 'long enough')).rejects.toThrow();
     expect(session.files.size).toBe(0);
+  });
+});
+
+describe('a device that is not ready for peer backups', () => {
+  it('needs preparing again when it lacks the script or restic', async () => {
+    for (const stderr of [
+      'sh: 1: /usr/local/lib/hearth/peer-backup: not found\n',
+      '/usr/local/lib/hearth/peer-backup: 120: restic: not found\n',
+    ]) {
+      const session = new PeerTestSession({ 'peer-init': () => ({ code: 127, stderr }) });
+      await expect(initPeerRepository(session, 'counter')).rejects.toMatchObject({
+        code: 'DEVICE_NEEDS_PREPARING',
+      });
+    }
   });
 });
 

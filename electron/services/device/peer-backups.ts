@@ -668,6 +668,9 @@ export async function initPeerRepository(
 }
 
 function peerFailure(stderr: string, what: string): HearthError {
+  // A device prepared before peer backups existed (no script), or one without restic.
+  if (/(peer-backup|restic|ssh): (\d+: )?(\S+: )?not found|needs preparing again/i.test(stderr))
+    return new HearthError('DEVICE_NEEDS_PREPARING');
   if (/wrong password/i.test(stderr)) return new HearthError('BACKUP_WRONG_PASSWORD');
   if (/already locked/i.test(stderr)) return new HearthError('BACKUP_LOCKED');
   if (/could not be reached|ssh|sftp|connection/i.test(stderr))
