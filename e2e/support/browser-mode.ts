@@ -16,6 +16,9 @@ export interface HearthApp {
   userDataDir: string;
   /** Stops the services (as quitting would) and starts them again on the same data. */
   restart(): Promise<void>;
+  /** Stops the services (the laptop is closed); start() brings them back on the same data. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
 }
 
 const root = join(import.meta.dirname, '..', '..');
@@ -70,7 +73,7 @@ export function startBrowserModeProcess(
 }
 
 export function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGTERM');
@@ -106,7 +109,12 @@ export const test = labTest.extend<{
         origin: current.origin,
         userDataDir,
         restart: async () => {
-          await stopProcess(current.child);
+          await app.stop();
+          await app.start();
+        },
+        stop: () => stopProcess(current.child),
+        start: async () => {
+          if (current.child.exitCode === null && current.child.signalCode === null) return;
           current = await startBrowserModeProcess(userDataDir, args, onLaptop);
           app.url = current.url;
           app.origin = current.origin;

@@ -17,7 +17,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { advertiseFile } from '../provisioning/device-files';
-import { agentCommand, agentUnitVerbs, agentVerbs } from './agent-protocol';
+import {
+  agentBackupCommand,
+  agentCommand,
+  agentPeerCommand,
+  agentUnitVerbs,
+  agentVerbs,
+  backupCalendar,
+  isBackupInterval,
+} from './agent-protocol';
 import { agentScript } from './agent-script';
 
 describe('the agent script', () => {
@@ -25,7 +33,7 @@ describe('the agent script', () => {
     const script = agentScript();
     expect(script).toBe(agentScript());
     expect(script.startsWith('#!/bin/sh\n')).toBe(true);
-    expect(script).toContain(`  ${agentVerbs.join('|')}) ;;`);
+    expect(script).toContain(`  ${agentVerbs.join('|')}) [ $# -eq 2 ]`);
     expect(script).toContain('exec systemctl "$verb" "hearth-app@$app.service"');
     expect(script).toContain('PATH=/usr/sbin:/usr/bin:/sbin:/bin\n');
     expect(script).toContain('[ $# -eq 2 ]');
@@ -265,6 +273,205 @@ describe.skipIf(!root || !hasPerlAndRunuser)(
       expect(readdirSync(servicesDir)).toEqual(['other.service']);
       expect(runAgent(['withdraw', '../other']).code).toBe(2);
       expect(readdirSync(servicesDir)).toEqual(['other.service']);
+    });
+  },
+);
+
+describe('the agent asks for exactly what backups need', () => {
+  it('builds the backup and peer commands from validated words only', () => {
+    expect(agentBackupCommand('counter', 60)).toBe(
+      'sudo -n /usr/local/lib/hearth/agent backup-on counter 60',
+    );
+    expect(agentBackupCommand('counter', null)).toBe(
+      'sudo -n /usr/local/lib/hearth/agent backup-off counter',
+    );
+    expect(() => agentBackupCommand('counter', 7)).toThrow(/interval/);
+    expect(() => agentBackupCommand('x y', 60)).toThrow(/app id/);
+    expect(agentPeerCommand(sourceId, keyBlob)).toBe(
+      `sudo -n /usr/local/lib/hearth/agent peer-allow ${sourceId} ${keyBlob}`,
+    );
+    expect(() => agentPeerCommand('not-an-id', keyBlob)).toThrow(/device id/);
+    expect(() => agentPeerCommand(sourceId, `${keyBlob} x`)).toThrow(/ed25519/);
+    expect(() => agentPeerCommand(sourceId, `no-pty ${keyBlob}`)).toThrow(/ed25519/);
+  });
+
+  it('keeps a backup interval on a calendar, or refuses it', () => {
+    expect([1, 5, 15, 30, 60, 120, 360, 720, 1440].every(isBackupInterval)).toBe(true);
+    expect([0, -1, 7, 45, 90, 300, 2880, 1.5, Number.NaN].some(isBackupInterval)).toBe(false);
+    expect(backupCalendar(1)).toBe('*-*-* *:00/1:00');
+    expect(backupCalendar(1440)).toBe('*-*-* 00/24:00:00');
+  });
+});
+
+// A real ed25519 public key blob (68 base64 characters), and a device id.
+const keyBlob = 'AAAAC3NzaC1lZDI1NTE5AAAAIJ9R08asc30cbIsF36N315WBzd88dfZWdNACEYFoLCEA';
+const sourceId = '0b6f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4';
+
+describe.skipIf(!root)(
+  'the real agent, backup and peer verbs (needs root: skipped otherwise)',
+  () => {
+    let dir = '';
+    let calls = '';
+    let agent = '';
+    let w: {
+      unitDir: string;
+      sshdDropIn: string;
+      peerKeysDir: string;
+      peerChrootsDir: string;
+    };
+
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'hearth-agent-peer-'));
+      const bin = join(dir, 'bin');
+      mkdirSync(bin);
+      calls = join(dir, 'calls');
+      // Every tool that changes accounts, units or owners only records its argv here.
+      for (const tool of ['systemctl', 'groupadd', 'useradd', 'usermod', 'chown'])
+        writeFileSync(join(bin, tool), `#!/bin/sh\nprintf '%s\\n' "${tool} $*" >> ${calls}\n`, {
+          mode: 0o755,
+        });
+      writeFileSync(join(bin, 'getent'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+      w = {
+        unitDir: join(dir, 'units'),
+        sshdDropIn: join(dir, 'hearth-peers.conf'),
+        peerKeysDir: join(dir, 'peer-keys'),
+        peerChrootsDir: join(dir, 'chroots'),
+      };
+      mkdirSync(w.unitDir);
+      writeFileSync(join(w.unitDir, 'hearth-backup@.timer'), '[Timer]\n');
+      writeFileSync(w.sshdDropIn, 'Match Group hearth-peers\n');
+      agent = join(dir, 'agent');
+      writeFileSync(agent, agentScript({ ...w, path: `${bin}:/usr/sbin:/usr/bin:/sbin:/bin` }), {
+        mode: 0o755,
+      });
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    const run = (args: string[]) => {
+      const r = spawnSync(agent, args, { env: { PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const recorded = () => (existsSync(calls) ? readFileSync(calls, 'utf8') : '');
+
+    it('puts the schedule in a drop-in and enables the timer', () => {
+      expect(run(['backup-on', 'counter', '15']).code).toBe(0);
+      expect(
+        readFileSync(join(w.unitDir, 'hearth-backup@counter.timer.d', 'schedule.conf'), 'utf8'),
+      ).toContain('[Timer]\nOnCalendar=\nOnCalendar=*-*-* *:00/15:00\n');
+      expect(run(['backup-on', 'counter', '360']).code).toBe(0);
+      expect(
+        readFileSync(join(w.unitDir, 'hearth-backup@counter.timer.d', 'schedule.conf'), 'utf8'),
+      ).toContain('OnCalendar=*-*-* 00/6:00:00\n');
+      expect(recorded()).toContain('systemctl enable hearth-backup@counter.timer\n');
+      expect(run(['backup-off', 'counter']).code).toBe(0);
+      expect(existsSync(join(w.unitDir, 'hearth-backup@counter.timer.d'))).toBe(false);
+      expect(recorded()).toContain('systemctl disable --now hearth-backup@counter.timer\n');
+    });
+
+    it('refuses intervals, ids and argument counts it does not know', () => {
+      for (const args of [
+        ['backup-on', 'counter', '7'],
+        ['backup-on', 'counter', '0'],
+        ['backup-on', 'counter', '060'],
+        ['backup-on', 'counter', '-5'],
+        ['backup-on', 'counter', '5;id'],
+        ['backup-on', 'counter', '2880'],
+        ['backup-on', 'counter', ''],
+        ['backup-on', '../x', '60'],
+        ['backup-on', 'x.timer', '60'],
+        ['backup-on', 'counter'],
+        ['backup-on', 'counter', '60', 'x'],
+        ['backup-off', 'counter', 'x'],
+      ]) {
+        const r = run(args);
+        expect([args, r.code]).toEqual([args, 2]);
+      }
+      expect(recorded()).toBe('');
+    });
+
+    it("makes the source device's SFTP-only account, its chroot and its root-owned key file", () => {
+      const r = run(['peer-allow', sourceId, keyBlob]);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe('hb-0b6f1c2e3d4a\n');
+      const log = recorded();
+      expect(log).toContain('groupadd --system hearth-peers\n');
+      expect(log).toContain(
+        'useradd --system --no-create-home --home-dir / --shell /usr/sbin/nologin --gid hearth-peers --comment Hearth backups of another device hb-0b6f1c2e3d4a\n',
+      );
+      expect(log).toContain(`chown root:root ${w.peerChrootsDir}/hb-0b6f1c2e3d4a\n`);
+      expect(log).toContain(
+        `chown hb-0b6f1c2e3d4a:hearth-peers ${w.peerChrootsDir}/hb-0b6f1c2e3d4a/repo\n`,
+      );
+      expect(readFileSync(join(w.peerKeysDir, 'hb-0b6f1c2e3d4a'), 'utf8')).toBe(
+        `restrict ssh-ed25519 ${keyBlob} hearth-backup@${sourceId}\n`,
+      );
+      expect(run(['peer-revoke', sourceId]).code).toBe(0);
+      expect(existsSync(join(w.peerKeysDir, 'hb-0b6f1c2e3d4a'))).toBe(false);
+      expect(existsSync(join(w.peerChrootsDir, 'hb-0b6f1c2e3d4a', 'repo'))).toBe(true);
+    });
+
+    it('refuses any key that is not one bare ed25519 key, and any id that is not a device id', () => {
+      for (const key of [
+        `${keyBlob}\nssh-ed25519 ${keyBlob}`,
+        `command="sh" ${keyBlob}`,
+        `ssh-ed25519 ${keyBlob}`,
+        `${keyBlob} comment`,
+        keyBlob.slice(0, 67),
+        `${keyBlob}A`,
+        keyBlob.replace('AAAAC3', 'AAAAB3'),
+        keyBlob.replace(/.$/, '='),
+        keyBlob.replace(/.$/, '%'),
+        '',
+      ]) {
+        const r = run(['peer-allow', sourceId, key]);
+        expect([key, r.code]).toEqual([key, 2]);
+        expect(r.stderr).toContain('not an ed25519 public key');
+      }
+      for (const id of [
+        '0b6f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c',
+        '0B6F1C2E-3D4A-4B5C-8D6E-7F8091A2B3C4',
+        '../../../../etc/ssh-4b5c-8d6e-7f8091a2b3c4',
+        '0b6f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4/..',
+        '0b6f1c2e-3d4a-4b5c-8d6e--f8091a2b3c4',
+        '-b6f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4',
+        'counter',
+        '',
+      ]) {
+        const r = run(['peer-allow', id, keyBlob]);
+        expect([id, r.code]).toEqual([id, 2]);
+        expect(r.stderr).toContain('not a device id');
+      }
+      expect(recorded()).toBe('');
+      expect(existsSync(w.peerKeysDir)).toBe(false);
+    });
+
+    it('refuses an account of that name that is not a Hearth backup account', () => {
+      writeFileSync(
+        join(dir, 'bin', 'getent'),
+        '#!/bin/sh\necho "hb-0b6f1c2e3d4a:x:999:999::/home/x:/bin/bash"\n',
+        {
+          mode: 0o755,
+        },
+      );
+      const r = run(['peer-allow', sourceId, keyBlob]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('is not a Hearth backup account');
+      expect(existsSync(w.peerKeysDir)).toBe(false);
+    });
+
+    it('refuses a chroot that was replaced by a link', () => {
+      mkdirSync(w.peerChrootsDir);
+      symlinkSync('/etc', join(w.peerChrootsDir, 'hb-0b6f1c2e3d4a'));
+      const r = run(['peer-allow', sourceId, keyBlob]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('is a link');
+    });
+
+    it('refuses to make an account on a device whose sshd has no Hearth rule', () => {
+      rmSync(w.sshdDropIn);
+      const r = run(['peer-allow', sourceId, keyBlob]);
+      expect(r.code).toBe(2);
+      expect(recorded()).toBe('');
     });
   },
 );

@@ -2,7 +2,7 @@
 // the rest of services/device/ are the only code that knows a device path or a unit name;
 // provisioning, apps, backups and updates ask here.
 import type { AppId } from '../../../shared/ids';
-import { isAppId } from '../../../shared/ids';
+import { isAppId, isDeviceId } from '../../../shared/ids';
 
 export const HEARTH_USER = 'hearth';
 export const HEARTH_HOME = `/home/${HEARTH_USER}`;
@@ -15,6 +15,9 @@ const avahiFileOf = (instance: string) => `hearth-app-${instance}.service`;
 const STATE_DIR = '/var/lib/hearth';
 const APPS_DIR = `${STATE_DIR}/apps`;
 const LIB_DIR = '/usr/local/lib/hearth';
+const PEER_DIR = `${STATE_DIR}/backup`;
+/** systemd's template units that back an app up to another device, one instance per app. */
+const BACKUP_TEMPLATE = 'hearth-backup@';
 
 export const deviceLayout = {
   /** { id, name, provisionedAt, hearthVersion }, owned by the hearth account. */
@@ -37,6 +40,22 @@ export const deviceLayout = {
   hearthHome: HEARTH_HOME,
   sshDir: `${HEARTH_HOME}/.ssh`,
   authorizedKeys: `${HEARTH_HOME}/.ssh/authorized_keys`,
+  /** Backups to another Hearth device (peer-backups.ts), run by the device's own timer. */
+  backupTemplate: `/etc/systemd/system/${BACKUP_TEMPLATE}.service`,
+  backupTimerTemplate: `/etc/systemd/system/${BACKUP_TEMPLATE}.timer`,
+  /** The script the backup unit runs as the hearth account (root-owned, like the agent). */
+  peerBackupScript: `${LIB_DIR}/peer-backup`,
+  /** The hearth account's backup folder: its own ssh key, one folder per target device. */
+  peerBackupDir: PEER_DIR,
+  peerBackupKey: `${PEER_DIR}/id_ed25519`,
+  peerBackupCache: `${PEER_DIR}/cache`,
+  /** On a target device: the sshd rule that confines other devices' accounts to SFTP. */
+  peerSshdDropIn: '/etc/ssh/sshd_config.d/hearth-peers.conf',
+  peerGroup: 'hearth-peers',
+  /** Root-owned: one authorized_keys file per peer account, which the account cannot change. */
+  peerKeysDir: '/etc/hearth/peer-keys',
+  /** Root-owned chroot folders, one per source device, each with a repo/ the account owns. */
+  peerChrootsDir: '/srv/hearth-backups',
 } as const;
 
 function checked(appId: AppId): AppId {
@@ -103,5 +122,49 @@ export function appPaths(appId: AppId) {
     advertise: `${dir}/advertise`,
     /** Small state files of later work (updates, backups), one name each. */
     state: (name: string) => `${dir}/state/${name}.json`,
+    /** What the device's own backup timer last did (peer-backups.ts). */
+    peerStatus: `${dir}/state/peer-backup.json`,
+    /** Held (flock) by a backup or a restore of the app, so the two never overlap. */
+    backupLock: `${dir}/state/backup.lock`,
+    /** The paused-moment copies a device-side backup streams, removed when it ends. */
+    backupWork: `${dir}/backup-work`,
+    /** Where a restore unpacks and verifies a snapshot before swapping it in. */
+    restoreDir: `${dir}/restore`,
   } as const;
+}
+
+/** The timer that backs one app up to another device on the device's own schedule. */
+export function backupTimer(appId: AppId): string {
+  return `${BACKUP_TEMPLATE.replace('@', `@${checked(appId)}`)}.timer`;
+}
+
+/** The timer's unit name for device-side scripts (see appUnitInShell). */
+export function backupTimerInShell(expression: string): string {
+  return `${BACKUP_TEMPLATE.replace('@', `@${expression}`)}.timer`;
+}
+
+/** What the hearth account keeps about one target device (a Hearth device id). */
+export function peerTargetPaths(targetId: string) {
+  if (!isDeviceId(targetId)) throw new Error(`not a device id: ${JSON.stringify(targetId)}`);
+  const dir = `${PEER_DIR}/targets/${targetId}`;
+  return {
+    dir,
+    /** The target's verified host key, under the alias `hearth-<id>` (never its address). */
+    knownHosts: `${dir}/known_hosts`,
+    /** The repository password (the laptop's, so one recovery kit opens both); 0600. */
+    password: `${dir}/password`,
+    /** `host ADDRESS`, `port N`, `user hb-…` lines. */
+    conf: `${dir}/target.conf`,
+  } as const;
+}
+
+/** Which target device one app is backed up to (a file holding its id). */
+export function peerAppTarget(appId: AppId): string {
+  return `${PEER_DIR}/apps/${checked(appId)}.target`;
+}
+
+/** The account a source device uses on a target: `hb-` and the first 12 hex of its id. */
+export function peerAccount(sourceId: string): string {
+  if (!isDeviceId(sourceId)) throw new Error(`not a device id: ${JSON.stringify(sourceId)}`);
+  return `hb-${sourceId.replaceAll('-', '').slice(0, 12)}`;
 }

@@ -10,6 +10,12 @@ import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { TaskManager } from '../tasks/task-manager';
 import { deviceLayout as paths } from '../device/layout';
 import { agentScript } from '../device/agent-script';
+import {
+  backupServiceTemplate,
+  backupTimerTemplate,
+  peerBackupScript,
+  peerSshdDropIn,
+} from '../device/peer-backups';
 import { sudoersDropIn, xenUnitDropIn, xenUnitDropInPath } from './device-files';
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, xenConsoleFlavourScript } from '../device/prepare-commands';
@@ -238,6 +244,7 @@ class DeviceModel {
   /** Changes root made inside hearth's trees: must stay empty. */
   rootInHearthTrees: string[] = [];
   unknown: string[] = [];
+  sshdTests = 0;
   sudoList: string[] = [];
 
   constructor(
@@ -360,6 +367,9 @@ class DeviceModel {
     if (script === xenConsoleFlavourScript) return reply(`${this.xen ?? 'unknown'}\n`);
     if (this.xen && script === restartXenconsoledScript(this.xen))
       return ((this.consoleRestarts += 1), reply(''));
+    if (script.startsWith('if sshd -t; then ')) return ((this.sshdTests += 1), reply(''));
+    if (script.startsWith('test -d '))
+      return reply('', this.dirs.has(quoted(script)[0] ?? '') ? 0 : 1);
     if (script.startsWith('test -e ')) {
       const path = quoted(script)[0] ?? '';
       return reply('', this.files.has(path) || this.links.has(path) ? 0 : 1);
@@ -564,6 +574,28 @@ describe('preparing a device with the root agent', { timeout: 30_000 }, () => {
     expect(model.hearthWrites.slice(hearthWrites)).toEqual([]);
     for (const label of provisioningSteps.slice(4, -1))
       expect([label, second.steps.get(label)?.state]).toEqual([label, 'already-done']);
+  });
+
+  it('puts the backup script, its timer units and the sshd rule for other devices in place; once', async () => {
+    const model = new DeviceModel(null, debianAnswer);
+    model.dirs.set('/etc/ssh/sshd_config.d', { mode: '755', owner: 'root' });
+    await provisionModel(model);
+    expect(model.unknown).toEqual([]);
+    expect(model.files.get(paths.peerBackupScript)).toEqual({
+      content: peerBackupScript(),
+      mode: '0755',
+      owner: 'root:root',
+    });
+    expect(model.files.get(paths.backupTemplate)?.content).toBe(backupServiceTemplate());
+    expect(model.files.get(paths.backupTimerTemplate)?.content).toBe(backupTimerTemplate());
+    expect(model.files.get(paths.peerSshdDropIn)?.content).toBe(peerSshdDropIn());
+    // sshd's config is tested with the rule in place, and systemd loads the units, once each.
+    expect(model.sshdTests).toBe(1);
+    expect(model.reloads).toBe(1);
+    const writes = model.writes.length;
+    await provisionModel(model);
+    expect(model.writes.slice(writes)).toEqual([]);
+    expect([model.sshdTests, model.reloads]).toEqual([1, 1]);
   });
 
   it('refuses a ~hearth/.ssh replaced by a link to a root folder, and changes nothing there', async () => {

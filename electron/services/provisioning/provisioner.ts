@@ -24,6 +24,7 @@ import { capabilitiesScript, prepareCommands } from '../device/prepare-commands'
 import { checkPaths, ensureHearthDir, ensureHearthFile } from '../device/hearth-trees';
 import { RemoteShell } from '../device/root-shell';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
+import { ensurePeerBackupFiles } from '../device/peer-backups';
 
 export const provisioningSteps = [
   'Connect securely',
@@ -337,7 +338,17 @@ async function runSteps(
         'root:root',
       );
       const dropInChanged = await ensureXenUnitDropIn(shell, hypervisor === 'xen');
-      if (unitChanged || dropInChanged) {
+      // Backups to another Hearth device: restic where it is missing (the owner allowed apt),
+      // the backup timer's units and script, and the sshd rule for other devices' accounts.
+      if (!caps.restic && request.allowInstall) {
+        await shell.checkAsRoot(prepareCommands.installPackages(['restic']), 'install restic', {
+          timeoutMs: 30 * 60_000,
+        });
+        changed = true;
+      }
+      const peer = await ensurePeerBackupFiles(shell);
+      changed = peer.other || changed;
+      if (unitChanged || dropInChanged || peer.units) {
         await shell.checkAsRoot(prepareCommands.reloadUnits, 'load the Hearth service');
         changed = true;
       }
