@@ -17,6 +17,7 @@ import { FileInstaller } from './services/apps/file-installer';
 import { probeOnce } from './services/apps/health-probe';
 import { LinkHosts } from './services/apps/link-host';
 import { DeviceSessions } from './services/device/device-sessions';
+import { peerAccount } from './services/device/layout';
 import { ArtifactCache } from './services/catalog/artifact-cache';
 import { loadBundledCatalog } from './services/catalog/bundled-catalog';
 import { catalogAppViews, catalogPort } from './services/catalog/catalog-port';
@@ -42,6 +43,7 @@ import { BackupRepository } from './services/backups/backup-repository';
 import { BackupScheduler } from './services/backups/backup-scheduler';
 import { BackupService } from './services/backups/backup-service';
 import { BackupStateStore } from './services/backups/backup-state';
+import { PeerDestinations } from './services/backups/peer-destination';
 import { KIT_FILE_NAME, writeKitFile } from './services/backups/kit-file';
 import { Restic } from './services/backups/restic';
 import { findRestic } from './services/backups/restic-binary';
@@ -197,7 +199,13 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   resticBinary.catch((err: unknown) => log.warn({ err }, 'restic was not found on this computer'));
   const resticCache = join(userDataDir, 'cache', 'restic');
   const engine = async (repository: string, password: string) =>
-    new Restic({ binary: await resticBinary, repository, password, cacheDir: resticCache, logger: log });
+    new Restic({
+      binary: await resticBinary,
+      repository,
+      password,
+      cacheDir: resticCache,
+      logger: log,
+    });
   const backupRepository = new BackupRepository({
     state: backupState,
     vault: options.keyVault,
@@ -205,11 +213,40 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     documentsDir,
     engine,
     appNames: () => Promise.resolve([...new Set(appMonitor.list().map((a) => a.name))]),
+    peerLocations: async () => {
+      // Copies on other devices: restic's SFTP address of each, as the source device reaches it.
+      const { apps } = await backupState.read();
+      const known = new Map((await devices.list()).map((d) => [d.id, d]));
+      const seen = new Map<string, { label: string; repository: string }>();
+      for (const [key, app] of Object.entries(apps)) {
+        const target =
+          app.destination.kind === 'device' ? known.get(app.destination.deviceId) : undefined;
+        const sourceId = key.split('/')[0] ?? '';
+        if (!target || !known.has(sourceId)) continue;
+        seen.set(`${sourceId}>${target.id}`, {
+          label: `A copy on ${target.name}, from ${known.get(sourceId)?.name ?? 'another device'}`,
+          repository: `sftp:${peerAccount(sourceId)}@${target.addresses[0] ?? target.hostname}:/repo`,
+        });
+      }
+      return [...seen.values()];
+    },
     publish: (setup) => emit('backups:setupChanged', setup),
+  });
+  let publishBackups = (): Promise<void> => Promise.resolve();
+  const peers = new PeerDestinations({
+    client,
+    devices,
+    repository: backupRepository,
+    state: backupState,
+    tasks,
+    clock,
+    log,
+    publish: () => publishBackups(),
   });
   const backups = new BackupService({
     state: backupState,
     repository: backupRepository,
+    peers,
     engine,
     monitor: appMonitor,
     devices,
@@ -230,6 +267,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     },
     ...(options.backupHourMs === undefined ? {} : { hourMs: options.backupHourMs }),
   });
+  publishBackups = () => backups.publish();
   const backupScheduler = new BackupScheduler({
     service: backups,
     state: backupState,

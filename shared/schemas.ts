@@ -45,7 +45,7 @@ export const backupFolderSchema = z
   .trim()
   .min(1)
   .max(1024)
-  .refine((p) => !/[\u0000-\u001f]/.test(p), 'not a folder path')
+  .refine((p) => [...p].every((c) => c.charCodeAt(0) >= 0x20), 'not a folder path')
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'not an absolute folder path');
 
 /** A backup run's id (BackupPoint.id). */
@@ -190,7 +190,11 @@ export const requestSchemas = {
     appId: appIdSchema,
     schedule: z.strictObject({
       enabled: z.boolean(),
-      everyHours: z.number().int().min(1).max(24 * 31),
+      everyHours: z
+        .number()
+        .int()
+        .min(1)
+        .max(24 * 31),
     }),
   }),
   'backups:setDestination': z.strictObject({

@@ -10,7 +10,10 @@ import type { BackupService } from './backup-service';
 import type { BackupStateStore } from './backup-state';
 
 export interface BackupSchedulerDeps {
-  service: Pick<BackupService, 'run' | 'finished' | 'busy' | 'facts' | 'hourMs' | 'publish'>;
+  service: Pick<
+    BackupService,
+    'run' | 'finished' | 'busy' | 'facts' | 'hourMs' | 'publish' | 'refreshPeer'
+  >;
   state: BackupStateStore;
   monitor: Pick<AppMonitor, 'list'>;
   clock: Clock;
@@ -49,7 +52,11 @@ export class BackupScheduler {
     for (const app of monitor.list()) {
       if (app.state === 'installing' || service.busy(app.deviceId, app.appId)) continue;
       const st = await state.app(app.deviceId, app.appId, clock.now());
-      if (st.destination.kind !== 'computer') continue;
+      if (st.destination.kind === 'device') {
+        // The device's own timer runs these; here Hearth only reads how it went.
+        await service.refreshPeer(app.deviceId, app.appId).catch(() => undefined);
+        continue;
+      }
       if (!isDue(service.facts(st), clock.now(), service.hourMs)) continue;
       try {
         const taskId = await service.run(app.deviceId, app.appId);
@@ -60,7 +67,7 @@ export class BackupScheduler {
         this.#deps.log.info({ err: error, appId: app.appId }, 'a scheduled backup did not start');
       }
     }
-    if (ran === 0) await service.publish();
+    await service.publish();
     return ran;
   }
 

@@ -30,10 +30,13 @@ import { runDrillTask } from './restore-drill';
 import { runRestoreTask } from './restore-task';
 import type { Restic } from './restic';
 import type { RestoreDeps } from './restore-run';
+import type { PeerDestinations } from './peer-destination';
 
 export interface BackupServiceDeps extends RestoreDeps {
   state: BackupStateStore;
   repository: BackupRepository;
+  /** Apps whose copies go to another device in the house. */
+  peers: PeerDestinations;
   engine: (repository: string, password: string) => Promise<Restic>;
   monitor: Pick<AppMonitor, 'list' | 'get' | 'refreshDevice' | 'appIdsOn'>;
   devices: { list(): Promise<DeviceRecord[]>; get(id: string): Promise<DeviceRecord> };
@@ -151,6 +154,9 @@ export class BackupService {
 
   /** The points of one app in this computer's repository, newest first. */
   async points(deviceId: string, appId: string): Promise<BackupPoint[]> {
+    const st = await this.#deps.state.app(deviceId, appId, this.#deps.clock.now());
+    if (st.destination.kind === 'device')
+      return this.#deps.peers.points(this.#known(deviceId, appId));
     const restic = await this.#restic();
     const snapshots = await restic.snapshots({
       host: snapshotHost(deviceId),
@@ -168,7 +174,11 @@ export class BackupService {
   // --- Settings per app -----------------------------------------------------------------------
 
   async setSchedule(deviceId: string, appId: string, schedule: BackupSchedule) {
-    this.#known(deviceId, appId);
+    const known = this.#known(deviceId, appId);
+    const st = await this.#deps.state.app(deviceId, appId, this.#deps.clock.now());
+    // The device's own timer follows the schedule of an app backed up to another device.
+    if (st.destination.kind === 'device')
+      await this.#deps.peers.configure(known.device, appId, st.destination.deviceId, schedule);
     await this.#deps.state.updateApp(deviceId, appId, this.#deps.clock.now(), (a) => {
       a.schedule = { ...schedule };
     });
@@ -180,7 +190,8 @@ export class BackupService {
     appId: string,
     destination: InvokeRequest<'backups:setDestination'>['destination'],
   ) {
-    this.#known(deviceId, appId);
+    const known = this.#known(deviceId, appId);
+    const st = await this.#deps.state.app(deviceId, appId, this.#deps.clock.now());
     if (destination.kind === 'device') {
       if (destination.deviceId === deviceId)
         throw new HearthError(
@@ -188,6 +199,11 @@ export class BackupService {
           'A copy on the same device would be lost with it. Choose another device.',
         );
       await this.#deps.devices.get(destination.deviceId);
+      // Backups must be set up: the other device's copies use the same password and kit.
+      await this.#deps.repository.open();
+      await this.#deps.peers.configure(known.device, appId, destination.deviceId, st.schedule);
+    } else if (st.destination.kind === 'device') {
+      await this.#deps.peers.disable(deviceId, appId);
     }
     await this.#deps.state.updateApp(deviceId, appId, this.#deps.clock.now(), (a) => {
       a.destination =
@@ -204,6 +220,13 @@ export class BackupService {
   async run(deviceId: string, appId: string): Promise<string> {
     const known = this.#known(deviceId, appId);
     const repo = await this.#deps.repository.open();
+    const st = await this.#deps.state.app(deviceId, appId, this.#deps.clock.now());
+    if (st.destination.kind === 'device') {
+      const target = (await this.#deps.devices.get(st.destination.deviceId)).name;
+      return this.#start(deviceId, appId, 'backup', (release) =>
+        this.#deps.peers.backUpNow(known, target, release),
+      );
+    }
     const restic = await this.#deps.engine(repo.repository, repo.password);
     return this.#start(deviceId, appId, 'backup', (release) =>
       runBackupTask(this.#taskDeps(), { known, restic, release }),
@@ -215,6 +238,13 @@ export class BackupService {
     const restic = await this.#deps.engine(repo.repository, repo.password);
     const target = request.toDeviceId;
     const known = this.#deps.monitor.get(target, request.appId);
+    if (known && request.deviceId === target) {
+      const st = await this.#deps.state.app(target, request.appId, this.#deps.clock.now());
+      if (st.destination.kind === 'device')
+        return this.#start(target, request.appId, 'restore', (release) =>
+          this.#deps.peers.restore(known, request.pointId, release),
+        );
+    }
     return this.#start(target, request.appId, 'restore', (release) =>
       runRestoreTask(this.#taskDeps(), { request, known, restic, release }),
     );
@@ -227,6 +257,11 @@ export class BackupService {
     return this.#start(deviceId, appId, 'drill', (release) =>
       runDrillTask(this.#taskDeps(), { known, restic, release }),
     );
+  }
+
+  /** Reads what an app's device timer last did (its copies go to another device). */
+  async refreshPeer(deviceId: string, appId: string): Promise<void> {
+    await this.#deps.peers.refresh(deviceId, appId);
   }
 
   /** Settles when the task ends (the scheduler runs one backup at a time). */

@@ -19,6 +19,7 @@ import {
   readPeerStatus,
   restoredHealth,
   rollBackRestore,
+  runPeerBackupNow,
   schedulePeerBackups,
   setTarget,
   startApp,
@@ -134,6 +135,11 @@ export async function configurePeer(
 /** Stops the source's timer for the app; the backups already taken stay on the target. */
 export async function disablePeer(source: PeerDevice, appId: AppId): Promise<void> {
   await schedulePeerBackups(source.session, appId, null);
+}
+
+/** Runs the source's backup to its peer now, as its timer would. */
+export function backUpToPeerNow(source: PeerDevice, appId: AppId, signal?: AbortSignal) {
+  return runPeerBackupNow(source.session, appId, signal ? { signal } : {});
 }
 
 /** What the source's timer last did (null: it never ran). */

@@ -678,6 +678,22 @@ function peerFailure(stderr: string, what: string): HearthError {
   return operationFailed(what, { stderr });
 }
 
+/**
+ * "Back up now" for an app whose copies go to another device: the same script the timer runs,
+ * as the same account, now. Its result is in the status file as after a timer run.
+ */
+export async function runPeerBackupNow(
+  source: ScriptSession,
+  appId: AppId,
+  options: ScriptOptions = {},
+): Promise<void> {
+  const out = await runOperation(source, 'peer-run', [app(appId)], `${script} run ${appId}`, {
+    timeoutMs: 6 * 60 * 60_000,
+    ...options,
+  });
+  if (out.code !== 0) throw peerFailure(out.stderr, 'back it up to the other device');
+}
+
 /** The app's backup timer on the source, every `minutes` (isBackupInterval), or off (null). */
 export async function schedulePeerBackups(
   source: ScriptSession,
