@@ -66,7 +66,7 @@ async function backUp() {
 
 const copiesLeft = () => [...fake.files.keys()].filter((f) => f.includes('.img.'));
 
-describe('a backup', () => {
+describe('a backup', { timeout: 60_000 }, () => {
   it('pauses the app only for the copy, saves volumes, image and spec with a manifest, and removes its copies', async () => {
     let pausedDuringCopy = false;
     fake.onSnapshotPaused = () => (pausedDuringCopy = fake.unit('counter').paused);
@@ -120,7 +120,7 @@ describe('a backup', () => {
   });
 });
 
-describe('a restore', () => {
+describe('a restore', { timeout: 60_000 }, () => {
   it('brings the data back as it was, and drops the volume it replaced once the app is ready', async () => {
     const { snapshotId } = await backUp();
     fake.files.set(p.volume('storage'), Buffer.from('changed since'));

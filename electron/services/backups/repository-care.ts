@@ -12,13 +12,23 @@ export async function careForRepository(
   restic: Restic,
   o: { deviceId: string; appId: string; fullCheck: boolean },
 ): Promise<{ ok: true } | { ok: false; sentence: string }> {
-  await restic.forget({
-    host: snapshotHost(o.deviceId),
-    path: snapshotPath(o.appId),
-    keepDaily: RETENTION.daily,
-    keepWeekly: RETENTION.weekly,
-    keepMonthly: RETENTION.monthly,
-    prune: true,
-  });
-  return restic.check(o.fullCheck ? { readData: 'full' } : { readData: 'subset', subset: SUBSET });
+  const check = () =>
+    restic.check(o.fullCheck ? { readData: 'full' } : { readData: 'subset', subset: SUBSET });
+  try {
+    await restic.forget({
+      host: snapshotHost(o.deviceId),
+      path: snapshotPath(o.appId),
+      keepDaily: RETENTION.daily,
+      keepWeekly: RETENTION.weekly,
+      keepMonthly: RETENTION.monthly,
+      prune: true,
+    });
+  } catch (error) {
+    // Pruning reads packs it rewrites: a damaged one stops it. The check then says what is
+    // wrong in the owner's words; anything else is the failure it was.
+    const checked = await check().catch(() => null);
+    if (checked && !checked.ok) return checked;
+    throw error;
+  }
+  return check();
 }
