@@ -40,6 +40,7 @@ function scheduler() {
     }),
     hourMs: H,
     publish: () => Promise.resolve(),
+    tidy: () => Promise.resolve(),
     refreshPeer: (_d, appId) => {
       refreshed.push(appId);
       return Promise.resolve();

@@ -12,7 +12,7 @@ import type { BackupStateStore } from './backup-state';
 export interface BackupSchedulerDeps {
   service: Pick<
     BackupService,
-    'run' | 'finished' | 'busy' | 'facts' | 'hourMs' | 'publish' | 'refreshPeer'
+    'run' | 'finished' | 'busy' | 'facts' | 'hourMs' | 'publish' | 'refreshPeer' | 'tidy'
   >;
   state: BackupStateStore;
   monitor: Pick<AppMonitor, 'list'>;
@@ -51,6 +51,8 @@ export class BackupScheduler {
     let ran = 0;
     for (const app of monitor.list()) {
       if (app.state === 'installing' || service.busy(app.deviceId, app.appId)) continue;
+      // Offline or busy on the device: tried again at the next tick.
+      await service.tidy(app.deviceId, app.appId).catch(() => undefined);
       const st = await state.app(app.deviceId, app.appId, clock.now());
       if (st.destination.kind === 'device') {
         // The device's own timer runs these; here Hearth only reads how it went.

@@ -189,7 +189,8 @@ describe('BackupService', { timeout: 60_000 }, () => {
       for (const f of await readdir(join(repo.repository, 'data', sub))) {
         const path = join(repo.repository, 'data', sub, f);
         const bytes = await readFile(path);
-        bytes[Math.floor(bytes.length / 2)] ^= 0xff;
+        const at = Math.floor(bytes.length / 2);
+        bytes[at] = (bytes[at] ?? 0) ^ 0xff;
         await writeFile(path, bytes);
       }
     }

@@ -60,6 +60,12 @@ export class BackupService {
   /** appKey → the task of the backup, restore or drill running now. */
   readonly #running = new Map<string, string>();
   readonly #done = new Map<string, Promise<unknown>>();
+  /**
+   * Apps whose device may still hold copies of a run that did not end well (the link was cut,
+   * Hearth was closed mid-run): cleared at the next chance. Every app is on it when Hearth starts.
+   */
+  readonly #untidy = new Set<string>();
+  #seeded = false;
 
   constructor(deps: BackupServiceDeps) {
     this.#deps = deps;
@@ -259,6 +265,23 @@ export class BackupService {
     );
   }
 
+  /**
+   * Removes what a run that did not end well left on the app's device (copies, partial
+   * restores); the scheduler asks at every tick, and it costs one command per untidy app.
+   */
+  async tidy(deviceId: string, appId: string): Promise<void> {
+    const k = appKey(deviceId, appId);
+    if (!this.#seeded) {
+      this.#seeded = true;
+      for (const app of this.#deps.monitor.list())
+        this.#untidy.add(appKey(app.deviceId, app.appId));
+    }
+    if (!this.#untidy.has(k) || this.busy(deviceId, appId)) return;
+    const client = await this.#deps.client(deviceId);
+    await client.removeStaleCopies(appId);
+    this.#untidy.delete(k);
+  }
+
   /** Reads what an app's device timer last did (its copies go to another device). */
   async refreshPeer(deviceId: string, appId: string): Promise<void> {
     await this.#deps.peers.refresh(deviceId, appId);
@@ -343,7 +366,9 @@ export class BackupService {
     this.#done.set(handle.id, handle.done);
     void this.publish();
     void handle.done
-      .catch(() => undefined)
+      .catch(() => {
+        this.#untidy.add(k);
+      })
       .finally(() => {
         release();
         if (this.#running.get(k) === handle.id) this.#running.delete(k);
