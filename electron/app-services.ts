@@ -47,6 +47,7 @@ import { PeerDestinations } from './services/backups/peer-destination';
 import { KIT_FILE_NAME, writeKitFile } from './services/backups/kit-file';
 import { Restic } from './services/backups/restic';
 import { findRestic } from './services/backups/restic-binary';
+import { gateOf, gated } from './services/backups/repository-gate';
 import { AtomicJsonStore } from './services/store/atomic-json-store';
 import { TaskManager } from './services/tasks/task-manager';
 
@@ -192,6 +193,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   });
 
   const documentsDir = options.documentsDir ?? join(homedir(), 'Documents');
+  // One piece of backup or update work per app at a time; the updates (issue 11) take these too.
+  const appLocks = new AppLocks();
   const backupState = new BackupStateStore(store);
   const resticBinary = findRestic(
     options.resticBinary === undefined ? {} : { bundled: options.resticBinary },
@@ -199,13 +202,16 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   resticBinary.catch((err: unknown) => log.warn({ err }, 'restic was not found on this computer'));
   const resticCache = join(userDataDir, 'cache', 'restic');
   const engine = async (repository: string, password: string) =>
-    new Restic({
-      binary: await resticBinary,
-      repository,
-      password,
-      cacheDir: resticCache,
-      logger: log,
-    });
+    gated(
+      new Restic({
+        binary: await resticBinary,
+        repository,
+        password,
+        cacheDir: resticCache,
+        logger: log,
+      }),
+      gateOf(repository),
+    );
   const backupRepository = new BackupRepository({
     state: backupState,
     vault: options.keyVault,
@@ -252,7 +258,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     devices,
     client,
     tasks,
-    locks: new AppLocks(),
+    locks: appLocks,
     clock,
     sleep,
     probe: probeOnce,

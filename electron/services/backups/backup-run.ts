@@ -60,12 +60,16 @@ export async function takeBackup(
   await device.removeStaleCopies(appId, { signal });
   const tag = copyTag(clock.now());
   const takenAt = clock.now();
-  const snap = await device.snapshotVolumes(
-    appId,
-    spec.volumes.map((v) => v.name),
-    tag,
-    { signal },
-  );
+  // An app that keeps no data still has its image and spec backed up (a new device needs them).
+  const snap =
+    spec.volumes.length === 0
+      ? { copies: [], pausedMs: 0, wasRunning: false }
+      : await device.snapshotVolumes(
+          appId,
+          spec.volumes.map((v) => v.name),
+          tag,
+          { signal },
+        );
   input.onCopied?.();
   try {
     const image = await device.imageSize(appId, { signal });

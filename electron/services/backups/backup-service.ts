@@ -277,9 +277,14 @@ export class BackupService {
         this.#untidy.add(appKey(app.deviceId, app.appId));
     }
     if (!this.#untidy.has(k) || this.busy(deviceId, appId)) return;
-    const client = await this.#deps.client(deviceId);
-    await client.removeStaleCopies(appId);
-    this.#untidy.delete(k);
+    const release = this.#deps.locks.tryAcquire(deviceId, appId, 'backup');
+    try {
+      const client = await this.#deps.client(deviceId);
+      await client.removeStaleCopies(appId);
+      this.#untidy.delete(k);
+    } finally {
+      release();
+    }
   }
 
   /** Reads what an app's device timer last did (its copies go to another device). */

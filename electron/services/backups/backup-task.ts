@@ -64,6 +64,8 @@ export function runBackupTask(
             },
           },
         );
+        // Settled (and awaited below) even when a step throws first, e.g. on Cancel.
+        running.catch(() => undefined);
         await list.step(async () => {
           await Promise.race([copiedOnce, running]);
           return { value: undefined, note: 'The app was paused only while its data was copied.' };
@@ -115,6 +117,14 @@ export function runBackupTask(
         };
       } catch (error) {
         const cancelled = error instanceof HearthError && error.code === 'CANCELLED';
+        // A cancelled run waits like a failed one before the schedule tries again, without an
+        // error to show: the owner stopped it.
+        if (cancelled)
+          await deps.state
+            .updateApp(device.id, spec.appId, deps.clock.now(), (a) => {
+              a.lastFailureAt = deps.clock.now();
+            })
+            .catch(() => undefined);
         if (!cancelled) {
           const sentence =
             error instanceof HearthError ? error.message : new HearthError('BACKUP_FAILED').message;

@@ -4,6 +4,7 @@
 import { HearthError } from '../../../shared/errors';
 import type { KnownApp } from '../apps/app-monitor';
 import type { AppSpec } from '../apps/app-spec';
+import { parseAppSpec } from '../apps/app-spec';
 import type { DeviceClient } from '../device/device-client';
 import type { Logger } from '../logger';
 import { Checklist } from '../tasks/checklist';
@@ -33,11 +34,28 @@ export const drillSteps = [
 /** The scratch copy's id: the app's, marked, within the short-name limit. */
 export const drillAppId = (appId: string) => `${appId.slice(0, 25)}-drill`;
 
+const SCRATCH_MARK = '(restore check)';
+
+/**
+ * Removes the scratch copy, and only a scratch copy: a folder under that id whose spec.json
+ * names another app (an app the owner called "Counter drill") is never touched.
+ */
+async function removeScratch(client: DeviceClient, scratch: string): Promise<void> {
+  const text = await client.readSpecText(scratch);
+  const spec = text === null ? null : parseAppSpec(text);
+  if (text !== null && !spec?.name.endsWith(SCRATCH_MARK))
+    throw new HearthError(
+      'APP_ID_TAKEN',
+      `Another app on this device uses the name the restore check needs (${scratch}), so the check did not run.`,
+    );
+  await client.removeApp(scratch, true);
+}
+
 /** Its own host ports (the real app keeps its own), and no announcement on the network. */
 export function drillSpec(spec: AppSpec, base = 47_000): AppSpec {
   return {
     ...spec,
-    name: `${spec.name} (restore check)`,
+    name: `${spec.name.slice(0, 64 - SCRATCH_MARK.length - 1)} ${SCRATCH_MARK}`,
     ports: spec.ports.map((p, i) => ({
       name: p.name,
       guest: p.guest,
@@ -82,7 +100,7 @@ export function runDrillTask(
           );
         const point = newest;
         // A scratch copy left by a drill that was cut off is removed first.
-        await client.removeApp(scratch, true).catch(() => undefined);
+        await removeScratch(client, scratch);
         const tag = restoreTag(deps.clock.now());
         const fetched = await list.step(async () => {
           await client.prepareAppFolder(scratch, { signal: ctx.signal });
@@ -111,7 +129,7 @@ export function runDrillTask(
           await fetched.cleanup();
         }
         await list.step(async () => {
-          await client.removeApp(scratch, true);
+          await removeScratch(client, scratch);
           return { value: undefined };
         });
         await remember(true, null);
@@ -120,7 +138,7 @@ export function runDrillTask(
           summary: `${spec.name}’s backup of ${when(point.takenAt)} restores and starts.`,
         };
       } catch (error) {
-        await client.removeApp(scratch, true).catch(() => undefined);
+        await removeScratch(client, scratch).catch(() => undefined);
         const cancelled = error instanceof HearthError && error.code === 'CANCELLED';
         if (!cancelled)
           await remember(

@@ -88,8 +88,10 @@ export async function fetchPoint(
       const volume = /^volumes\/([a-z][a-z0-9-]{0,31})\.img$/.exec(entry.name)?.[1];
       if (volume) {
         entry.stream.on('data', (chunk: Buffer) => counted(chunk.length));
+        // The size is known from the tar header: a device without room says so before a byte.
         const got = await device.receiveVolume(o.appId, volume, o.tag, entry.stream, {
           signal: o.signal,
+          sizeBytes: entry.size,
         });
         deviceHashes.set(volume, got.sha256);
         return;
@@ -144,6 +146,19 @@ async function readSmall(stream: NodeJS.ReadableStream, max = 64 * 1024): Promis
   return Buffer.concat(chunks);
 }
 
+/** Puts back every volume it can; false when one could not be (its own data stays on the device). */
+async function putBackAll(device: DeviceClient, appId: string, volumes: string[], tag: string) {
+  let all = true;
+  for (const v of volumes) {
+    try {
+      await device.putBackVolume(appId, v, tag);
+    } catch {
+      all = false;
+    }
+  }
+  return all;
+}
+
 /** Swaps verified volumes in; on any failure puts back the ones already swapped. */
 async function swapAll(device: DeviceClient, appId: string, volumes: string[], tag: string) {
   const swapped: string[] = [];
@@ -153,12 +168,14 @@ async function swapAll(device: DeviceClient, appId: string, volumes: string[], t
       swapped.push(v);
     }
   } catch (error) {
-    for (const v of swapped.reverse())
-      await device.putBackVolume(appId, v, tag).catch(() => undefined);
+    await putBackAll(device, appId, swapped.reverse(), tag);
     throw error;
   }
   return swapped;
 }
+
+const PUT_BACK_FAILED =
+  'The app did not start with the restored data, and Hearth could not yet put all of its own data back. Nothing was deleted: its own data is kept on the device. Check that the device is reachable and try the restore again.';
 
 /**
  * The app's own device: stop, swap, start, wait until ready; the replaced data is dropped only
@@ -171,9 +188,12 @@ export async function restoreInPlace(
   spec: AppSpec,
   fetched: Fetched,
   tag: string,
+  /** Called just before the app is stopped: from there on the restore runs to its end. */
+  committing: () => void = () => undefined,
 ): Promise<void> {
   // From here on the owner's Cancel would leave the app half-restored: the swap and the health
   // wait run to their end (each is short or bounded).
+  committing();
   const steady = new AbortController().signal;
   const volumes = fetched.volumes.filter((v) => spec.volumes.some((s) => s.name === v));
   await device.control(spec.appId, 'stop');
@@ -188,9 +208,11 @@ export async function restoreInPlace(
   );
   if (!healthy) {
     await device.control(spec.appId, 'stop').catch(() => undefined);
-    for (const v of swapped) await device.putBackVolume(spec.appId, v, tag);
+    const putBack = await putBackAll(device, spec.appId, swapped, tag);
     await device.enableAndRestart(spec.appId).catch(() => undefined);
-    throw new HearthError('RESTORE_NOT_HEALTHY');
+    throw putBack
+      ? new HearthError('RESTORE_NOT_HEALTHY')
+      : new HearthError('RESTORE_NOT_HEALTHY', PUT_BACK_FAILED);
   }
   for (const v of swapped) await device.dropReplaced(spec.appId, v, tag).catch(() => undefined);
 }

@@ -59,6 +59,8 @@ export function runRestoreTask(
     },
     async (ctx) => {
       const list = new Checklist(ctx, restoreSteps);
+      let installedHere = inPlace;
+      let made: { client: DeviceClient; appId: string } | null = null;
       try {
         const point: BackupPoint = await findPoint(restic, request);
         const record = await deps.devices.get(request.toDeviceId);
@@ -70,6 +72,11 @@ export function runRestoreTask(
               new Set([...deps.monitor.appIdsOn(record.id), ...(await client.appFolders())]),
             );
         await client.removeStaleCopies(appId, { signal: ctx.signal }).catch(() => undefined);
+        // A new device: the app's folder is made first, and removed again if the restore stops.
+        if (!inPlace) {
+          await client.prepareAppFolder(appId, { signal: ctx.signal });
+          made = { client, appId };
+        }
         const tag = restoreTag(deps.clock.now());
         const fetched = await list.step(async () => {
           const f = await fetchPoint(client, restic, {
@@ -96,7 +103,10 @@ export function runRestoreTask(
             }),
           );
           await list.step(async () => {
-            if (inPlace) await restoreInPlace(deps, client, record, known.spec, fetched, tag);
+            if (inPlace)
+              await restoreInPlace(deps, client, record, known.spec, fetched, tag, () =>
+                ctx.uncancellable(),
+              );
             else
               await installFromPoint(deps, client, record, fetched, {
                 appId,
@@ -111,11 +121,15 @@ export function runRestoreTask(
           await client.removeStaleCopies(appId).catch(() => undefined);
         }
         await deps.monitor.refreshDevice(record).catch(() => undefined);
+        installedHere = true;
         return {
           value: { appId },
           summary: `${point.appName} is back as it was on ${when(point.takenAt)}.`,
         };
       } finally {
+        // A restore onto a new device that did not finish leaves no half-installed app behind.
+        if (!installedHere && made)
+          await made.client.removeApp(made.appId, true).catch(() => undefined);
         input.release();
       }
     },

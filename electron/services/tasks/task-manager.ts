@@ -20,6 +20,11 @@ export interface TaskContext {
   step(index: number, state: StepState, note?: string): void;
   /** Throws a CANCELLED HearthError if the owner cancelled. */
   throwIfCancelled(): void;
+  /**
+   * From here on the work must run to its end (a restore swapping data in): throws if the
+   * owner already cancelled, else takes Cancel away so a late press cannot misreport it.
+   */
+  uncancellable(): void;
 }
 
 export interface TaskOutcome<T> {
@@ -145,6 +150,12 @@ export class TaskManager {
     const snap = entry.snapshot;
     const live = () => snap.state === 'running';
     return {
+      uncancellable: () => {
+        if (entry.controller.signal.aborted) throw new HearthError('CANCELLED');
+        if (!snap.cancellable) return;
+        snap.cancellable = false;
+        this.#publish(entry);
+      },
       signal: entry.controller.signal,
       progress: (done, total, unit = 'steps') => {
         if (!live()) return;
