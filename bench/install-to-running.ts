@@ -21,7 +21,7 @@ import type { AppSpec } from '../electron/services/apps/app-spec';
 import { agentCommand } from '../electron/services/device/agent-protocol';
 import { appPaths } from '../electron/services/device/layout';
 import { handBootScript, launchSpecFor, parseMicros } from './counter-boot';
-import { deviceOptions, laptopHearth } from './laptop-hearth';
+import { deviceOptions, laptopHearth, sayVerbose } from './laptop-hearth';
 
 const { values } = parseArgs({
   options: {
@@ -34,9 +34,7 @@ const { values } = parseArgs({
 const appId = values.app;
 const rounds = Number(values.rounds);
 const verbose = process.env.HEARTH_BENCH_VERBOSE === '1';
-const say = (line: string) => {
-  if (verbose) console.error(`  [install] ${line}`);
-};
+const say = sayVerbose('install');
 
 const hearth = await laptopHearth(values, say);
 const { services, device, deviceDoes } = hearth;

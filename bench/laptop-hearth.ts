@@ -39,6 +39,14 @@ export interface DeviceArgs {
   'trust-catalog-key'?: string;
 }
 
+/** A line on stderr under HEARTH_BENCH_VERBOSE=1, as `  [tag] line`. */
+export function sayVerbose(tag: string): (line: string) => void {
+  const verbose = process.env.HEARTH_BENCH_VERBOSE === '1';
+  return (line) => {
+    if (verbose) console.error(`  [${tag}] ${line}`);
+  };
+}
+
 export type LaptopHearth = Awaited<ReturnType<typeof laptopHearth>>;
 
 /** Starts the services in a fresh user-data folder and prepares the device through them. */
