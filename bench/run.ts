@@ -23,7 +23,8 @@
 //  - HEARTH_BENCH_BACKUP_MIB=N      the backup row's volume size (default 1024)
 //  - HEARTH_BENCH_BACKUP_ROUNDS=N   the backup row's rounds (default 2, or fewer rounds)
 //  - HEARTH_BENCH_VERBOSE=1         every round's numbers (and install steps) on stderr
-// All rows with 5 rounds took about 4 minutes on the 2-core CI machine.
+// All rows with 5 rounds took about 4 minutes on the 2-core CI machine, and the backup row
+// (2 rounds of 1 GiB at each rate) about 7 minutes more.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildCounterKernels } from '../e2e/lab/counter-kernel';
@@ -128,7 +129,9 @@ if (why) {
   process.exit(1);
 }
 
-console.log(`Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better)\n`);
+console.log(
+  `Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better${ROWS.has('backup') ? `; backup: ${BACKUP_ROUNDS} rounds of ${BACKUP_MIB} MiB, MB/s higher is better` : ''})\n`,
+);
 await lab.up({ devices: 1, personas: ['pi'] });
 // Whether the Pi is still as it came from the factory (provisioning rounds change it).
 let factoryFresh = true;
