@@ -15,179 +15,34 @@
 // /dev/kvm that the app could not use (Hearth tried KVM, then fell back to TCG), the rounds
 // are run a second time with the device recorded as having no /dev/kvm, which shows the
 // install without that attempt. Prints one JSON line.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { InstalledApp, TaskSnapshot } from '../shared/model';
-import { createAppServices } from '../electron/app-services';
-import type { Emit } from '../electron/ipc/events';
-import { parseAppSpec } from '../electron/services/apps/app-spec';
 import type { AppSpec } from '../electron/services/apps/app-spec';
-import { FileKeyVault } from '../electron/services/keys/file-key-vault';
-import { ensureInstallKey } from '../electron/services/keys/install-key';
-import { silentLogger } from '../electron/services/logger';
 import { agentCommand } from '../electron/services/device/agent-protocol';
-import { HEARTH_USER, appPaths } from '../electron/services/device/layout';
-import { connectSsh } from '../electron/services/ssh/ssh-connect';
-import type { SshSession } from '../electron/services/ssh/ssh-session';
+import { appPaths } from '../electron/services/device/layout';
 import { handBootScript, launchSpecFor, parseMicros } from './counter-boot';
+import { deviceOptions, laptopHearth, sayVerbose } from './laptop-hearth';
 
 const { values } = parseArgs({
   options: {
-    address: { type: 'string' },
-    fingerprint: { type: 'string' },
-    user: { type: 'string' },
-    password: { type: 'string' },
-    catalog: { type: 'string' },
-    'trust-catalog-key': { type: 'string' },
+    ...deviceOptions,
     /** The same kernel file the catalog serves, for the by-hand copy. */
     kernel: { type: 'string' },
-    app: { type: 'string', default: 'counter' },
     rounds: { type: 'string', default: '5' },
   },
 });
-const address = values.address ?? '';
-const fingerprint = values.fingerprint ?? '';
 const appId = values.app;
 const rounds = Number(values.rounds);
-const trust = values['trust-catalog-key'] ?? '';
 const verbose = process.env.HEARTH_BENCH_VERBOSE === '1';
-const say = (line: string) => {
-  if (verbose) console.error(`  [install] ${line}`);
-};
+const say = sayVerbose('install');
 
-const dir = mkdtempSync(join(tmpdir(), 'hearth-bench-install-'));
-const vault = new FileKeyVault(join(dir, 'vault'));
-
-// The events the window would get, kept where this script can wait on them.
-let apps: InstalledApp[] | null = null;
-const tasks = new Map<string, TaskSnapshot>();
-const stepDone = new Map<string, number[]>();
-let changed: () => void = () => undefined;
-const emit: Emit = (channel, payload) => {
-  if (channel === 'apps:changed') apps = payload as InstalledApp[];
-  if (channel === 'tasks:updated') {
-    const task = payload as TaskSnapshot;
-    tasks.set(task.id, task);
-    // When each step of a task finished, for the verbose breakdown.
-    const times = stepDone.get(task.id) ?? [];
-    task.steps.forEach((step, i) => {
-      if (step.state !== 'pending' && step.state !== 'running') times[i] ??= performance.now();
-    });
-    stepDone.set(task.id, times);
-  }
-  changed();
-};
-function until<T>(what: string, check: () => T | undefined, timeoutMs: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      changed = () => undefined;
-      reject(new Error(`timed out waiting for ${what}`));
-    }, timeoutMs);
-    changed = () => {
-      let value: T | undefined;
-      try {
-        value = check();
-      } catch (error) {
-        clearTimeout(timer);
-        changed = () => undefined;
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      if (value === undefined) return;
-      clearTimeout(timer);
-      changed = () => undefined;
-      resolve(value);
-    };
-    changed();
-  });
-}
-function taskDone(id: string): TaskSnapshot | undefined {
-  const task = tasks.get(id);
-  if (!task || task.state === 'running') return undefined;
-  if (task.state !== 'succeeded')
-    throw new Error(`${task.title}: ${task.error?.message ?? task.state}`);
-  return task;
-}
-
-const services = createAppServices({
-  userDataDir: dir,
-  emit,
-  log: silentLogger,
-  info: { name: 'Hearth', version: 'bench', shell: 'browser', platform: process.platform },
-  keyVault: vault,
-  resourcesDir: join(import.meta.dirname, '..', 'resources'),
-  extraCatalogs: values.catalog ? [values.catalog] : [],
-  // KEYID=BASE64, split at the first '=' (as browser mode's --trust-catalog-key).
-  extraTrustedKeys: trust
-    ? [
-        {
-          keyId: trust.slice(0, trust.indexOf('=')),
-          publicKey: trust.slice(trust.indexOf('=') + 1),
-        },
-      ]
-    : [],
-  // "Check this computer" is not used here; keep its mDNS listener off the network anyway.
-  listen: () => Promise.resolve([]),
-});
-
-const provisionTask = services.provisionDevice({
-  address,
-  port: 22,
-  fingerprint,
-  username: values.user ?? '',
-  password: values.password ?? '',
-});
-await until('provisioning', () => taskDone(provisionTask), 5 * 60_000);
-const found = (await services.devices.list()).find((d) => d.addresses.includes(address));
-if (!found) throw new Error('provisioning saved no device');
-const device = found;
-say(`provisioned ${device.name} (${device.hypervisor})`);
-// The apps service's monitoring runs while the owner looks at the Apps page, as in the app
-// (discovery stays off: it plays no part in an install).
-services.appMonitor.start();
-// Its first refresh opens the device's SSH session, as it has long done when the owner clicks.
-await until('the first status refresh', () => (apps ? true : undefined), 30_000);
-
-const { privateKey } = await ensureInstallKey(vault);
-const asHearth = (): Promise<SshSession> =>
-  connectSsh({
-    host: address,
-    username: HEARTH_USER,
-    auth: { privateKey },
-    hostKey: { kind: 'pinned', fingerprint },
-  });
-const housekeeping = await asHearth();
-async function deviceDoes(command: string): Promise<string> {
-  const r = await housekeeping.exec(command, { timeoutMs: 60_000 });
-  if (r.code !== 0) throw new Error(`${command} on the device: ${r.stderr.trim()}`);
-  return r.stdout;
-}
-const counterApp = () => apps?.find((a) => a.deviceId === device.id && a.appId === appId);
+const hearth = await laptopHearth(values, say);
+const { services, device, deviceDoes } = hearth;
 
 async function hearthInstall(): Promise<number> {
-  // Not part of the measurement: systemd's start limit (5 starts in 300 s, the unit template)
-  // counts every install's starts, and this bench installs more often than any owner would.
-  // (A unit that was never started, or was removed, is "not loaded": nothing to reset.)
-  const reset = await housekeeping.exec(agentCommand('reset-failed', appId));
-  if (reset.code !== 0 && !/not loaded/.test(reset.stderr))
-    throw new Error(`resetting systemd's start limit on the device: ${reset.stderr.trim()}`);
-  rmSync(join(dir, 'cache', 'artifacts'), { recursive: true, force: true });
-  const started = performance.now();
-  const taskId = await services.appInstaller.install(device.id, appId);
-  await until(
-    `${appId} running`,
-    () => {
-      taskDone(taskId); // throws if the install failed
-      return counterApp()?.state === 'running' ? true : undefined;
-    },
-    5 * 60_000,
-  );
-  const ms = performance.now() - started;
-  const task = await until('the install task to end', () => taskDone(taskId), 60_000);
+  const { ms, started, task } = await hearth.install(appId, { emptyCache: true });
   if (verbose) {
-    const times = stepDone.get(taskId) ?? [];
+    const times = hearth.stepDone.get(task.id) ?? [];
     const steps = task.steps
       .map((s, i) => {
         const took = (times[i] ?? NaN) - (times[i - 1] ?? started);
@@ -199,11 +54,7 @@ async function hearthInstall(): Promise<number> {
   return ms;
 }
 
-async function installedSpec(): Promise<AppSpec> {
-  const spec = parseAppSpec(await deviceDoes(`cat ${appPaths(appId).spec}`));
-  if (!spec) throw new Error(`no readable spec.json for ${appId} on the device`);
-  return spec;
-}
+const installedSpec = () => hearth.installedSpec(appId);
 
 async function byHand(spec: AppSpec): Promise<number> {
   const kernel = `/tmp/hearth-bench-hand-${appId}.elf`;
@@ -214,7 +65,7 @@ async function byHand(spec: AppSpec): Promise<number> {
   );
   const pattern = spec.health.kind === 'console' ? spec.health.pattern : 'READY';
   const started = performance.now();
-  const session = await asHearth();
+  const session = await hearth.asHearth();
   try {
     await session.writeFile(kernel, readFileSync(values.kernel ?? ''), 0o644);
     const r = await session.exec(
@@ -300,7 +151,5 @@ console.log(
     failures,
   }),
 );
-housekeeping.close();
-services.dispose();
-rmSync(dir, { recursive: true, force: true });
+hearth.close();
 process.exit(0);

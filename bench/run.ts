@@ -10,12 +10,21 @@
 //  - start: `systemctl start hearth-app@counter` to READY in its console log, vs the same QEMU
 //    command (rebuilt from spec.json, checked against the device's run script) run by hand on
 //    the same device with a scratch copy of the data disk, same accelerator (counter-boot.ts)
+//  - backup: Counter's data volume replaced by 1 GiB of random data, the Pi's link shaped to
+//    1 Gbit/s and then 300 Mbit/s; a full first backup (takeBackup into a fresh restic folder
+//    repository on the laptop side) vs `ssh hearth@pi cat VOLUME > /dev/null` on the same link,
+//    the app's paused time per GiB, and a second backup of the unchanged volume against the
+//    first (time and bytes added) (backup-throughput.ts). 1 GiB rounds are slow: this row
+//    does at most 2 rounds unless HEARTH_BENCH_BACKUP_ROUNDS says otherwise
 // Environment:
 //  - HEARTH_BENCH_ROUNDS=N          rounds per row (default 5; provisioning does at most 3)
-//  - HEARTH_BENCH_ROWS=a,b          only these rows (discovery, provisioning, install, start;
-//                                   default all; `start` alone still installs Counter once)
+//  - HEARTH_BENCH_ROWS=a,b          only these rows (discovery, provisioning, install, start,
+//                                   backup; default all; `start` alone still installs Counter)
+//  - HEARTH_BENCH_BACKUP_MIB=N      the backup row's volume size (default 1024)
+//  - HEARTH_BENCH_BACKUP_ROUNDS=N   the backup row's rounds (default 2, or fewer rounds)
 //  - HEARTH_BENCH_VERBOSE=1         every round's numbers (and install steps) on stderr
-// All rows with 5 rounds took about 4 minutes on the 2-core CI machine.
+// All rows with 5 rounds took about 4 minutes on the 2-core CI machine, and the backup row
+// (2 rounds of 1 GiB at each rate) about 7 minutes more.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { buildCounterKernels } from '../e2e/lab/counter-kernel';
@@ -23,6 +32,7 @@ import { labHandle } from '../e2e/lab/fixture';
 import * as lab from '../e2e/lab/lab';
 import { whyNot } from '../e2e/lab/preflight';
 import { startTestCatalog } from '../e2e/support/test-catalog';
+import type { TestCatalog } from '../e2e/support/test-catalog';
 import { parseAppSpec } from '../electron/services/apps/app-spec';
 import { appPaths, appUnitInShell, deviceLayout } from '../electron/services/device/layout';
 import {
@@ -32,11 +42,12 @@ import {
   launchSpecFor,
   parseMicros,
 } from './counter-boot';
+import type { BackupBench } from './backup-throughput';
 import { avahiBrowseFirst, startLaptopAvahi } from '../e2e/lab/laptop-avahi';
 
 const root = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.HEARTH_BENCH_ROUNDS ?? 5);
-const ALL_ROWS = ['discovery', 'provisioning', 'install', 'start'] as const;
+const ALL_ROWS = ['discovery', 'provisioning', 'install', 'start', 'backup'] as const;
 const ROWS = new Set(
   (process.env.HEARTH_BENCH_ROWS ?? ALL_ROWS.join(',')).split(',').map((r) => r.trim()),
 );
@@ -46,6 +57,8 @@ for (const r of ROWS)
     process.exit(1);
   }
 const VERBOSE = process.env.HEARTH_BENCH_VERBOSE === '1';
+const BACKUP_MIB = Number(process.env.HEARTH_BENCH_BACKUP_MIB ?? 1024);
+const BACKUP_ROUNDS = Number(process.env.HEARTH_BENCH_BACKUP_ROUNDS ?? Math.min(ROUNDS, 2));
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -86,6 +99,22 @@ async function onLaptopTs(script: string, args: string[]): Promise<number> {
   return ms;
 }
 
+/** How bench scripts on the laptop side are told the device (and the test catalog). */
+function deviceArgs(d: lab.DeviceRecord, catalog?: { url: string; trustedKey: string }): string[] {
+  const args = [
+    '--address',
+    d.address,
+    '--fingerprint',
+    d.hostKeyFingerprint,
+    '--user',
+    d.user,
+    '--password',
+    d.password,
+  ];
+  if (catalog) args.push('--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey);
+  return args;
+}
+
 function row(name: string, hearth: number[], baseline: number[], baselineName: string): void {
   const h = median(hearth);
   const b = median(baseline);
@@ -100,7 +129,9 @@ if (why) {
   process.exit(1);
 }
 
-console.log(`Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better)\n`);
+console.log(
+  `Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better${ROWS.has('backup') ? `; backup: ${BACKUP_ROUNDS} rounds of ${BACKUP_MIB} MiB, MB/s higher is better` : ''})\n`,
+);
 await lab.up({ devices: 1, personas: ['pi'] });
 // Whether the Pi is still as it came from the factory (provisioning rounds change it).
 let factoryFresh = true;
@@ -131,16 +162,7 @@ try {
       // Factory-fresh each time, with new host keys.
       await lab.up({ devices: 1, personas: ['pi'] });
       const fresh = await lab.device('pi');
-      const args = [
-        '--address',
-        fresh.address,
-        '--fingerprint',
-        fresh.hostKeyFingerprint,
-        '--user',
-        fresh.user,
-        '--password',
-        fresh.password,
-      ];
+      const args = deviceArgs(fresh);
       login.push(await onLaptopTs('provision-once.ts', [...args, '--baseline']));
       provisioning.push(await onLaptopTs('provision-once.ts', args));
     }
@@ -148,11 +170,8 @@ try {
     row('provisioning: fresh Pi, end to end', provisioning, login, 'one SSH sign-in');
   }
 
-  if (ROWS.has('install') || ROWS.has('start')) {
-    if (!factoryFresh) await lab.up({ devices: 1, personas: ['pi'] });
-    const fresh = await lab.device('pi');
-    const catalog = await startTestCatalog(labHandle);
-    try {
+  if (ROWS.has('install') || ROWS.has('start'))
+    await onFreshPiWithCatalog(async (fresh, catalog) => {
       // The same bytes the catalog serves as Counter 1.0.0.
       const kernel = (await buildCounterKernels())[1];
       interface Series {
@@ -166,18 +185,7 @@ try {
         accel: string;
         failures: string[];
       }>('install-to-running.ts', [
-        '--address',
-        fresh.address,
-        '--fingerprint',
-        fresh.hostKeyFingerprint,
-        '--user',
-        fresh.user,
-        '--password',
-        fresh.password,
-        '--catalog',
-        catalog.url,
-        '--trust-catalog-key',
-        catalog.trustedKey,
+        ...deviceArgs(fresh, catalog),
         '--kernel',
         kernel,
         '--rounds',
@@ -212,13 +220,7 @@ try {
           );
         }
       }
-    } catch (error) {
-      await tellWhatTheDeviceSaid('pi');
-      throw error;
-    } finally {
-      await catalog.stop();
-    }
-  }
+    });
 
   if (ROWS.has('start')) {
     const [launcher, byHand] = await startToReady('pi', 'counter').catch(async (error: unknown) => {
@@ -227,8 +229,78 @@ try {
     });
     row('start: systemctl start to READY', launcher, byHand, 'same QEMU cmd by hand');
   }
+
+  if (ROWS.has('backup'))
+    await onFreshPiWithCatalog(async (fresh, catalog) => {
+      const result = await onLaptopJson<BackupBench>('backup-throughput.ts', [
+        ...deviceArgs(fresh, catalog),
+        '--lab-device',
+        'pi',
+        '--mib',
+        String(BACKUP_MIB),
+        '--shapes',
+        '1gbit,300mbit',
+        '--rounds',
+        String(BACKUP_ROUNDS),
+      ]);
+      backupRows(result);
+    });
 } finally {
   await lab.down();
+}
+
+/**
+ * Runs `fn` with the Pi factory-fresh (the lab brought up again if a row changed it) and the
+ * signed test catalog served on the laptop side; what the device said is printed if it fails.
+ */
+async function onFreshPiWithCatalog(
+  fn: (pi: lab.DeviceRecord, catalog: TestCatalog) => Promise<void>,
+): Promise<void> {
+  if (!factoryFresh) await lab.up({ devices: 1, personas: ['pi'] });
+  factoryFresh = false;
+  const fresh = await lab.device('pi');
+  const catalog = await startTestCatalog(labHandle);
+  try {
+    await fn(fresh, catalog);
+  } catch (error) {
+    await tellWhatTheDeviceSaid('pi');
+    throw error;
+  } finally {
+    await catalog.stop();
+  }
+}
+
+/**
+ * Per link rate: the full backup's throughput beside `ssh cat` of the volume (MB = 10^6 bytes,
+ * both over the volume's bytes; Hearth's time is takeBackup's whole run, the device-side
+ * copy and the image included), the app's paused time per GiB (the full backups' pauses,
+ * and the second backups' apart, scaled from the volume's size), and the second backup of
+ * the unchanged volume against the first.
+ */
+function backupRows({ volumeBytes, shapes }: BackupBench): void {
+  const mib = volumeBytes / 2 ** 20;
+  const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
+  const mbps = (ms: number) => volumeBytes / 1e6 / (ms / 1000);
+  for (const { rate, rounds } of shapes) {
+    const link = rate.replace(/^(\d+)gbit$/, '$1 Gbit/s').replace(/^(\d+)mbit$/, '$1 Mbit/s');
+    const goal = rate === '1gbit' ? 0.8 : rate === '300mbit' ? 0.95 : null;
+    const hearth = mbps(median(rounds.map((r) => r.fullMs)));
+    const ssh = mbps(median(rounds.map((r) => r.sshMs)));
+    const of = `(median of ${rounds.length})`;
+    console.log(
+      `${`backup: ${size} full, ${link}`.padEnd(34)} hearth ${hearth.toFixed(0).padStart(6)} MB/s   ${'ssh cat'.padEnd(22)} ${ssh.toFixed(0).padStart(6)} MB/s   ratio ${(hearth / ssh).toFixed(2)}${goal ? ` (goal ≥ ${goal})` : ''}   ${of}`,
+    );
+    // The first and the second backup of a round pause differently (see README), so apart.
+    const perGiB = (ms: number[]) => (median(ms) * (1024 / mib)).toFixed(0);
+    console.log(
+      `${'backup:   paused per GiB'.padEnd(34)} hearth ${perGiB(rounds.map((r) => r.pausedMs)).padStart(6)} ms   (goal ≤ 1000; second backups ${perGiB(rounds.map((r) => r.secondPausedMs))} ms)   ${of}`,
+    );
+    const time = median(rounds.map((r) => r.secondMs)) / median(rounds.map((r) => r.fullMs));
+    const added = median(rounds.map((r) => r.secondAddedBytes / r.secondTotalBytes)) * 100;
+    console.log(
+      `${'backup:   second, unchanged'.padEnd(34)} time ${time.toFixed(2)}× the first (goal ≤ 0.3)   added ${added.toFixed(3)}% of the bytes (goal ≤ 0.1%)   ${of}`,
+    );
+  }
 }
 
 /** When an app row fails, what the device said is the first thing anyone needs. */

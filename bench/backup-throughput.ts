@@ -1,0 +1,210 @@
+// Run on the lab's laptop side by bench/run.ts. With Hearth's real services (laptop-hearth.ts)
+// it prepares a factory-fresh device, installs Counter from the signed test catalog, stops it,
+// replaces its data volume with `--mib` MiB of random data (root on the device, owned and
+// moded as the volume it replaces, same name), starts it again and waits for a new READY on
+// its console (the test kernel reads only its first sectors, so a bigger disk boots the same).
+// Then, for each `--shapes` rate (the device's link shaped with lab.shape, unshaped after),
+// each round:
+//  - the baseline: OpenSSH's `ssh` as the hearth account with Hearth's key, `cat VOLUME` on
+//    the device into /dev/null here: the least anyone can do to get those bytes over that link;
+//  - Hearth: takeBackup (the run "Back up now" does: copy on the device while the app is
+//    paused, the copy and the image streamed as one tar into restic) into a fresh restic
+//    repository in a folder here, so the backup is a full one; its pausedMs as measured on the
+//    device;
+//  - a second takeBackup of the unchanged volume into the same repository: its time and the
+//    bytes restic added.
+// Prints one JSON line.
+import { spawn } from 'node:child_process';
+import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as lab from '../e2e/lab/lab';
+import { fingerprintOfPublicKeyLine } from '../e2e/lab/host-keys';
+import { takeBackup } from '../electron/services/backups/backup-run';
+import { Restic } from '../electron/services/backups/restic';
+import { findRestic } from '../electron/services/backups/restic-binary';
+import { systemClock } from '../electron/services/clock';
+import { DeviceClient } from '../electron/services/device/device-client';
+import { HEARTH_USER, appPaths } from '../electron/services/device/layout';
+import { shellQuote } from '../electron/services/device/shell-quote';
+import { silentLogger } from '../electron/services/logger';
+import { consoleLogPath } from '../electron/services/runtimes/qemu-launcher';
+import { deviceOptions, laptopHearth, sayVerbose } from './laptop-hearth';
+
+const { values } = parseArgs({
+  options: {
+    ...deviceOptions,
+    /** The device's name in the lab, for lab.exec and lab.shape. */
+    'lab-device': { type: 'string', default: 'pi' },
+    mib: { type: 'string', default: '1024' },
+    shapes: { type: 'string', default: '1gbit,300mbit' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
+const appId = values.app;
+const labDevice = values['lab-device'];
+const mib = Number(values.mib);
+const rounds = Number(values.rounds);
+const say = sayVerbose('backup');
+
+const hearth = await laptopHearth(values, say);
+const { services, device, deviceDoes } = hearth;
+await hearth.install(appId);
+const spec = await hearth.installedSpec(appId);
+const volumeName = spec.volumes[0]?.name;
+if (!volumeName) throw new Error(`${appId} has no volume`);
+const volume = appPaths(appId).volume(volumeName);
+const consoleLog = consoleLogPath({ appDir: appPaths(appId).dir });
+
+// The app's data volume becomes `mib` MiB of random data, as root on the device.
+await services.appControl.control(device.id, appId, 'stop');
+const readiesBefore = await readies();
+const replaced = await lab.exec(
+  labDevice,
+  [
+    'sh',
+    '-c',
+    `set -e; f=${shellQuote(volume)}
+head -c ${mib}M /dev/urandom > "$f.bench"
+chown --reference="$f" "$f.bench"; chmod --reference="$f" "$f.bench"
+mv -f "$f.bench" "$f"; stat -c %s "$f"`,
+  ],
+  { timeoutMs: 10 * 60_000 },
+);
+if (replaced.code !== 0) throw new Error(`replacing the volume: ${replaced.stderr.trim()}`);
+const volumeBytes = Number(replaced.stdout.trim());
+if (volumeBytes !== mib * 2 ** 20) throw new Error(`the volume has ${volumeBytes} bytes`);
+await services.appControl.control(device.id, appId, 'start');
+await untilReadyAgain();
+say(`${appId}'s ${volumeName} volume is ${mib} MiB of random data; READY again`);
+
+async function readies(): Promise<number> {
+  return Number((await deviceDoes(`grep -c READY ${shellQuote(consoleLog)} || true`)).trim());
+}
+async function untilReadyAgain(): Promise<void> {
+  const deadline = performance.now() + 120_000;
+  while ((await readies()) <= readiesBefore) {
+    if (performance.now() > deadline) throw new Error(`${appId} did not reach READY again`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+// OpenSSH as the hearth account with Hearth's key, the device's host key pinned.
+const key = join(hearth.dir, 'hearth-key');
+writeFileSync(key, hearth.privateKey, { mode: 0o600 });
+const knownHosts = join(hearth.dir, 'known_hosts');
+const scanned = await lab.laptop(['ssh-keyscan', '-T', '5', device.addresses[0] ?? ''], {
+  timeoutMs: 30_000,
+});
+const hostLine = scanned.stdout
+  .split('\n')
+  .find(
+    (l) =>
+      l.trim() && fingerprintOfPublicKeyLine(l.slice(l.indexOf(' ') + 1)) === values.fingerprint,
+  );
+if (!hostLine) throw new Error("ssh-keyscan did not see the device's pinned host key");
+writeFileSync(knownHosts, `${hostLine}\n`);
+
+/** `ssh hearth@device cat VOLUME > /dev/null`, in ms. */
+function sshCat(): Promise<number> {
+  const devNull = openSync('/dev/null', 'w');
+  const started = performance.now();
+  const child = spawn(
+    'ssh',
+    [
+      '-i',
+      key,
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'StrictHostKeyChecking=yes',
+      `${HEARTH_USER}@${device.addresses[0]}`,
+      `cat ${shellQuote(volume)}`,
+    ],
+    { stdio: ['ignore', devNull, 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      const ms = performance.now() - started;
+      closeSync(devNull);
+      if (code === 0) resolve(ms);
+      else reject(new Error(`ssh cat exited ${code}: ${stderr.trim()}`));
+    });
+  });
+}
+
+const resticBinary = await findRestic();
+const session = await hearth.asHearth();
+const client = new DeviceClient(session, device.id);
+
+async function backup(restic: Restic) {
+  const started = performance.now();
+  const result = await takeBackup(
+    { device: client, restic, clock: systemClock, log: silentLogger },
+    { deviceId: device.id, spec, signal: new AbortController().signal },
+  );
+  return { ms: performance.now() - started, result };
+}
+
+export interface BackupRound {
+  sshMs: number;
+  fullMs: number;
+  pausedMs: number;
+  fullTotalBytes: number;
+  fullAddedBytes: number;
+  secondMs: number;
+  secondPausedMs: number;
+  secondTotalBytes: number;
+  secondAddedBytes: number;
+}
+export interface BackupBench {
+  volumeBytes: number;
+  shapes: { rate: string; rounds: BackupRound[] }[];
+}
+const shapes: BackupBench['shapes'] = [];
+for (const rate of values.shapes.split(',').map((s) => s.trim())) {
+  await lab.shape(labDevice, rate);
+  const done: BackupRound[] = [];
+  try {
+    for (let i = 0; i < rounds; i++) {
+      const sshMs = await sshCat();
+      const where = join(hearth.dir, `repo-${rate}-${i}`);
+      const restic = new Restic({
+        binary: resticBinary,
+        repository: join(where, 'repo'),
+        password: 'bench',
+        cacheDir: join(where, 'cache'),
+      });
+      await restic.init();
+      const full = await backup(restic);
+      const second = await backup(restic);
+      done.push({
+        sshMs,
+        fullMs: full.ms,
+        pausedMs: full.result.pausedMs,
+        fullTotalBytes: full.result.totalBytes,
+        fullAddedBytes: full.result.bytesAdded,
+        secondMs: second.ms,
+        secondPausedMs: second.result.pausedMs,
+        secondTotalBytes: second.result.totalBytes,
+        secondAddedBytes: second.result.bytesAdded,
+      });
+      say(`${rate} round ${i + 1}: ${JSON.stringify(done.at(-1))}`);
+    }
+  } finally {
+    await lab.unshape(labDevice);
+  }
+  shapes.push({ rate, rounds: done });
+}
+
+console.log(JSON.stringify({ volumeBytes, shapes } satisfies BackupBench));
+session.close();
+hearth.close();
+process.exit(0);
