@@ -191,7 +191,14 @@ export async function restoreFromPeer(
   }
   const offset = await consoleSize(source.session, appId);
   step('swap');
-  await swapInRestored(source.session, appId, manifest);
+  try {
+    await swapInRestored(source.session, appId, manifest);
+  } catch (error) {
+    // A swap that stopped part-way is undone and the app started again on its own data.
+    await rollBackRestore(source.session, appId, manifest).catch(() => undefined);
+    await startApp(source.session, appId).catch(() => undefined);
+    throw error;
+  }
   step('start');
   let healthy = false;
   try {
@@ -215,8 +222,11 @@ export async function restoreFromPeer(
     await commitRestore(source.session, appId, manifest);
     return manifest;
   }
-  await rollBackRestore(source.session, appId, manifest);
-  await startApp(source.session, appId);
+  try {
+    await rollBackRestore(source.session, appId, manifest);
+  } finally {
+    await startApp(source.session, appId).catch(() => undefined);
+  }
   step('rolled-back');
   throw new HearthError('RESTORE_NOT_HEALTHY');
 }

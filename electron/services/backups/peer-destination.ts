@@ -137,7 +137,8 @@ export class PeerDestinations {
       'Put the data in place and start the app',
     ] as const;
     return this.#deps.tasks.run(
-      { kind: 'restore', title: `Restoring ${spec.name}`, steps: [...steps] },
+      // The restore runs on the device from the first step; it cannot be stopped half-way.
+      { kind: 'restore', title: `Restoring ${spec.name}`, steps: [...steps], cancellable: false },
       async (ctx) => {
         try {
           const client = await this.#deps.client(device.id);
