@@ -6,6 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Locator, Page } from '@playwright/test';
+import type { Lab } from '../lab/fixture';
 import { expect } from '../support/browser-mode';
 import { startBrowserModeProcess, stopProcess } from '../support/browser-mode';
 import { test } from '../support/catalog-test';
@@ -66,10 +67,7 @@ async function setUpBackups(
   await page.getByRole('button', { name: 'Save as a file…' }).click();
   const saved = page.getByText(/^Saved to /);
   await expect(saved).toBeVisible();
-  const kitPath = ((await saved.textContent()) ?? '')
-    .replace(/^Saved to /, '')
-    .replace(/\.$/, '')
-    .trim();
+  const kitPath = ((await saved.locator('.repository').textContent()) ?? '').trim();
   expect(existsSync(kitPath)).toBe(true);
   const html = readFileSync(kitPath, 'utf8');
   const password = /([A-Za-z0-9]{4,}(?:-[A-Za-z0-9]{4,}){3,})/.exec(html)?.[1] ?? '';
@@ -95,6 +93,15 @@ async function pointsOf(page: Page, app: string): Promise<number> {
   return count;
 }
 
+/** From first launch: the Pi prepared as "Living-room Pi", Counter installed and running. */
+async function counterOnPi(page: Page, lab: Lab) {
+  await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await preparePi(page, lab, 'Living-room Pi');
+  const installed = await installFromCatalog(page, 'Counter');
+  await expect(installed).toContainText('Running', { timeout: 180_000 });
+  return installed;
+}
+
 async function backUpNow(page: Page, app: string) {
   const c = card(page, app);
   await c.getByRole('button', { name: `Back up ${app} now` }).click();
@@ -106,10 +113,7 @@ test('Counter is backed up by the schedule and restored to its boot count; the d
   lab,
 }) => {
   test.setTimeout(15 * 60_000);
-  await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Living-room Pi');
-  const installed = await installFromCatalog(page, 'Counter');
-  await expect(installed).toContainText('Running', { timeout: 180_000 });
+  const installed = await counterOnPi(page, lab);
 
   await setUpBackups(page, join(documents, 'Living-room backups'));
   const counter = card(page, 'Counter');
@@ -194,10 +198,7 @@ test('a new computer with only the recovery kit restores Counter onto another de
   browser,
 }) => {
   test.setTimeout(15 * 60_000);
-  await page.getByRole('button', { name: 'Explore Hearth' }).click();
-  await preparePi(page, lab, 'Living-room Pi');
-  const installed = await installFromCatalog(page, 'Counter');
-  await expect(installed).toContainText('Running', { timeout: 180_000 });
+  await counterOnPi(page, lab);
   const folder = join(documents, 'Hearth Backups');
   const { password } = await setUpBackups(page, folder);
   const counter = card(page, 'Counter');

@@ -64,6 +64,17 @@ async function backUp() {
   return takeBackup(deps(), { deviceId: DEVICE.id, spec, signal: new AbortController().signal });
 }
 
+function fetchInto(c: DeviceClient, snapshotId: string, tag: string, withImage = false) {
+  return fetchPoint(c, repo.restic, {
+    appId: 'counter',
+    sourceAppId: 'counter',
+    snapshotId,
+    tag,
+    withImage,
+    signal: new AbortController().signal,
+  });
+}
+
 const copiesLeft = () => [...fake.files.keys()].filter((f) => f.includes('.img.'));
 
 describe('a backup', { timeout: 60_000 }, () => {
@@ -125,14 +136,7 @@ describe('a restore', { timeout: 60_000 }, () => {
     const { snapshotId } = await backUp();
     fake.files.set(p.volume('storage'), Buffer.from('changed since'));
     const tag = restoreTag(clock.now());
-    const fetched = await fetchPoint(client, repo.restic, {
-      appId: 'counter',
-      sourceAppId: 'counter',
-      snapshotId,
-      tag,
-      withImage: false,
-      signal: new AbortController().signal,
-    });
+    const fetched = await fetchInto(client, snapshotId, tag);
     await restoreInPlace(restoreDeps, client, DEVICE, spec, fetched, tag);
     expect(sha256(fake.files.get(p.volume('storage'))!)).toBe(sha256(volume));
     expect(copiesLeft()).toEqual([]);
@@ -160,16 +164,9 @@ describe('a restore', { timeout: 60_000 }, () => {
       return original(command, options);
     };
     const tag = restoreTag(clock.now());
-    await expect(
-      fetchPoint(client, repo.restic, {
-        appId: 'counter',
-        sourceAppId: 'counter',
-        snapshotId,
-        tag,
-        withImage: false,
-        signal: new AbortController().signal,
-      }),
-    ).rejects.toMatchObject({ code: 'RESTORE_CHECKSUM_MISMATCH' });
+    await expect(fetchInto(client, snapshotId, tag)).rejects.toMatchObject({
+      code: 'RESTORE_CHECKSUM_MISMATCH',
+    });
     expect(fake.files.get(p.volume('storage'))).toEqual(own);
     expect(copiesLeft()).toEqual([]);
   });
@@ -179,14 +176,7 @@ describe('a restore', { timeout: 60_000 }, () => {
     const own = Buffer.from('the data it has now');
     fake.files.set(p.volume('storage'), own);
     const tag = restoreTag(clock.now());
-    const fetched = await fetchPoint(client, repo.restic, {
-      appId: 'counter',
-      sourceAppId: 'counter',
-      snapshotId,
-      tag,
-      withImage: false,
-      signal: new AbortController().signal,
-    });
+    const fetched = await fetchInto(client, snapshotId, tag);
     fake.behaviour.set('counter', 'never-ready');
     await expect(
       restoreInPlace(restoreDeps, client, DEVICE, spec, fetched, tag),
@@ -201,14 +191,7 @@ describe('a restore', { timeout: 60_000 }, () => {
     const other = new FakeDevice();
     const otherClient = new DeviceClient(other, 'another-device');
     const tag = restoreTag(clock.now());
-    const fetched = await fetchPoint(otherClient, repo.restic, {
-      appId: 'counter',
-      sourceAppId: 'counter',
-      snapshotId,
-      tag,
-      withImage: true,
-      signal: new AbortController().signal,
-    });
+    const fetched = await fetchInto(otherClient, snapshotId, tag, true);
     try {
       const installed = await installFromPoint(
         restoreDeps,

@@ -44,6 +44,7 @@ import { checkOperation, operationFailed, runOperation } from './remote-script';
 import type { RemoteShell } from './root-shell';
 import type { SshSession } from '../ssh/ssh-session';
 import { shellQuote } from './shell-quote';
+import { unitSandbox } from './unit-sandbox';
 
 /** What peer operations need of a session: scripts, and SFTP for files that must not ride on a command line. */
 export type PeerSession = ScriptSession & Pick<SshSession, 'writeFile'>;
@@ -94,20 +95,7 @@ TimeoutStartSec=6h
 # It reads and writes Hearth's own folder and nothing else of the device; restic's cache and
 # ssh's files live there too.
 Environment=HOME=${deviceLayout.peerBackupDir}
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-ReadWritePaths=${deviceLayout.stateDir}
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-RestrictRealtime=yes
-RestrictNamespaces=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-SystemCallArchitectures=native
+${unitSandbox(`${deviceLayout.stateDir}`)}
 `;
 }
 

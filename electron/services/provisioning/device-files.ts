@@ -3,6 +3,7 @@
 
 import { isDeviceId } from '../../../shared/ids';
 import { HEARTH_USER, deviceLayout } from '../device/layout';
+import { unitSandbox } from '../device/unit-sandbox';
 
 export { HEARTH_USER };
 
@@ -80,20 +81,7 @@ ExecStopPost=-+${deviceLayout.agent} withdraw %i
 # kernel tunables, modules or cgroup changes, no personality or realtime tricks, no new
 # namespaces, only the socket families QEMU's user networking and QMP use, native syscalls only.
 # No DeviceAllow/PrivateDevices: QEMU needs /dev/kvm where it works.
-NoNewPrivileges=yes
-ProtectSystem=strict
-ProtectHome=yes
-PrivateTmp=yes
-ReadWritePaths=${deviceLayout.appsDir}/%i
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectControlGroups=yes
-RestrictSUIDSGID=yes
-LockPersonality=yes
-RestrictRealtime=yes
-RestrictNamespaces=yes
-RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6
-SystemCallArchitectures=native
+${unitSandbox(`${deviceLayout.appsDir}/%i`)}
 Restart=on-failure
 RestartSec=3
 TimeoutStopSec=45
