@@ -221,6 +221,10 @@ export class BackupsState {
   // --- Points ----------------------------------------------------------------------
 
   async loadPoints(ref: AppRef): Promise<string | null> {
+    // The list read last time may name points the retention has since forgotten: none is
+    // offered (so none can be chosen) until the fresh list is here.
+    const { [appKey(ref)]: _stale, ...rest } = this.points;
+    this.points = rest;
     try {
       const points = await this.#api.backups.points(refOf(ref));
       this.points = { ...this.points, [appKey(ref)]: newestFirst(points) };
