@@ -18,7 +18,7 @@ test('a new owner is welcomed, starts device setup, and can explore the app inst
   await expect(page.getByRole('heading', { name: 'No devices yet' })).toBeVisible();
   for (const [view, empty] of [
     ['Apps', 'No apps available yet'],
-    ['Backups', 'No backups yet'],
+    ['Backups', 'Set up backups'],
     ['Activity', 'Nothing happening right now'],
   ] as const) {
     await nav.getByRole('button', { name: view, exact: true }).click();
