@@ -82,7 +82,9 @@ async function setUpBackups(
 }
 
 const card = (page: Page, app: string): Locator =>
-  page.getByRole('list', { name: 'Backups of your apps' }).getByRole('article', { name: app });
+  page
+    .getByRole('list', { name: 'Backups of your apps' })
+    .getByRole('article', { name: app, exact: true });
 
 async function pointsOf(page: Page, app: string): Promise<number> {
   await card(page, app)
