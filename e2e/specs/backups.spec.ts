@@ -101,7 +101,11 @@ async function pointsOf(page: Page, app: string): Promise<number> {
 async function counterOnPi(page: Page, lab: Lab) {
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await preparePi(page, lab, 'Living-room Pi');
-  const installed = await installFromCatalog(page, 'Counter');
+  await installFromCatalog(page, 'Counter');
+  // Exact: the same Pi may also run Visit counter (the apps spec installs it).
+  const installed = page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: 'Counter', exact: true });
   await expect(installed).toContainText('Running', { timeout: 180_000 });
   return installed;
 }
