@@ -57,6 +57,8 @@ export const errorMessages = {
   APP_KEEPS_STOPPING:
     'The app stopped right after it started, so the device stopped trying. Its data is safe.',
   APP_UNSUITABLE: 'This app cannot run on that device.',
+  SOLO5_DEVICE_MISSING:
+    'This unikernel needs a device (a network or a storage volume) that Hearth cannot give it, so Hearth did not install it.',
   APP_ID_TAKEN: 'That device already has many apps with this name. Choose another name.',
   NO_FILE_DIALOG:
     'Choosing a file from this computer needs the Hearth desktop app; this browser window cannot open one.',
@@ -95,6 +97,21 @@ export const errorMessages = {
     'The app did not start with the restored data, so Hearth put its own data back and started it again.',
   RESTIC_MISSING:
     'Hearth could not find its backup engine (restic) on this computer. Reinstall Hearth, or install restic, and try again.',
+  // Hearth's own updates
+  SELF_UPDATE_FAILED:
+    'Hearth could not download its update, or the download did not check out, so it keeps running the version you have and will try again tomorrow.',
+  SELF_UPDATE_NONE: 'There is no Hearth update waiting to be installed.',
+  // Updates
+  UPDATE_DISK_FULL:
+    "The device's disk is too full to keep a copy of the app's data during the update, so Hearth did not update it. Free some space on the device and try again.",
+  UPDATE_ROLLED_BACK:
+    'The new version did not start, so Hearth went back to the version before, with its data.',
+  UPDATE_FAILED:
+    'The update did not finish. The app runs the version it had before; try again later.',
+  UPDATE_NOT_OFFERED:
+    'The catalog no longer offers that version. Check for updates again to see what it offers now.',
+  NO_PREVIOUS_VERSION:
+    'The device no longer keeps the version before this one, so Hearth cannot go back to it.',
   // Preparing devices
   DEVICE_TAMPERED:
     'Something Hearth keeps on this device is not as Hearth left it, so Hearth stopped without changing it. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.',

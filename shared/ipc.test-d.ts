@@ -1,9 +1,9 @@
 import { expectTypeOf, test } from 'vitest';
-import type { EventChannel, InvokeChannel, InvokeResponse } from './ipc';
+import type { EventChannel, EventMap, InvokeChannel, InvokeResponse } from './ipc';
 import type { eventChannels, invokeChannels } from './ipc';
 import type { HearthApi } from './hearth-api';
 import type { requestSchemas } from './schemas';
-import type { TaskSnapshot } from './model';
+import type { AlertTarget, TaskSnapshot } from './model';
 
 test('the runtime channel lists name every channel of the map, and nothing else', () => {
   expectTypeOf<(typeof invokeChannels)[number]>().toEqualTypeOf<InvokeChannel>();
@@ -32,6 +32,8 @@ test('window.hearth has one method per channel with the mapped types', () => {
     | 'catalog'
     | 'apps'
     | 'backups'
+    | 'updates'
+    | 'alerts'
     | 'on'
   >();
 });
@@ -39,4 +41,12 @@ test('window.hearth has one method per channel with the mapped types', () => {
 test('events deliver their mapped payloads', () => {
   type Listener = Parameters<HearthApi['on']>;
   expectTypeOf<Listener[0]>().toEqualTypeOf<EventChannel>();
+});
+
+declare const _hearth: HearthApi;
+
+test('main can ask the window to open Hearth at an alert’s target', () => {
+  expectTypeOf<EventMap['app:openAt']>().toEqualTypeOf<AlertTarget>();
+  type OpenAtListener = Parameters<typeof _hearth.on<'app:openAt'>>[1];
+  expectTypeOf<Parameters<OpenAtListener>[0]>().toEqualTypeOf<AlertTarget>();
 });

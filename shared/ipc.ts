@@ -3,7 +3,10 @@
 // too, so the preload can be generated from them without bundling any schema code.
 import type { z } from 'zod';
 import type {
+  AlertsSnapshot,
+  AlertTarget,
   AppBackupStatus,
+  AppUpdateStatus,
   AppInfo,
   BackupPoint,
   BackupSetup,
@@ -23,6 +26,14 @@ type RequestOf<C extends keyof typeof requestSchemas> = z.infer<(typeof requestS
 
 export interface InvokeMap {
   'app:info': { request: RequestOf<'app:info'>; response: AppInfo };
+  /**
+   * Restarts Hearth into the downloaded update; waits (restarting: false) while a backup,
+   * restore or update of an app is running, and restarts once it has finished.
+   */
+  'app:restartToUpdate': {
+    request: RequestOf<'app:restartToUpdate'>;
+    response: { restarting: boolean };
+  };
   'settings:get': { request: RequestOf<'settings:get'>; response: Settings };
   'settings:update': { request: RequestOf<'settings:update'>; response: Settings };
   'tasks:list': { request: RequestOf<'tasks:list'>; response: TaskSnapshot[] };
@@ -66,6 +77,8 @@ export interface InvokeMap {
   'apps:restart': { request: RequestOf<'apps:restart'>; response: null };
   'apps:remove': { request: RequestOf<'apps:remove'>; response: { dataDeleted: boolean } };
   'apps:setMemory': { request: RequestOf<'apps:setMemory'>; response: null };
+  /** "Sleep when idle" on (after idleMinutes without a visit) or off (null). */
+  'apps:setSleep': { request: RequestOf<'apps:setSleep'>; response: null };
   /** The last lines of the app's console; new lines follow as apps:console events. */
   'apps:console': { request: RequestOf<'apps:console'>; response: { lines: string[] } };
   /** Opens the file dialog; reads and checks the chosen image. Null when the owner cancels. */
@@ -122,9 +135,27 @@ export interface InvokeMap {
     request: RequestOf<'backups:setDestination'>;
     response: AppBackupStatus;
   };
+  /** Every installed app's update state: what its catalog offers, what it could go back to. */
+  'updates:list': { request: RequestOf<'updates:list'>; response: AppUpdateStatus[] };
+  /** Re-reads every catalog now (they are also re-read on a schedule). */
+  'updates:check': { request: RequestOf<'updates:check'>; response: AppUpdateStatus[] };
+  /** "Update automatically" or "ask me", per app. */
+  'updates:setPolicy': { request: RequestOf<'updates:setPolicy'>; response: AppUpdateStatus };
+  /** Updates the app to the version on offer, as a transaction that rolls back by itself. */
+  'updates:start': { request: RequestOf<'updates:start'>; response: { taskId: string } };
+  /** Goes back to the previous version, with the data as it is now or as it was before. */
+  'updates:goBack': { request: RequestOf<'updates:goBack'>; response: { taskId: string } };
+  /** Open alerts (worst first), the quiet history of resolved ones, and the tray's overview. */
+  'alerts:list': { request: RequestOf<'alerts:list'>; response: AlertsSnapshot };
 }
 
+/** What Hearth's own update tells the window: ready to restart into, or why it is not. */
+export type SelfUpdateNotice =
+  | { state: 'ready'; version: string; notes: string | null }
+  | { state: 'failed'; version: string; message: string };
+
 export interface EventMap {
+  'app:selfUpdate': SelfUpdateNotice;
   'tasks:updated': TaskSnapshot;
   'settings:changed': Settings;
   'devices:changed': DeviceRecord[];
@@ -133,6 +164,10 @@ export interface EventMap {
   'apps:console': { deviceId: string; appId: string; lines: string[] };
   'backups:changed': AppBackupStatus[];
   'backups:setupChanged': BackupSetup;
+  'updates:changed': AppUpdateStatus[];
+  'alerts:changed': AlertsSnapshot;
+  /** Main asks the window to open Hearth at a device or app (a notification or the tray was clicked). */
+  'app:openAt': AlertTarget;
 }
 
 export type InvokeChannel = keyof InvokeMap;
@@ -142,6 +177,7 @@ export type InvokeResponse<C extends InvokeChannel> = InvokeMap[C]['response'];
 
 export const invokeChannels = [
   'app:info',
+  'app:restartToUpdate',
   'settings:get',
   'settings:update',
   'tasks:list',
@@ -165,6 +201,7 @@ export const invokeChannels = [
   'apps:restart',
   'apps:remove',
   'apps:setMemory',
+  'apps:setSleep',
   'apps:console',
   'apps:chooseImage',
   'apps:installFromFile',
@@ -183,9 +220,16 @@ export const invokeChannels = [
   'backups:drill',
   'backups:setSchedule',
   'backups:setDestination',
+  'updates:list',
+  'updates:check',
+  'updates:setPolicy',
+  'updates:start',
+  'updates:goBack',
+  'alerts:list',
 ] as const satisfies readonly InvokeChannel[];
 
 export const eventChannels = [
+  'app:selfUpdate',
   'tasks:updated',
   'settings:changed',
   'devices:changed',
@@ -194,6 +238,9 @@ export const eventChannels = [
   'apps:console',
   'backups:changed',
   'backups:setupChanged',
+  'updates:changed',
+  'alerts:changed',
+  'app:openAt',
 ] as const satisfies readonly EventChannel[];
 
 /** What crosses the wire for every invoke, in both transports. */

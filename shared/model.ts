@@ -50,6 +50,10 @@ export interface Settings {
    * kept protected only by file permissions.
    */
   allowUnprotectedKey: boolean;
+  /** Hearth starts (in the tray) when the owner logs in to this computer. */
+  startAtLogin: boolean;
+  /** The owner was told, once, that closing the window leaves Hearth running in the tray. */
+  closeToTrayNoticeShown: boolean;
 }
 
 export interface AppInfo {
@@ -68,7 +72,10 @@ export interface DeviceCapabilities {
   /** /dev/kvm exists; whether it really works is proven by a probe boot at install time. */
   kvmDevice: boolean;
   qemu: boolean;
+  /** Solo5's tenders found on the device (deviceRuntimes says which of them it can use). */
   solo5Hvt: boolean;
+  /** solo5-spt found, and the kernel has seccomp filters (spt's sandbox). */
+  solo5Spt: boolean;
   restic: boolean;
   avahi: boolean;
   systemd: boolean;
@@ -140,6 +147,8 @@ export interface CatalogApp {
   /** Kinds of device it has builds for, e.g. "qemu-x86_64". */
   targets: string[];
   catalogName: string;
+  /** What changed in the newest version, plain text in paragraphs (a build service's builds). */
+  changes?: string;
 }
 
 export type AppState =
@@ -148,6 +157,8 @@ export type AppState =
   | 'running'
   | 'stopping'
   | 'stopped'
+  /** Stopped by the device after an idle time; the first visit to its port starts it. */
+  | 'sleeping'
   | 'crashed'
   | 'restarting'
   | 'gave-up'
@@ -171,6 +182,8 @@ export interface InstalledApp {
   links: { name: string; url: string }[];
   /** A plain sentence when something needs the owner ("It kept stopping, so …"). */
   message: string | null;
+  /** "Sleep when idle": the idle time in minutes, or null when the app always runs. */
+  sleepIdleMinutes?: number | null;
 }
 
 /** What Hearth learned from reading an image file the owner chose. */
@@ -303,4 +316,119 @@ export interface BackupPoint {
   takenAt: number;
   sizeBytes: number;
   volumes: string[];
+  /**
+   * The device that keeps this copy (a backup to another device in the house), read through it;
+   * absent: the backups on this computer.
+   */
+  heldBy?: string;
+}
+
+/** How an installed app takes a newer version its catalog offers (off, "ask me", by default). */
+export type UpdatePolicy = 'ask' | 'auto';
+
+/** A newer version of an installed app that its catalog offers and its device can run. */
+export interface UpdateOffer {
+  version: string;
+  /** The catalog's release notes for that version, as plain text; empty when it gave none. */
+  releaseNotes: string;
+}
+
+/** How the last update (or "go back") of an app ended, in a sentence for its owner. */
+export interface UpdateOutcome {
+  at: number;
+  /** 'updated' committed; 'rolled-back' the new version failed and the old one is back. */
+  kind: 'updated' | 'rolled-back' | 'went-back' | 'failed';
+  message: string;
+}
+
+/** Where one installed app stands with updates, for the Apps view (and the tray's alerts). */
+export interface AppUpdateStatus {
+  deviceId: string;
+  appId: string;
+  appName: string;
+  installedVersion: string;
+  /** A newer version that suits this device; null when up to date or installed from a file. */
+  available: UpdateOffer | null;
+  policy: UpdatePolicy;
+  /** The version "Go back to the previous version" returns to, while its image is kept. */
+  previousVersion: string | null;
+  /** The task of an update or "go back" of this app that is running now. */
+  runningTaskId: string | null;
+  lastOutcome: UpdateOutcome | null;
+  /**
+   * Why the app's catalog could not be read again (e.g. it sent an older copy of itself, which
+   * Hearth refused), as the owner's sentence; absent when its latest read went well. The offer
+   * above then comes from the last good copy.
+   */
+  catalogProblem?: string;
+}
+
+// --- Alerts ----------------------------------------------------------------------------------
+
+/** What an alert is about; one key (below) per thing it concerns, whichever kind it has now. */
+export type AlertKind =
+  | 'device-offline'
+  | 'device-identity-changed'
+  | 'device-disk-full'
+  | 'app-crashed'
+  | 'app-restarting'
+  | 'app-gave-up'
+  | 'backup-failed'
+  | 'backup-overdue'
+  | 'drill-failed'
+  | 'update-available'
+  | 'update-rolled-back';
+
+/** 'problem': something is down or unsafe; 'warning': it will be soon; 'info': good to know. */
+export type AlertSeverity = 'info' | 'warning' | 'problem';
+
+/** Where the one action that fixes an alert takes the owner (a view, at a device or app). */
+export interface AlertTarget {
+  view: 'devices' | 'apps' | 'backups' | 'activity';
+  deviceId?: string;
+  appId?: string;
+  /** What to open on the app's card there: a failing app's console says why it fails. */
+  show?: 'console';
+}
+
+export interface AlertAction {
+  label: string;
+  target: AlertTarget;
+}
+
+/** Something that needs the owner, or (resolved) a quiet note that it no longer does. */
+export interface Alert {
+  /**
+   * Stable for the thing concerned ("device-offline:<deviceId>", "app:<deviceId>/<appId>"): an
+   * alert is raised once per key and updated in place while it stays open (an app that went
+   * from crashed to gave-up keeps its key, its kind and sentence change).
+   */
+  key: string;
+  kind: AlertKind;
+  severity: AlertSeverity;
+  /** A sentence an owner understands: what is wrong and what to do. */
+  message: string;
+  action: AlertAction | null;
+  /**
+   * When the owner was first told. An alert that comes back soon after it resolved (a flapping
+   * device) is reopened with its old raisedAt, so a notifier keyed on it speaks up once.
+   */
+  raisedAt: number;
+  /** Set on history entries: when the condition cleared. */
+  resolvedAt: number | null;
+  deviceId?: string;
+  appId?: string;
+}
+
+/** The household at a glance, for the tray: the worst open alert decides. */
+export type OverallState = 'all-well' | 'needs-attention' | 'problem';
+
+export interface AlertsSnapshot {
+  /** Open alerts, worst first, then newest. */
+  open: Alert[];
+  /** Resolved alerts (severity info, resolvedAt set), newest first, bounded. */
+  history: Alert[];
+  overall: OverallState;
+  /** One line for the tray: "3 devices, 5 apps running". */
+  summary: string;
 }

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { DeviceCapabilities, DeviceRecord } from './model';
-import { archOf, buildFor, deviceArch, deviceTargets, isTarget, runtimeOf } from './runtimes';
+import {
+  archOf,
+  buildFor,
+  deviceArch,
+  deviceRuntimes,
+  deviceTargets,
+  isSolo5Runtime,
+  isTarget,
+  runtimeOf,
+} from './runtimes';
 
 const device = (
   hypervisor: DeviceRecord['hypervisor'],
@@ -30,6 +39,36 @@ describe('which build suits a device', () => {
         buildFor(['qemu-x86_64', 'qemu-aarch64', 'xen-x86_64'], device('kvm', arch)),
       ).toBeNull();
     }
+  });
+
+  it('offers Solo5 builds only where the device has the tender (and hvt only with /dev/kvm)', () => {
+    const facts = (
+      hypervisor: DeviceRecord['hypervisor'],
+      caps: { kvmDevice?: boolean; solo5Hvt?: boolean; solo5Spt?: boolean },
+    ): Parameters<typeof buildFor>[1] => ({
+      hypervisor,
+      capabilities: { arch: 'x86_64', ...caps },
+    });
+    const both = facts('kvm', { kvmDevice: true, solo5Hvt: true, solo5Spt: true });
+    expect(deviceTargets(both)).toEqual(['spt-x86_64', 'hvt-x86_64', 'qemu-x86_64']);
+    expect(buildFor(['qemu-x86_64', 'hvt-x86_64'], both)).toBe('hvt-x86_64');
+    // A board without KVM (many Raspberry Pi OS kernels): solo5-hvt installed is not enough.
+    const noKvm = facts('qemu', { kvmDevice: false, solo5Hvt: true });
+    expect(deviceRuntimes(noKvm)).toEqual(['qemu']);
+    expect(buildFor(['hvt-x86_64'], noKvm)).toBeNull();
+    expect(buildFor(['spt-x86_64', 'qemu-x86_64'], facts('qemu', { solo5Spt: true }))).toBe(
+      'spt-x86_64',
+    );
+    // No tender at all (a record from before tenders, too): only what QEMU starts.
+    const none = facts('kvm', { kvmDevice: true });
+    expect(deviceTargets(none)).toEqual(['qemu-x86_64']);
+    expect(buildFor(['hvt-x86_64', 'spt-x86_64'], none)).toBeNull();
+    // A Xen host runs spt processes in dom0, never hvt (dom0 has no /dev/kvm).
+    expect(
+      deviceTargets(facts('xen', { kvmDevice: true, solo5Hvt: true, solo5Spt: true })),
+    ).toEqual(['xen-x86_64', 'spt-x86_64']);
+    expect(isSolo5Runtime('spt') && isSolo5Runtime('hvt')).toBe(true);
+    expect(isSolo5Runtime('qemu') || isSolo5Runtime('xen')).toBe(false);
   });
 
   it('tells a target from other words', () => {

@@ -1,7 +1,11 @@
 // One vocabulary for how an app runs, and the one rule for which build suits a device. The
 // catalog names builds by target ("qemu-x86_64"); a device record says what it can run; the
 // catalog card, the install-from-file form and the installer all ask buildFor().
-/** What starts an app: QEMU (with KVM where it works, emulation otherwise), Xen, Solo5's tenders. */
+/**
+ * What starts an app: QEMU (with KVM where it works, emulation otherwise), Xen, or one of Solo5's
+ * tenders: `solo5-hvt` (a KVM guest, needs a usable /dev/kvm) or `solo5-spt` (a process in a
+ * seccomp sandbox, needs only a Linux kernel with seccomp).
+ */
 export const runtimes = ['qemu', 'xen', 'hvt', 'spt'] as const;
 export type Runtime = (typeof runtimes)[number];
 
@@ -39,7 +43,13 @@ export function archOf(target: Target): Arch {
 
 interface DeviceFacts {
   hypervisor: DeviceHypervisor;
-  capabilities: { arch: string };
+  capabilities: {
+    arch: string;
+    /** /dev/kvm exists (hvt needs it; a record from before tenders may leave these out). */
+    kvmDevice?: boolean;
+    solo5Hvt?: boolean;
+    solo5Spt?: boolean;
+  };
 }
 
 /** The CPU architecture builds must have for this device, or null when Hearth runs none there. */
@@ -49,16 +59,32 @@ export function deviceArch(device: DeviceFacts): Arch | null {
 }
 
 /**
- * The builds this device can start, best first. A Xen host runs apps as Xen guests only; any
- * other prepared device runs them under QEMU (KVM or emulation is decided per app by a boot).
+ * The runtimes this device offers, best first. Solo5's tenders come first where the device has
+ * them: a unikernel built for one starts in milliseconds (LAB.md). spt (a seccomp-sandboxed
+ * process) before hvt: it needs no KVM, and a /dev/kvm that exists may still not run guests.
+ * A Xen host runs its VMs as Xen guests only (no /dev/kvm in dom0); spt runs there as a process.
  */
+export function deviceRuntimes(device: DeviceFacts): Runtime[] {
+  const caps = device.capabilities;
+  const spt: Runtime[] = caps.solo5Spt ? ['spt'] : [];
+  if (device.hypervisor === 'xen') return ['xen', ...spt];
+  const hvt: Runtime[] = caps.solo5Hvt && caps.kvmDevice ? ['hvt'] : [];
+  return [...spt, ...hvt, 'qemu'];
+}
+
+/** The builds this device can start, best first (deviceRuntimes, for its processor). */
 export function deviceTargets(device: DeviceFacts): Target[] {
   const arch = deviceArch(device);
   if (!arch) return [];
-  return device.hypervisor === 'xen' ? [`xen-${arch}`] : [`qemu-${arch}`];
+  return deviceRuntimes(device).map((runtime): Target => `${runtime}-${arch}`);
 }
 
 /** The build of an app (among `targets`, what it has) to install on this device, or null. */
 export function buildFor(targets: readonly string[], device: DeviceFacts): Target | null {
   return deviceTargets(device).find((t) => targets.includes(t)) ?? null;
+}
+
+/** Solo5's tenders: the runtimes whose image carries a manifest of the devices it needs. */
+export function isSolo5Runtime(runtime: Runtime): runtime is 'hvt' | 'spt' {
+  return runtime === 'hvt' || runtime === 'spt';
 }

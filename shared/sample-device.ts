@@ -18,6 +18,7 @@ export function sampleDeviceRecord(overrides: Partial<DeviceRecord> = {}): Devic
       kvmDevice: true,
       qemu: true,
       solo5Hvt: false,
+      solo5Spt: false,
       restic: false,
       avahi: true,
       systemd: true,

@@ -9,12 +9,16 @@ const settingsFields = {
   theme: z.enum(['system', 'light', 'dark']),
   welcomeDone: z.boolean(),
   allowUnprotectedKey: z.boolean(),
+  startAtLogin: z.boolean(),
 };
 
 export const settingsSchema = z.strictObject({
   ...settingsFields,
   // Added after the first release: settings saved before it read as the safe default.
   allowUnprotectedKey: z.boolean().default(false),
+  startAtLogin: z.boolean().default(false),
+  // Main's alone (not in a patch from the page): set once the "still running" notice was shown.
+  closeToTrayNoticeShown: z.boolean().default(false),
 });
 
 // No defaults in a patch: a field left out must stay as it is, not be reset.
@@ -128,6 +132,7 @@ export const installFromFileSchema = imageResourcesSchema
 
 export const requestSchemas = {
   'app:info': none,
+  'app:restartToUpdate': none,
   'settings:get': none,
   'settings:update': settingsPatchSchema,
   'tasks:list': none,
@@ -160,6 +165,12 @@ export const requestSchemas = {
     appId: appIdSchema,
     memoryMiB: z.number().int().min(8).max(16384),
   }),
+  'apps:setSleep': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    /** Minutes without a visit before the app sleeps (at most a day); null: it always runs. */
+    idleMinutes: z.number().int().min(1).max(1440).nullable(),
+  }),
   'apps:console': appRefSchema,
   'apps:chooseImage': none,
   'apps:installFromFile': installFromFileSchema,
@@ -183,6 +194,8 @@ export const requestSchemas = {
     pointId: backupPointIdSchema,
     /** The device to restore onto: the app's own, or another one when the first is gone. */
     toDeviceId: deviceIdSchema,
+    /** The device that keeps the copy (BackupPoint.heldBy); absent: this computer's backups. */
+    heldBy: deviceIdSchema.optional(),
   }),
   'backups:drill': appRefSchema,
   'backups:setSchedule': z.strictObject({
@@ -205,4 +218,19 @@ export const requestSchemas = {
       z.strictObject({ kind: z.literal('device'), deviceId: deviceIdSchema }),
     ]),
   }),
+  'updates:list': none,
+  'updates:check': none,
+  'updates:setPolicy': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    policy: z.enum(['ask', 'auto']),
+  }),
+  'updates:start': appRefSchema,
+  'updates:goBack': z.strictObject({
+    deviceId: deviceIdSchema,
+    appId: appIdSchema,
+    /** 'now': keep the data as it is; 'before': the data as it was before the update. */
+    data: z.enum(['now', 'before']),
+  }),
+  'alerts:list': none,
 } as const;
