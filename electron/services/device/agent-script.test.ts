@@ -21,6 +21,8 @@ import {
   agentBackupCommand,
   agentCommand,
   agentPeerCommand,
+  agentPeerDumpCommand,
+  agentPeerSnapshotsCommand,
   agentUnitVerbs,
   agentVerbs,
   backupCalendar,
@@ -37,7 +39,9 @@ describe('the agent script', () => {
     expect(script).toContain('exec systemctl "$verb" "hearth-app@$app.service"');
     expect(script).toContain('PATH=/usr/sbin:/usr/bin:/sbin:/bin\n');
     expect(script).toContain('[ $# -eq 2 ]');
-    expect(script).toContain('runuser -u hearth -- perl');
+    expect(script).toContain(
+      'setpriv --reuid=hearth --regid="$(id -g hearth)" --init-groups -- perl',
+    );
     expect(spawnSync('sh', ['-n', '-c', script]).status).toBe(0);
   });
 
@@ -51,12 +55,12 @@ describe('the agent script', () => {
 });
 
 const root = process.getuid?.() === 0;
-const hasPerlAndRunuser =
-  spawnSync('sh', ['-c', 'command -v perl && command -v runuser']).status === 0;
+const hasPerlAndSetpriv =
+  spawnSync('sh', ['-c', 'command -v perl && command -v setpriv']).status === 0;
 
-describe.skipIf(!root || !hasPerlAndRunuser)(
-  // runuser (to read as another account) needs root; CI runs the unit tests as root.
-  'the real agent against hostile input (needs root and runuser: skipped otherwise)',
+describe.skipIf(!root || !hasPerlAndSetpriv)(
+  // setpriv (to read as another account) needs root; CI runs the unit tests as root.
+  'the real agent against hostile input (needs root and setpriv: skipped otherwise)',
   () => {
     let dir = '';
     let calls = '';
@@ -226,6 +230,11 @@ describe.skipIf(!root || !hasPerlAndRunuser)(
     it('writes nothing when the app publishes no service, or has no advertise file', () => {
       expect(advertiseWith('name Notes\n').code).toBe(0);
       expect(readdirSync(servicesDir)).toEqual([]);
+      // What installs write for such an app: nothing, which the agent does not read at all.
+      expect(advertiseFile('Notes', [{ host: 8080 }])).toBe('');
+      writeFileSync(out(), '<x/>');
+      expect(advertiseWith('').code).toBe(0);
+      expect(readdirSync(servicesDir)).toEqual([]);
       rmSync(join(appsDir, 'notes', 'advertise'));
       expect(runAgent(['advertise', 'notes']).code).toBe(0);
       expect(readdirSync(servicesDir)).toEqual([]);
@@ -257,6 +266,36 @@ describe.skipIf(!root || !hasPerlAndRunuser)(
       const secret = join(appsDir, 'notes', 'advertise');
       writeFileSync(secret, 'service _leak._tcp 1234\n', { mode: 0o600 });
       expect(runAgent(['advertise', 'notes']).code).toBe(0);
+      expect(readdirSync(servicesDir)).toEqual([]);
+    });
+
+    it("reads without root's group either: a file only root's group may read gives nothing", () => {
+      const secret = join(appsDir, 'notes', 'advertise');
+      writeFileSync(secret, 'service _leak._tcp 1234\n', { mode: 0o640 });
+      chmodSync(secret, 0o640);
+      expect(runAgent(['advertise', 'notes']).code).toBe(0);
+      expect(readdirSync(servicesDir)).toEqual([]);
+    });
+
+    it('reads as the account through runuser on a device without setpriv', () => {
+      // The device's own programs, setpriv left out.
+      const noSetpriv = join(dir, 'no-setpriv');
+      mkdirSync(noSetpriv);
+      for (const name of readdirSync('/usr/bin'))
+        if (name !== 'setpriv') symlinkSync(join('/usr/bin', name), join(noSetpriv, name));
+      const older = join(dir, 'agent-older');
+      writeFileSync(
+        older,
+        agentScript({ appsDir, servicesDir, user: 'nobody', path: `${noSetpriv}:/usr/sbin` }),
+        { mode: 0o755 },
+      );
+      const advertise = join(appsDir, 'notes', 'advertise');
+      writeFileSync(advertise, advertiseFile('Notes', [{ service: '_http._tcp', host: 8080 }]));
+      expect(spawnSync(older, ['advertise', 'notes']).status).toBe(0);
+      expect(readFileSync(out(), 'utf8')).toContain('<port>8080</port>');
+      rmSync(out());
+      chmodSync(advertise, 0o600);
+      expect(spawnSync(older, ['advertise', 'notes']).status).toBe(0);
       expect(readdirSync(servicesDir)).toEqual([]);
     });
 
@@ -473,5 +512,136 @@ describe.skipIf(!root)(
       expect(r.code).toBe(2);
       expect(recorded()).toBe('');
     });
+
+    describe.skipIf(spawnSync('sh', ['-c', 'command -v restic']).status !== 0)(
+      'reading the copies another device keeps here (needs restic)',
+      () => {
+        const password = 'correct horse battery staple';
+        const account = 'hb-0b6f1c2e3d4a';
+        const repo = () => join(w.peerChrootsDir, account, 'repo');
+        const restic = (args: string[], input?: string) =>
+          spawnSync('restic', ['--no-cache', '-r', repo(), ...args], {
+            env: { PATH: '/usr/bin:/bin', RESTIC_PASSWORD: password },
+            encoding: 'utf8',
+            ...(input === undefined ? {} : { input }),
+          });
+        const runWith = (args: string[], input: string) => {
+          const r = spawnSync(agent, args, {
+            env: { PATH: '/usr/bin:/bin' },
+            encoding: 'utf8',
+            input,
+          });
+          return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+        };
+
+        beforeEach(() => {
+          const bin = join(dir, 'bin');
+          // The account as peer-allow makes it; setpriv records who restic would run as, then runs it.
+          writeFileSync(
+            join(bin, 'getent'),
+            `#!/bin/sh\n[ "$2" = ${account} ] && echo "${account}:x:999:999::/:/usr/sbin/nologin" || exit 2\n`,
+            { mode: 0o755 },
+          );
+          writeFileSync(join(bin, 'id'), '#!/bin/sh\necho hearth-peers\n', { mode: 0o755 });
+          writeFileSync(
+            join(bin, 'setpriv'),
+            `#!/bin/sh\nprintf '%s\\n' "setpriv $1 $2 $3" >> ${calls}\nwhile [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n`,
+            { mode: 0o755 },
+          );
+          mkdirSync(repo(), { recursive: true });
+          expect(restic(['init']).status).toBe(0);
+          const backup = restic(
+            ['backup', '--stdin', '--stdin-filename', 'counter.tar', '--host', sourceId].concat([
+              '--tag',
+              'hearth',
+              '--tag',
+              'app=counter',
+              '--json',
+            ]),
+            'the tar of counter',
+          );
+          expect(backup.status).toBe(0);
+        });
+
+        it('lists every source account’s snapshots as that account, with the password from stdin', () => {
+          const r = runWith(['peer-snapshots'], `${password}\n`);
+          expect(r.code).toBe(0);
+          const [line, ...rest] = r.stdout.trim().split('\n');
+          expect(rest).toEqual([]);
+          expect(line?.startsWith(`${account} ok [`)).toBe(true);
+          const listed = JSON.parse(line!.slice(`${account} ok `.length)) as {
+            hostname: string;
+            paths: string[];
+            id: string;
+          }[];
+          expect(listed).toMatchObject([{ hostname: sourceId, paths: ['/counter.tar'] }]);
+          expect(recorded()).toContain(
+            `setpriv --reuid=${account} --regid=hearth-peers --clear-groups\n`,
+          );
+          // Only read: no lock was left and nothing else was written.
+          expect(readdirSync(join(repo(), 'locks'))).toEqual([]);
+
+          const dumped = runWith(
+            ['peer-dump', sourceId, 'counter', listed[0]!.id.slice(0, 8)],
+            `${password}\n`,
+          );
+          expect(dumped.code).toBe(0);
+          expect(dumped.stdout).toBe('the tar of counter');
+          expect(agentPeerSnapshotsCommand()).toBe(
+            'sudo -n /usr/local/lib/hearth/agent peer-snapshots',
+          );
+          expect(agentPeerDumpCommand(sourceId, 'counter', listed[0]!.id)).toBe(
+            `sudo -n /usr/local/lib/hearth/agent peer-dump ${sourceId} counter ${listed[0]!.id}`,
+          );
+        });
+
+        it('says which repositories the password does not open, and refuses a password not given', () => {
+          expect(runWith(['peer-snapshots'], 'not the password\n').stdout).toBe(
+            `${account} failed wrong-password\n`,
+          );
+          for (const input of ['', 'short\n']) {
+            const r = runWith(['peer-snapshots'], input);
+            expect(r.code).toBe(2);
+            expect(r.stdout).toBe('');
+          }
+          // An account peer-allow did not make is not read.
+          writeFileSync(join(dir, 'bin', 'getent'), '#!/bin/sh\nexit 2\n', { mode: 0o755 });
+          expect(runWith(['peer-snapshots'], `${password}\n`).stdout).toBe('');
+          expect(
+            runWith(['peer-dump', sourceId, 'counter', 'abcdef12'], `${password}\n`).code,
+          ).toBe(2);
+        });
+
+        it('refuses anything but a device id, an app id and a snapshot id', () => {
+          for (const args of [
+            ['peer-dump', sourceId, 'counter'],
+            ['peer-dump', sourceId, 'counter', 'abcdef12', 'x'],
+            ['peer-dump', 'hb-0b6f1c2e3d4a', 'counter', 'abcdef12'],
+            ['peer-dump', sourceId, '../counter', 'abcdef12'],
+            ['peer-dump', sourceId, 'counter', 'latest'],
+            ['peer-dump', sourceId, 'counter', 'abc'],
+            ['peer-dump', sourceId, 'counter', '--help'],
+            ['peer-snapshots', account],
+          ]) {
+            const r = runWith(args, `${password}\n`);
+            expect([args, r.code, r.stdout]).toEqual([args, 2, '']);
+          }
+          expect(() => agentPeerDumpCommand(sourceId, 'counter', 'latest')).toThrow(/snapshot/);
+          expect(() => agentPeerDumpCommand('hb-0b6f1c2e3d4a', 'counter', 'abcdef12')).toThrow(
+            /device/,
+          );
+        });
+
+        it('does not follow a repository replaced by a link', () => {
+          rmSync(join(w.peerChrootsDir, account), { recursive: true });
+          mkdirSync(join(w.peerChrootsDir, account));
+          symlinkSync('/etc', repo());
+          expect(runWith(['peer-snapshots'], `${password}\n`).stdout).toBe(
+            `${account} failed unreadable\n`,
+          );
+          expect(recorded()).not.toContain('setpriv');
+        });
+      },
+    );
   },
 );

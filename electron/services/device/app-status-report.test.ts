@@ -43,6 +43,7 @@ describe('app status from the device', () => {
       memoryBytes: 12582912,
       enabled: true,
       healthy: true,
+      sleeping: false,
       specText: '',
       guestAddress: null,
     });

@@ -3,7 +3,7 @@
 // (the device is not trusted: unknown keys are ignored, values are bounded).
 import { isAppId } from '../../../shared/ids';
 import { xenMac } from '../runtimes/xen-config';
-import { appUnitInShell, deviceLayout } from './layout';
+import { appUnitInShell, deviceLayout, sleepUnitInShell } from './layout';
 
 /** Written before each boot by the launcher, so health is judged on this boot's output. */
 export const BOOT_MARKER = '--- hearth: starting';
@@ -16,6 +16,8 @@ for a in *; do
   # systemd before 248 (Debian 11) has no --timestamp: its start time is then not reported.
   systemctl show --timestamp=unix -p ActiveState -p SubState -p Result -p NRestarts -p ExecMainStartTimestamp -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')} 2>/dev/null ||
     systemctl show -p ActiveState -p SubState -p Result -p NRestarts -p MemoryCurrent -p UnitFileState ${appUnitInShell('"$a"')}
+  # Sleeping when idle (sleep-units.ts): one of its sockets listens for the first visit.
+  if [ -s "$a/sleep" ] && [ -n "$(systemctl list-units --plain --no-legend --state=listening ${sleepUnitInShell('"$a"', '*', 'socket')} 2>/dev/null | head -n 1)" ]; then echo "Sleeping=yes"; fi
   pat=$(head -c 200 "$a/health-pattern" 2>/dev/null || true)
   if [ -n "$pat" ] && [ -f "$a/console.log" ]; then
     line=$(grep -n '^${BOOT_MARKER}' "$a/console.log" | tail -n 1 | cut -d: -f1)
@@ -42,6 +44,8 @@ export interface RawAppStatus {
   enabled: boolean;
   /** From the console pattern, when the app has one; null when it has none. */
   healthy: boolean | null;
+  /** "Sleep when idle" is on and its sockets listen: inactive means asleep, not stopped. */
+  sleeping?: boolean;
   /** spec.json as the device holds it (parsed later, strictly). */
   specText: string;
   /**
@@ -81,6 +85,7 @@ export function parseStatus(output: string, deviceId = ''): RawAppStatus[] {
             memoryBytes: null,
             enabled: false,
             healthy: null,
+            sleeping: false,
             specText: '',
             guestAddress: null,
           }
@@ -124,6 +129,9 @@ export function parseStatus(output: string, deviceId = ''): RawAppStatus[] {
         break;
       case 'Healthy':
         current.healthy = value === 'yes';
+        break;
+      case 'Sleeping':
+        current.sleeping = value === 'yes';
         break;
     }
   }

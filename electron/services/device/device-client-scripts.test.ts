@@ -28,6 +28,7 @@ import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { connectSsh } from '../ssh/ssh-connect';
 import { BOOT_MARKER } from './app-status-report';
 import { DeviceClient } from './device-client';
+import { agentScript } from './agent-script';
 import { appPaths, deviceLayout } from './layout';
 
 const DEVICE = '0f8fad5b-d9cb-469f-a165-70867728950e';
@@ -111,6 +112,39 @@ class LocalShell implements SshSession {
   }
 
   close(): void {}
+}
+
+/**
+ * The "connection": the foreground script in its own process group, SIGKILLed (with all of that
+ * group) as soon as `dies` says so (the VM is paused), as sshd's end of a dead link would be.
+ */
+class DyingShell extends LocalShell {
+  readonly #dies: () => boolean;
+
+  constructor(root: string, dies: () => boolean) {
+    super(root);
+    this.#dies = dies;
+  }
+
+  override exec(command: string): Promise<ExecResult> {
+    const child = spawn('sh', ['-c', this.at(command)], {
+      env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
+      stdio: 'ignore',
+      detached: true,
+    });
+    return new Promise((resolve) => {
+      const watch = setInterval(() => {
+        if (this.#dies() && child.pid) {
+          clearInterval(watch);
+          process.kill(-child.pid, 'SIGKILL');
+        }
+      }, 10);
+      child.on('close', (code, signal) => {
+        clearInterval(watch);
+        resolve({ code, signal, stdout: '', stderr: '' });
+      });
+    });
+  }
 }
 
 let root: string;
@@ -352,8 +386,8 @@ echo "$1" >> ${root}/qmp.log
 [ -e ${state} ] || { echo "qmp: cannot reach" >&2; exit 4; }
 case "$1" in
   query-status) if [ "$(cat ${state})" = running ]; then echo '{"return": {"status": "running", "running": true}}'; else echo '{"return": {"status": "paused", "running": false}}'; fi ;;
-  stop) echo paused > ${state} ;;
-  cont) echo running > ${state} ;;
+  stop) echo paused > ${state}.new && mv ${state}.new ${state} ;;
+  cont) echo running > ${state}.new && mv ${state}.new ${state} ;;
 esac
 `,
   );
@@ -376,6 +410,19 @@ const qmpLog = () =>
   existsSync(join(root, 'qmp.log')) ? readFileSync(join(root, 'qmp.log'), 'utf8') : '';
 const dataFiles = () => readdirSync(local(p.data)).sort();
 const sha = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
+
+/** What the device's stat says of a file, as snapshotVolumes reports it. */
+function statIdentity(path: string) {
+  const st = statSync(path, { bigint: true });
+  const time = (ns: bigint) =>
+    `${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`;
+  return {
+    sizeBytes: Number(st.size),
+    mtime: time(st.mtimeNs),
+    ctime: time(st.ctimeNs),
+    inode: String(st.ino),
+  };
+}
 
 async function failure(promise: Promise<unknown>): Promise<HearthError> {
   const error = await promise.then(
@@ -426,8 +473,18 @@ describe('snapshots under sh', () => {
     expect(result.wasRunning).toBe(true);
     expect(result.pausedMs).toBeGreaterThanOrEqual(0);
     expect(result.copies).toEqual([
-      { volume: 'storage', path: p.volumeCopy('storage', TAG), sizeBytes: 8 },
-      { volume: 'cache', path: p.volumeCopy('cache', TAG), sizeBytes: 300_000 },
+      {
+        volume: 'storage',
+        path: p.volumeCopy('storage', TAG),
+        sizeBytes: 8,
+        identity: statIdentity(local(p.volume('storage'))),
+      },
+      {
+        volume: 'cache',
+        path: p.volumeCopy('cache', TAG),
+        sizeBytes: 300_000,
+        identity: statIdentity(local(p.volume('cache'))),
+      },
     ]);
     expect(readFileSync(local(p.volumeCopy('storage', TAG)), 'utf8')).toBe('the data');
     expect(readFileSync(local(p.volumeCopy('cache', TAG)))).toEqual(Buffer.alloc(300_000, 7));
@@ -436,6 +493,44 @@ describe('snapshots under sh', () => {
     // Nothing of the run but the copies: no partial, no verdict file.
     expect(dataFiles()).toEqual(
       ['cache.img', `cache.img.${TAG}`, 'storage.img', `storage.img.${TAG}`].sort(),
+    );
+  });
+
+  it('gives another identity once the volume was written, and hashes the copies on the device', async () => {
+    const first = await client.snapshotVolumes('counter', ['storage', 'cache'], TAG);
+    const again = await client.snapshotVolumes('counter', ['storage', 'cache'], 'run-2');
+    expect(again.copies.map((c) => c.identity)).toEqual(first.copies.map((c) => c.identity));
+    // The same size, and the mtime put back as it was: the ctime still tells.
+    writeFileSync(local(p.volume('storage')), 'THE DATA');
+    const mtime = statSync(local(p.volume('storage'))).mtime;
+    spawnSync('touch', [
+      '-m',
+      '-d',
+      `@${first.copies[0]!.identity!.mtime}`,
+      local(p.volume('storage')),
+    ]);
+    expect(statSync(local(p.volume('storage'))).mtime.getTime()).toBeLessThanOrEqual(
+      mtime.getTime(),
+    );
+    const changed = await client.snapshotVolumes('counter', ['storage', 'cache'], 'run-3');
+    expect(changed.copies[0]!.identity).not.toEqual(first.copies[0]!.identity);
+    expect(changed.copies[0]!.identity!.mtime).toBe(first.copies[0]!.identity!.mtime);
+    expect(changed.copies[1]!.identity).toEqual(first.copies[1]!.identity);
+    const hashes = await client.hashCopies('counter', 'run-3', ['storage', 'cache']);
+    expect(Object.fromEntries(hashes)).toEqual({
+      storage: sha('THE DATA'),
+      cache: sha(Buffer.alloc(300_000, 7)),
+    });
+  });
+
+  it('refuses to hash a copy that is missing or a link', async () => {
+    await client.snapshotVolumes('counter', ['storage'], TAG);
+    await expect(client.hashCopies('counter', TAG, ['cache'])).rejects.toBeInstanceOf(HearthError);
+    put(join(root, 'elsewhere'), 'not hearth data');
+    rmSync(local(p.volumeCopy('storage', TAG)));
+    symlinkSync(join(root, 'elsewhere'), local(p.volumeCopy('storage', TAG)));
+    await expect(client.hashCopies('counter', TAG, ['storage'])).rejects.toBeInstanceOf(
+      HearthError,
     );
   });
 
@@ -480,30 +575,7 @@ describe('snapshots under sh', () => {
   it('resumes the app and cleans up by itself when the laptop dies mid-copy', async () => {
     vmRunning();
     writeFileSync(join(root, 'cp-delay'), '2');
-    // The "connection": the foreground script in its own process group, SIGKILLed (with all
-    // of that group) as soon as the VM is paused, as sshd's end of a dead link would be.
-    class DyingShell extends LocalShell {
-      override exec(command: string): Promise<ExecResult> {
-        const child = spawn('sh', ['-c', this.at(command)], {
-          env: { PATH: `${this.root}/bin:/usr/bin:/bin`, LC_ALL: 'C' },
-          stdio: 'ignore',
-          detached: true,
-        });
-        return new Promise((resolve) => {
-          const watch = setInterval(() => {
-            if (qmpLog().includes('stop') && child.pid) {
-              clearInterval(watch);
-              process.kill(-child.pid, 'SIGKILL');
-            }
-          }, 10);
-          child.on('close', (code, signal) => {
-            clearInterval(watch);
-            resolve({ code, signal, stdout: '', stderr: '' });
-          });
-        });
-      }
-    }
-    const dying = new DeviceClient(new DyingShell(root), DEVICE);
+    const dying = new DeviceClient(new DyingShell(root, () => qmpLog().includes('stop')), DEVICE);
     await failure(dying.snapshotVolumes('counter', ['storage', 'cache'], TAG));
     expect(qmpLog()).not.toContain('cont');
     // The worker still holds the app's copy lock: neither a clean-up nor a new run interferes.
@@ -565,6 +637,116 @@ describe('snapshots under sh', () => {
     expect(vmState()).toBe('running');
     // Only the live volume and what filled the disk (not Hearth's) remain.
     expect(dataFiles()).toEqual(['.filler', 'storage.img']);
+  });
+});
+
+describe('snapshots of a Xen app under sh: xl pause and unpause through the root agent', () => {
+  const xlLog = () =>
+    existsSync(join(root, 'xl.log')) ? readFileSync(join(root, 'xl.log'), 'utf8') : '';
+  const pauses = () =>
+    xlLog()
+      .split('\n')
+      .filter((l) => /^(un)?pause /.test(l));
+
+  beforeEach(() => {
+    standInQmp();
+    rmSync(local(p.qmp));
+    put(p.spec, `${JSON.stringify({ appId: 'counter', name: 'Counter', target: 'xen-x86_64' })}\n`);
+    put(p.volume('storage'), 'the data');
+    const state = join(root, 'vm-state');
+    // xl as dom0 has it: the domain exists while vm-state does, paused when it says so.
+    writeFileSync(
+      join(root, 'bin', 'xl'),
+      `#!/bin/sh
+echo "$*" >> ${root}/xl.log
+case "$1" in
+  list) [ -e ${state} ] || { echo "invalid domain identifier" >&2; exit 1; }
+    echo 'Name                                        ID   Mem VCPUs	State	Time(s)'
+    if [ "$(cat ${state})" = paused ]; then s=--p---; else s=-b----; fi
+    echo "$2 7 32 1 $s 1.5" ;;
+  pause) echo paused > ${state}.new && mv ${state}.new ${state} ;;
+  unpause) echo running > ${state}.new && mv ${state}.new ${state} ;;
+esac
+`,
+      { mode: 0o755 },
+    );
+    writeFileSync(
+      join(root, 'bin', 'systemctl'),
+      `#!/bin/sh\n[ "$1" = is-active ] || exit 0\n[ -e ${state} ]\n`,
+      { mode: 0o755 },
+    );
+    // sudo runs the real root agent, as sudoers lets the hearth account.
+    writeFileSync(join(root, 'agent'), agentScript({ path: `${root}/bin:/usr/bin:/bin` }), {
+      mode: 0o755,
+    });
+    writeFileSync(
+      join(root, 'bin', 'sudo'),
+      `#!/bin/sh\n[ "$1" = -n ] && shift\n[ "$1" = ${deviceLayout.agent} ] || exit 1\nshift\nexec ${root}/agent "$@"\n`,
+      { mode: 0o755 },
+    );
+  });
+
+  it('pauses the running domain for the copy only, and unpauses it', async () => {
+    vmRunning();
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG);
+    expect(result.wasRunning).toBe(true);
+    expect(pauses()).toEqual(['pause hearth-counter', 'unpause hearth-counter']);
+    expect(vmState()).toBe('running');
+    expect(readFileSync(local(p.volumeCopy('storage', TAG)), 'utf8')).toBe('the data');
+  });
+
+  it('copies a domain someone else paused without pausing or unpausing it', async () => {
+    writeFileSync(join(root, 'vm-state'), 'paused');
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG);
+    expect(result).toMatchObject({ wasRunning: false, pausedMs: 0 });
+    expect(pauses()).toEqual([]);
+    expect(vmState()).toBe('paused');
+  });
+
+  it('unpauses the domain by itself when the laptop dies mid-copy', async () => {
+    vmRunning();
+    writeFileSync(join(root, 'cp-delay'), '2');
+    const dying = new DeviceClient(
+      new DyingShell(root, () => xlLog().includes('pause hearth-counter')),
+      DEVICE,
+    );
+    await failure(dying.snapshotVolumes('counter', ['storage'], TAG));
+    await expect
+      .poll(() => pauses(), { timeout: 10_000 })
+      .toEqual(['pause hearth-counter', 'unpause hearth-counter']);
+    expect(vmState()).toBe('running');
+    await expect.poll(() => cleanUp(), { timeout: 10_000 }).toBe('removed');
+    expect(dataFiles()).toEqual(['storage.img']);
+  });
+
+  it('unpauses the domain when a copy hangs past the watchdog, and keeps no copy', async () => {
+    vmRunning();
+    writeFileSync(join(root, 'cp-delay'), '30');
+    await failure(client.snapshotVolumes('counter', ['storage'], TAG, { watchdogSeconds: 1 }));
+    expect(vmState()).toBe('running');
+    expect(pauses()).toEqual(['pause hearth-counter', 'unpause hearth-counter']);
+    expect(dataFiles()).toEqual(['storage.img']);
+  });
+
+  it('fails without copying when the domain cannot be paused, or xl sees none', async () => {
+    vmRunning();
+    const xl = join(root, 'bin', 'xl');
+    const fine = readFileSync(xl, 'utf8');
+    writeFileSync(
+      xl,
+      fine.replace('  pause)', '  pause) echo "libxl: error" >&2; exit 1 ;;\n  x)'),
+    );
+    expect((await failure(client.snapshotVolumes('counter', ['storage'], TAG))).code).toBe(
+      'DEVICE_STEP_FAILED',
+    );
+    expect(vmState()).toBe('running');
+    expect(dataFiles()).toEqual(['storage.img']);
+    // The unit runs but xl knows no domain of it: its volumes may still be in use.
+    writeFileSync(xl, fine.replace('  list)', '  list) exit 1 ;;\n  x)'));
+    expect((await failure(client.snapshotVolumes('counter', ['storage'], TAG))).code).toBe(
+      'DEVICE_STEP_FAILED',
+    );
+    expect(dataFiles()).toEqual(['storage.img']);
   });
 });
 
@@ -674,6 +856,21 @@ describe('streaming files out under sh', () => {
     expect(await streamed(client.readFileStream('counter', { image: 'current' }))).toEqual(kernel);
   });
 
+  it('streams an image file by its hash (an initrd) and tells its size; none, or a link, is refused', async () => {
+    const initrd = Buffer.alloc(30_000, 5);
+    const hash = sha(initrd);
+    expect(await client.imageFileSize('counter', hash)).toBeNull();
+    put(p.image(hash), initrd);
+    expect(await client.imageFileSize('counter', hash)).toBe(30_000);
+    expect(await streamed(client.readFileStream('counter', { image: hash }))).toEqual(initrd);
+    put(join(root, 'secret'), 'not an image');
+    const other = sha('other');
+    symlinkSync(join(root, 'secret'), local(p.image(other)));
+    expect(await client.imageFileSize('counter', other)).toBeNull();
+    await expect(streamed(client.readFileStream('counter', { image: other }))).rejects.toThrow();
+    expect(() => client.readFileStream('counter', { image: '../x' })).toThrow();
+  });
+
   it('refuses a current that does not point at an image file', async () => {
     put(join(root, 'secret'), 'not an image');
     mkdirSync(local(p.images), { recursive: true });
@@ -713,6 +910,24 @@ describe('restores under sh', () => {
     expect(seen.at(-1)).toBe(volume.length);
     expect(dataFiles()).toEqual([`storage.img.restore-${TAG}`]);
   });
+
+  it(
+    'writes a received volume sparse again, with the same bytes',
+    { timeout: 30_000 },
+    async () => {
+      mkdirSync(local(p.data), { recursive: true });
+      // A volume as the app left it: a little data in 6 MiB of zeros.
+      const mostlyEmpty = Buffer.alloc(6 * 1024 * 1024);
+      mostlyEmpty.write('counter 41', 4096);
+      mostlyEmpty.write('the end', mostlyEmpty.length - 7);
+      const result = await client.receiveVolume('counter', 'storage', TAG, chunked(mostlyEmpty));
+      expect(result.sha256).toBe(sha(mostlyEmpty));
+      const kept = local(result.path);
+      expect(readFileSync(kept)).toEqual(mostlyEmpty);
+      expect(statSync(kept).size).toBe(mostlyEmpty.length);
+      expect(statSync(kept).blocks * 512).toBeLessThan(1024 * 1024);
+    },
+  );
 
   it('never writes through a link at the partial name', async () => {
     put(join(root, 'victim'), 'keep me');

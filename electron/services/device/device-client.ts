@@ -68,6 +68,20 @@ export interface VolumeCopy {
   /** The copy on the device; readFileStream({ copy: path }) streams it. */
   path: string;
   sizeBytes: number;
+  /** The live volume's stat while the app was paused; null when the device could not say. */
+  identity: VolumeIdentity | null;
+}
+
+/**
+ * What `stat` says of a volume file: the same identity from one run to the next means nothing
+ * wrote it (a rename, a restore or a write changes its ctime or inode). Times are seconds with
+ * nine decimals, kept as text: nanoseconds since 1970 are beyond a double's precision.
+ */
+export interface VolumeIdentity {
+  sizeBytes: number;
+  mtime: string;
+  ctime: string;
+  inode: string;
 }
 
 export interface SnapshotResult {
@@ -102,7 +116,8 @@ export interface FileStream {
   done: Promise<void>;
 }
 
-export type StreamedFile = { copy: string } | { image: 'current' };
+/** `image`: the one `current` points at, or an image file by its sha256 (an initrd). */
+export type StreamedFile = { copy: string } | { image: 'current' } | { image: string };
 
 function shortName(value: string, what: string): string {
   if (!isAppId(value)) throw new Error(`not a ${what}: ${JSON.stringify(value)}`);
@@ -463,8 +478,10 @@ export class DeviceClient {
       this.session,
       'remove-app',
       [appId, deleteData ? 'all' : 'keep-data'],
-      // Files go only once the unit is stopped and disabled: never a running app's folder.
-      `${agentCommand('stop', appId)} && ${agentCommand('disable', appId)} && ${files}`,
+      // Files go only once the unit is stopped and disabled: never a running app's folder. Its
+      // sleep units go first, so no visit wakes it meanwhile (an agent from before sleeping
+      // refuses the verb: nothing to take away then).
+      `{ ${agentCommand('sleep-off', appId)} 2>/dev/null || true; } && ${agentCommand('stop', appId)} && ${agentCommand('disable', appId)} && ${files}`,
       'remove the app',
     );
   }
@@ -481,6 +498,24 @@ export class DeviceClient {
       [appId, verb],
       `${reset}${agentCommand(verb, appId)}`,
       `${verb} the app`,
+    );
+  }
+
+  /**
+   * "Sleep when idle" on: the agent writes the app's socket and proxy units from the sleep file
+   * (writeAppFiles wrote it) and lets the app sleep. Off: the units go, and the app starts at
+   * boot and now, as before.
+   */
+  async setSleep(appId: AppId, on: boolean, options: ScriptOptions = {}): Promise<void> {
+    await checkOperation(
+      this.session,
+      'sleep',
+      [appId, on ? 'on' : 'off'],
+      on
+        ? agentCommand('sleep-on', appId)
+        : `${agentCommand('sleep-off', appId)} && ${agentCommand('reset-failed', appId)}; ${agentCommand('enable', appId)} && ${agentCommand('restart', appId)}`,
+      on ? 'let the app sleep when idle' : 'keep the app running',
+      options,
     );
   }
 
@@ -529,7 +564,9 @@ export class DeviceClient {
     const script = snapshotScript({
       dataDir: p.data,
       lockPath: p.copyLock,
+      spec: p.spec,
       qmp: p.qmp,
+      appId,
       unit: appUnit(appId),
       tag,
       watchdogSeconds,
@@ -617,6 +654,11 @@ exec cat -- ${f}`;
       args = [appId, 'current'];
       script = `${currentImageScript(p.dir)}
 exec cat -- "$f"`;
+    } else if (SHA256.test(which.image)) {
+      op = 'read-image';
+      args = [appId, which.image];
+      script = `${imageFileScript(p.image(which.image))}
+exec cat -- "$f"`;
     } else throw new Error('not a file to stream');
     const stream = streamOperation(this.session, op, args, script, options);
     const done = stream.done.then((result) => {
@@ -625,6 +667,48 @@ exec cat -- "$f"`;
     // `done` is what the caller judges; a failure must not also surface as unhandled.
     done.catch(() => undefined);
     return { stdout: stream.stdout, done };
+  }
+
+  /**
+   * The sha256 of each copy snapshotVolumes made under `tag`, computed on the device (the app
+   * runs again meanwhile: the copies are what is hashed). Nothing crosses the link but the
+   * hashes, so a run can tell its data is the last point's without streaming it.
+   */
+  async hashCopies(
+    appId: AppId,
+    tag: string,
+    volumes: readonly string[],
+    options: ScriptOptions = {},
+  ): Promise<Map<string, string>> {
+    const p = appPaths(appId);
+    runTag(tag);
+    if (volumes.length === 0 || volumes.length > MAX_SNAPSHOT_VOLUMES)
+      throw new Error('not a list of volumes');
+    for (const volume of volumes) shortName(volume, 'volume');
+    const checks = volumes
+      .map((volume) => {
+        const f = shellQuote(p.volumeCopy(volume, tag));
+        return `if [ -L ${f} ] || [ ! -f ${f} ]; then echo "hearth: no such copy" >&2; exit 3; fi
+h=$(sha256sum < ${f}) || exit 1
+echo "${volume} \${h%% *}"`;
+      })
+      .join('\n');
+    const out = await checkOperation(
+      this.session,
+      'hash-copies',
+      [appId, tag, ...volumes],
+      `${dataDirCheck(p.data)}
+${checks}`,
+      'check its data',
+      { timeoutMs: HASH_TIMEOUT_MS, ...options },
+    );
+    const hashes = new Map<string, string>();
+    for (const line of out.split('\n')) {
+      const [volume = '', hash = ''] = line.trim().split(' ');
+      if (volumes.includes(volume) && SHA256.test(hash)) hashes.set(volume, hash);
+    }
+    if (volumes.some((v) => !hashes.has(v))) throw new HearthError('DEVICE_GARBLED');
+    return hashes;
   }
 
   /** The image `current` points at: its hash and size (null when there is none). */
@@ -652,10 +736,34 @@ echo "$h $(stat -c %s -- "$f")"`,
     return { sha256: hash, sizeBytes };
   }
 
+  /** The size of one image file by its sha256 (an initrd beside the image); null when missing. */
+  async imageFileSize(
+    appId: AppId,
+    sha256: string,
+    options: ScriptOptions = {},
+  ): Promise<number | null> {
+    if (!SHA256.test(sha256)) throw new Error('not an image hash');
+    const result = await runOperation(
+      this.session,
+      'image-file-size',
+      [appId, sha256],
+      `${imageFileScript(appPaths(appId).image(sha256))}
+stat -c %s -- "$f"`,
+      { timeoutMs: 15_000, ...options },
+    );
+    if (result.code === 3) return null;
+    if (result.code !== 0) throw operationFailed('read its image', result);
+    const sizeBytes = Number(result.stdout.trim());
+    if (!/^\d{1,15}$/.test(result.stdout.trim()) || !Number.isSafeInteger(sizeBytes))
+      throw new HearthError('DEVICE_GARBLED');
+    return sizeBytes;
+  }
+
   /**
    * Receives a volume from a backup: `input` is streamed into `<vol>.img.restore-<tag>.partial`
-   * (cat's stdin, never a shell word), which is then fsynced, hashed on the device and renamed
-   * to `<vol>.img.restore-<tag>`. The caller compares the sha256 with the backup's manifest.
+   * (cat's stdin, never a shell word), which is then made sparse again (data volumes are
+   * sparse files; cat writes every zero), fsynced, hashed on the device and renamed to
+   * `<vol>.img.restore-<tag>`. The caller compares the sha256 with the backup's manifest.
    * Disk full: BACKUP_DEVICE_DISK_FULL, the partial removed. A cancel or a cut leaves the
    * partial for removeStaleCopies.
    */
@@ -718,6 +826,9 @@ if ! cat > ${partial}; then rm -f -- ${partial}; exit 1; fi`,
       [appId, volume, tag],
       `${dataDirCheck(p.data)}
 if [ -L ${partial} ] || [ ! -f ${partial} ]; then echo "hearth: nothing was received" >&2; exit 3; fi
+# Zeroed blocks become holes in place (no second copy needs room). Before the hash, so the
+# hash is of the file that is swapped in; a filesystem that cannot punch holes keeps it whole.
+fallocate --dig-holes -- ${partial} 2>/dev/null
 sync -- ${partial} || exit 1
 h=$(sha256sum < ${partial}) || exit 1
 mv -f -- ${partial} ${shellQuote(restored)} || exit 1
@@ -937,6 +1048,12 @@ function volumeNames(p: ReturnType<typeof appPaths>, volume: string, tag: string
  * Sets $h and $f to the hash and path of the image `current` points at, or exits 3: the link
  * must read exactly images/<sha256>, and the image be a file, not a link.
  */
+/** Sets `f` to one image file, refusing a link or anything that is not a plain file (exit 3). */
+function imageFileScript(path: string): string {
+  return `f=${shellQuote(path)}
+if [ -L "$f" ] || [ ! -f "$f" ]; then echo "hearth: no such image" >&2; exit 3; fi`;
+}
+
 function currentImageScript(appDir: string): string {
   return `cd ${shellQuote(appDir)} || exit 3
 t=$(readlink -- current) || { echo "hearth: no current image" >&2; exit 3; }
@@ -948,7 +1065,11 @@ f="images/$h"
 if [ -L "$f" ] || [ ! -f "$f" ]; then echo "hearth: the current image is missing" >&2; exit 3; fi`;
 }
 
-/** The snapshot's report: `copy <vol> <size>` each, `paused-ms <n>`, `was-running yes|no`. */
+/**
+ * The snapshot's report: `copy <vol> <size>` and `identity <vol> <size> <mtime> <ctime>
+ * <inode>` each, `paused-ms <n>`, `was-running yes|no`. An identity that is missing or not
+ * stat's is null (the next run then just cannot skip), never a failed backup.
+ */
 function parseSnapshot(
   stdout: string,
   volumes: readonly string[],
@@ -956,18 +1077,25 @@ function parseSnapshot(
 ): SnapshotResult {
   const lines = stdout.split('\n').map((line) => line.trim());
   const sizes = new Map<string, number>();
+  const identities = new Map<string, VolumeIdentity>();
   let pausedMs = NaN;
   let wasRunning: boolean | null = null;
+  const time = /^\d{1,12}\.\d{9}$/;
   for (const line of lines) {
-    const [key = '', a = '', b = ''] = line.split(' ');
+    const [key = '', a = '', b = '', c = '', d = '', e = ''] = line.split(' ');
     if (key === 'copy' && volumes.includes(a)) sizes.set(a, Number(b));
-    else if (key === 'paused-ms') pausedMs = Number(a);
+    else if (key === 'identity' && volumes.includes(a)) {
+      const sizeBytes = Number(b);
+      if (Number.isSafeInteger(sizeBytes) && time.test(c) && time.test(d) && /^\d{1,20}$/.test(e))
+        identities.set(a, { sizeBytes, mtime: c, ctime: d, inode: e });
+    } else if (key === 'paused-ms') pausedMs = Number(a);
     else if (key === 'was-running') wasRunning = a === 'yes';
   }
   const copies = volumes.map((volume) => ({
     volume,
     path: pathOf(volume),
     sizeBytes: sizes.get(volume) ?? NaN,
+    identity: identities.get(volume) ?? null,
   }));
   if (
     wasRunning === null ||

@@ -33,6 +33,8 @@ export interface FakeUnit {
   startedAt: number | null;
   /** Paused over QMP. */
   paused: boolean;
+  /** "Sleep when idle": its sockets listen (the agent's sleep-on). */
+  sleeping: boolean;
 }
 
 interface Failure {
@@ -49,6 +51,7 @@ const newUnit = (): FakeUnit => ({
   enabled: false,
   startedAt: null,
   paused: false,
+  sleeping: false,
 });
 
 export class FakeDevice implements SshSession {
@@ -67,6 +70,10 @@ export class FakeDevice implements SshSession {
   offline = false;
   /** Uploads arrive with a flipped byte (a damaged link). */
   damageUploads = false;
+  /** What the agent's peer-snapshots prints: the copies other devices keep here (peer-held.ts). */
+  heldListing = '';
+  /** The tars of those copies, by `APP SNAPSHOT`, as the agent's peer-dump streams them. */
+  readonly heldTars = new Map<string, Buffer>();
   /** Lines `ip -4 neigh show` prints. */
   neighbourTable: string[] = [];
   /**
@@ -83,6 +90,13 @@ export class FakeDevice implements SshSession {
   #close: () => void = () => undefined;
   #closedFlag = false;
   readonly #failures = new Map<string, Failure>();
+  /**
+   * A file's stat identity belongs to its Buffer: a file set anew (a write, a restore's
+   * rename) gets a new one, a Buffer changed in place keeps it, as a write whose mtime was
+   * forced back and whose ctime did not move would on a device.
+   */
+  readonly #identities = new WeakMap<Buffer, string>();
+  #nextInode = 1000;
 
   constructor() {
     this.closed = new Promise((resolve) => (this.#close = resolve));
@@ -206,9 +220,16 @@ export class FakeDevice implements SshSession {
         stdout.write(data);
         return { code: 0, signal: null, stderr: '' };
       }
+      case 'peer-held-dump': {
+        const data = this.heldTars.get(`${a} ${b}`);
+        if (!data) return { code: 1, signal: null, stderr: 'Fatal: no matching ID found' };
+        stdout.write(data);
+        return { code: 0, signal: null, stderr: '' };
+      }
       case 'read-image': {
         const p = appPaths(a);
-        const sha = /^-> images\/([0-9a-f]{64})$/.exec(this.text(p.current) ?? '')?.[1];
+        const sha =
+          b === 'current' ? /^-> images\/([0-9a-f]{64})$/.exec(this.text(p.current) ?? '')?.[1] : b;
         const data = sha === undefined ? undefined : this.files.get(p.image(sha));
         if (!data) return missing;
         stdout.write(data);
@@ -372,6 +393,13 @@ export class FakeDevice implements SshSession {
         if (b === 'stop') this.#stop(a);
         else this.#start(a);
         return '';
+      case 'sleep':
+        this.unit(a).sleeping = b === 'on';
+        // On: asleep until a visit; off: started at boot and now, as the agent does.
+        this.unit(a).enabled = b !== 'on';
+        if (b === 'on') this.#stop(a);
+        else this.#start(a);
+        return '';
       case 'enable-restart':
         this.unit(a).enabled = true;
         this.#start(a);
@@ -405,6 +433,15 @@ export class FakeDevice implements SshSession {
       }
       case 'snapshot-volumes':
         return this.#snapshot(a, b, args.slice(2));
+      case 'hash-copies': {
+        let out = '';
+        for (const volume of args.slice(2)) {
+          const copy = this.files.get(appPaths(a).volumeCopy(volume, b));
+          if (!copy) return { code: 3, signal: null, stdout: '', stderr: 'hearth: no such copy' };
+          out += `${volume} ${sha256(copy)}\n`;
+        }
+        return out;
+      }
       case 'remove-copies': {
         const p = appPaths(a);
         const ends = [
@@ -426,6 +463,11 @@ export class FakeDevice implements SshSession {
           if (stale && (!replaced || b === 'with-replaced')) this.files.delete(path);
         }
         return '';
+      case 'image-file-size': {
+        const image = this.files.get(appPaths(a).image(b));
+        if (!image) return { code: 3, signal: null, stdout: '', stderr: 'hearth: no such image' };
+        return `${image.length}\n`;
+      }
       case 'image-size': {
         const p = appPaths(a);
         const sha = /^-> images\/([0-9a-f]{64})$/.exec(this.text(p.current) ?? '')?.[1];
@@ -475,6 +517,12 @@ export class FakeDevice implements SshSession {
         const spec = this.text(appPaths(a).spec);
         return spec === undefined ? 'no\n' : `yes\n${spec}`;
       }
+      case 'peer-held':
+        return this.heldListing;
+      // The app's backup timer off (peer-backups.ts), a source's key taken away on a target.
+      case 'peer-schedule':
+      case 'peer-revoke':
+        return '';
       default:
         return null;
     }
@@ -497,9 +545,10 @@ export class FakeDevice implements SshSession {
       this.onSnapshotPaused?.(appId);
       let out = '';
       for (const volume of volumes) {
-        const data = Buffer.from(this.files.get(p.volume(volume)) ?? Buffer.alloc(0));
+        const live = this.files.get(p.volume(volume)) ?? Buffer.alloc(0);
+        const data = Buffer.from(live);
         this.files.set(p.volumeCopy(volume, tag), data);
-        out += `copy ${volume} ${data.length}\n`;
+        out += `copy ${volume} ${data.length}\nidentity ${volume} ${this.#identity(live)}\n`;
       }
       out += `paused-ms ${wasRunning ? this.snapshotPausedMs : 0}\nwas-running ${wasRunning ? 'yes' : 'no'}\n`;
       return ok(out);
@@ -510,6 +559,18 @@ export class FakeDevice implements SshSession {
         this.operations.push(`resume ${appId}`);
       }
     }
+  }
+
+  /** `size mtime ctime inode`, as the device's `stat -c '%s %.9Y %.9Z %i'` prints them. */
+  #identity(file: Buffer): string {
+    let id = this.#identities.get(file);
+    if (id === undefined) {
+      const inode = this.#nextInode++;
+      const time = `${Math.floor(this.now / 1000)}.${String(inode).padStart(9, '0')}`;
+      id = `${time} ${time} ${inode}`;
+      this.#identities.set(file, id);
+    }
+    return `${file.length} ${id}`;
   }
 
   #dataFiles(appId: string): string[] {
@@ -539,6 +600,7 @@ export class FakeDevice implements SshSession {
       out += `ActiveState=${u.activeState}\nSubState=${u.subState}\nResult=${u.result}\nNRestarts=${u.restarts}\n`;
       out += `ExecMainStartTimestamp=${u.startedAt ? `@${Math.floor(u.startedAt / 1000)}` : ''}\n`;
       out += `MemoryCurrent=[not set]\nUnitFileState=${u.enabled ? 'enabled' : 'disabled'}\n`;
+      if (u.sleeping) out += 'Sleeping=yes\n';
       const pattern = this.text(p.healthPattern) ?? '';
       const log = this.text(p.consoleLog);
       if (pattern && log !== undefined) {

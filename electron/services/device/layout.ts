@@ -11,11 +11,32 @@ export const HEARTH_HOME = `/home/${HEARTH_USER}`;
 const UNIT_TEMPLATE = 'hearth-app@.service';
 const unitOf = (instance: string) => UNIT_TEMPLATE.replace('@', `@${instance}`);
 const avahiFileOf = (instance: string) => `hearth-app-${instance}.service`;
+/** The Xen domain that runs one app on a Xen host (xl's name for it). */
+const xenDomainOf = (instance: string) => `hearth-${instance}`;
+/**
+ * systemd's template unit that settles an app's interrupted update before the app starts
+ * (update-step-script.ts), one instance per app id; every start of the app pulls it in.
+ */
+const RECOVERY_TEMPLATE = 'hearth-update-recover@.service';
 
 const STATE_DIR = '/var/lib/hearth';
 const APPS_DIR = `${STATE_DIR}/apps`;
 const LIB_DIR = '/usr/local/lib/hearth';
 const PEER_DIR = `${STATE_DIR}/backup`;
+/**
+ * Each tender app's network slot and what its agent set up (solo5Network). Root's, outside the
+ * hearth account's tree: root writes here, and a folder hearth owns could put a link in its place.
+ */
+const NET_DIR = '/var/lib/hearth-net';
+/**
+ * The units that keep a sleeping app's published port open (sleep-units.ts): per app and port a
+ * socket and the proxy it starts, `hearth-sleep-<app>.<port>.socket|service`. Generated whole
+ * by the root agent rather than templated, because one template instance cannot carry both an
+ * app id and a port; the dot cannot occur in an app id, so `hearth-sleep-<app>.*` is exactly
+ * one app's units.
+ */
+const sleepUnitOf = (instance: string, port: string, kind: 'socket' | 'service') =>
+  `hearth-sleep-${instance}.${port}.${kind}`;
 /** systemd's template units that back an app up to another device, one instance per app. */
 const BACKUP_TEMPLATE = 'hearth-backup@';
 
@@ -27,12 +48,15 @@ export const deviceLayout = {
   appsDir: APPS_DIR,
   unitTemplate: `/etc/systemd/system/${UNIT_TEMPLATE}`,
   unitDropInDir: `/etc/systemd/system/${UNIT_TEMPLATE}.d`,
+  updateRecoveryTemplate: `/etc/systemd/system/${RECOVERY_TEMPLATE}`,
   avahiService: '/etc/avahi/services/hearth.service',
   avahiServicesDir: '/etc/avahi/services',
   sudoers: '/etc/sudoers.d/hearth',
   libDir: LIB_DIR,
   /** The one command the hearth account may run as root (agent-protocol.ts). */
   agent: `${LIB_DIR}/agent`,
+  /** Moves an app between versions in crash-safe steps, as hearth (update-step-script.ts). */
+  updateStep: `${LIB_DIR}/update-step`,
   /** The root helper that announced apps before the agent took over; provisioning removes it. */
   oldAdvertiseHelper: `${LIB_DIR}/advertise`,
   /** Left by an install whose app failed under KVM and then ran under emulation. */
@@ -49,6 +73,10 @@ export const deviceLayout = {
   peerBackupDir: PEER_DIR,
   peerBackupKey: `${PEER_DIR}/id_ed25519`,
   peerBackupCache: `${PEER_DIR}/cache`,
+  /** Solo5 tender networking (agent verbs net-up/net-down): root-owned, readable by all. */
+  netDir: NET_DIR,
+  /** Serialises address allocation between apps starting at once. */
+  netLock: `${NET_DIR}/.lock`,
   /** On a target device: the sshd rule that confines other devices' accounts to SFTP. */
   peerSshdDropIn: '/etc/ssh/sshd_config.d/hearth-peers.conf',
   peerGroup: 'hearth-peers',
@@ -57,6 +85,44 @@ export const deviceLayout = {
   /** Root-owned chroot folders, one per source device, each with a repo/ the account owns. */
   peerChrootsDir: '/srv/hearth-backups',
 } as const;
+
+/**
+ * The device's Hearth bridge for Solo5 tender apps: one /24, the device at .1, each app one
+ * address (its slot, 2-254, kept across restarts). The app's taps are named after its slot
+ * (`hth<slot>n<index>`, within Linux's 15 characters), its forwards live in an nftables table
+ * of its own (`hearth_<slot>`), so taking one app's network down touches no other.
+ */
+export const solo5Network = {
+  bridge: 'hearth0',
+  subnet: '10.213.0',
+  prefix: 24,
+  gateway: '10.213.0.1',
+  firstSlot: 2,
+  lastSlot: 254,
+  /** At most this many networks per app (the agent creates one tap each). */
+  maxNets: 4,
+  tapInShell: (slot: string, index: string) => `hth${slot}n${index}`,
+  tableInShell: (slot: string) => `hearth_${slot}`,
+} as const;
+
+/** What net-up wrote for one app (`tapN NAME`, `ipv4 A.B.C.D/P`, `gateway A.B.C.D` lines). */
+export function appNetEnv(appId: AppId): string {
+  return appNetEnvInShell(checked(appId));
+}
+
+/** The same file for device-side scripts (see appUnitInShell). */
+export function appNetEnvInShell(expression: string): string {
+  return `${NET_DIR}/${expression}.env`;
+}
+
+/** The app's network slot file (its address), for device-side scripts. */
+export function appNetSlotInShell(expression: string): string {
+  return `${NET_DIR}/${expression}.slot`;
+}
+
+/** Solo5's tender programs, and the folders besides the PATH where provisioning looks for them. */
+export const solo5Tenders = ['solo5-hvt', 'solo5-spt'] as const;
+export const solo5TenderDirs = ['/usr/bin', '/usr/local/bin'] as const;
 
 function checked(appId: AppId): AppId {
   // Every path below ends up in a shell word or a sudo argument: refuse, never escape.
@@ -75,6 +141,21 @@ export function appUnit(appId: AppId): string {
  */
 export function appUnitInShell(expression: string): string {
   return unitOf(expression);
+}
+
+/** The Xen domain of one app (its launcher creates it, the root agent pauses it for a copy). */
+export function appXenDomain(appId: AppId): string {
+  return xenDomainOf(checked(appId));
+}
+
+/** The domain name for device-side scripts (see appUnitInShell). */
+export function appXenDomainInShell(expression: string): string {
+  return xenDomainOf(expression);
+}
+
+/** The update-recovery unit of an app, around `%i` or a shell expression (see appUnitInShell). */
+export function updateRecoveryUnitOf(instance: string): string {
+  return RECOVERY_TEMPLATE.replace('@', `@${instance}`);
 }
 
 /** The avahi file that announces one app while it runs (written by the root agent). */
@@ -113,17 +194,27 @@ export function appPaths(appId: AppId) {
     snapshotResult: (tag: string) => `${dir}/data/.hearth-snapshot-${tag}`,
     /** Held (flock) while a snapshot of the app's volumes runs, also after the laptop left. */
     copyLock: `${dir}/.hearth-copy.lock`,
-    /** Sends one QMP command to the running VM (written by the QEMU launcher). */
+    /** Sends one QMP command to the running VM (QEMU's; a tender's answers the same ones). */
     qmp: `${dir}/qmp`,
     run: `${dir}/run`,
     stop: `${dir}/stop`,
     consoleLog: `${dir}/console.log`,
     healthPattern: `${dir}/health-pattern`,
+    /** What a tender app's network needs (`nets N`, `forward tcp HOST GUEST`), read by net-up. */
+    network: `${dir}/network`,
     advertise: `${dir}/advertise`,
+    /** What a sleeping app's wake units need (`idle SECONDS`, `wake tcp HOST INTERNAL KIND`), read by sleep-on. */
+    sleep: `${dir}/sleep`,
     /** Small state files of later work (updates, backups), one name each. */
     state: (name: string) => `${dir}/state/${name}.json`,
     /** What the device's own backup timer last did (peer-backups.ts). */
     peerStatus: `${dir}/state/peer-backup.json`,
+    /**
+     * The point the device's own timer saved last and what its data was (snapshot, image, spec
+     * and per volume its size, sha256 and stat identity): a run whose copies are the same makes
+     * no snapshot (peer-backups.ts), as the laptop's LastPoint does for its own runs.
+     */
+    peerLastPoint: `${dir}/state/peer-last-point`,
     /** Held (flock) by a backup or a restore of the app, so the two never overlap. */
     backupLock: `${dir}/state/backup.lock`,
     /** The paused-moment copies a device-side backup streams, removed when it ends. */
@@ -131,6 +222,46 @@ export function appPaths(appId: AppId) {
     /** Where a restore unpacks and verifies a snapshot before swapping it in. */
     restoreDir: `${dir}/restore`,
   } as const;
+}
+
+/**
+ * One of appPaths' names for a device-side script, below a shell expression for the app's folder
+ * (`"$appdir"`): `appPathInShell('$appdir', (p) => p.volumeCopy('$v', '$tag'))`.
+ */
+export function appPathInShell(
+  dirExpression: string,
+  pick: (paths: ReturnType<typeof appPaths>) => string,
+): string {
+  const sample = appPaths('a');
+  return `${dirExpression}${pick(sample).slice(sample.dir.length)}`;
+}
+
+/** A sleeping app's socket or proxy unit on one published port, for device-side scripts. */
+export function sleepUnitInShell(
+  expression: string,
+  port: string,
+  kind: 'socket' | 'service',
+): string {
+  return sleepUnitOf(expression, port, kind);
+}
+
+/** A sleeping app's socket unit on one published port. */
+export function sleepSocketUnit(appId: AppId, port: number): string {
+  return sleepUnitOf(checked(appId), String(port), 'socket');
+}
+
+/** systemd's socket proxy (systemd ≥ 246 for --exit-idle-time; Debian 11 has 247, 12 has 252). */
+export const socketProxyd = '/lib/systemd/systemd-socket-proxyd';
+
+/**
+ * Where a sleeping app's runtime listens instead of its published port: loopback only, so the
+ * socket unit can hold the published port on every address. A fixed shift, so the laptop and
+ * the device agree without asking each other. (It can meet another app's published port; the
+ * runtime then fails to start and says so.)
+ */
+export function wakeInternalPort(host: number): number {
+  // A rotation of the port numbers by half: two apps' internal ports never meet.
+  return ((host - 1 + 32_768) % 65_535) + 1;
 }
 
 /** The timer that backs one app up to another device on the device's own schedule. */

@@ -19,18 +19,32 @@ import { SHORT_NAME_MAX, isAppId, isDeviceId } from '../../../shared/ids';
 import type { BackupPoint } from '../../../shared/model';
 import type { BackupManifest } from '../backups/backup-format';
 import {
+  BACKUP_FORMAT,
   MANIFEST_FILE,
+  POINT_TAG,
   RETENTION,
   SPEC_FILE,
   TAG_HEARTH,
+  VOLUMES_SEPARATOR,
   backupManifestSchema,
+  imageMember,
+  parsePointTags,
+  snapshotFile,
   snapshotPath,
+  volumeMember,
 } from '../backups/backup-format';
 import { fingerprintOf } from '../ssh/host-key-fingerprint';
-import { ED25519_BLOB, agentBackupCommand, agentCommand, agentPeerCommand } from './agent-protocol';
+import {
+  ED25519_BLOB,
+  SNAPSHOT_ID,
+  agentBackupCommand,
+  agentCommand,
+  agentPeerCommand,
+} from './agent-protocol';
 import { BOOT_MARKER } from './app-status-report';
 import {
   HEARTH_USER,
+  appPathInShell,
   appPaths,
   appUnit,
   appUnitInShell,
@@ -45,6 +59,7 @@ import type { RemoteShell } from './root-shell';
 import type { SshSession } from '../ssh/ssh-session';
 import { shellQuote } from './shell-quote';
 import { unitSandbox } from './unit-sandbox';
+import { DISK_FULL_STATUS, snapshotWorker } from './volume-scripts';
 
 /** What peer operations need of a session: scripts, and SFTP for files that must not ride on a command line. */
 export type PeerSession = ScriptSession & Pick<SshSession, 'writeFile'>;
@@ -149,12 +164,49 @@ export const peerSentences = {
   diskFull: errorMessages.BACKUP_DEVICE_DISK_FULL,
   targetFull: 'The other device is out of space, so no backup was taken. Free some space on it.',
   copy: 'The app data could not be copied, so no backup was taken.',
+  woke: 'The app started while its data was being copied, so no backup was taken this time.',
+  unchanged: 'Nothing changed since the last backup, so it still holds all of it.',
   failed: errorMessages.BACKUP_FAILED,
   damaged: errorMessages.BACKUP_DAMAGED,
 } as const;
 
 for (const sentence of Object.values(peerSentences))
   if (/["\\\n]/.test(sentence)) throw new Error(`not a plain sentence: ${sentence}`);
+
+/** The copies' tag in the app's data folder (`<volume>.img.peer`); the copy lock keeps it one at a time. */
+const COPY_TAG = 'peer';
+/** The snapshot worker resumes the app after this long even if a copy hangs. */
+const WATCHDOG_SECONDS = 1800;
+/** An app's file for the script, below its folder `$appdir`. */
+const rel = (pick: Parameters<typeof appPathInShell>[1]) => `"${appPathInShell('$appdir', pick)}"`;
+
+/** The run's tags, as pointTags writes them (the script percent-encodes with uri_enc). */
+const tagArgs = [
+  TAG_HEARTH,
+  `${POINT_TAG.app}=$app`,
+  `${POINT_TAG.version}=$(uri_enc "$version")`,
+  `${POINT_TAG.name}=$(uri_enc "$name")`,
+  `${POINT_TAG.size}=$total`,
+  `${POINT_TAG.volumes}=$vol_tag`,
+  `${POINT_TAG.taken}=$taken`,
+  `${POINT_TAG.paused}=$paused_ms`,
+]
+  .map((tag) => `--tag "${tag}"`)
+  .join(' ');
+
+/**
+ * encodeURIComponent in sh, byte by byte: what stays as it is (A-Z a-z 0-9 - _ . ! ~ * ' ( ))
+ * by its decimal code, anything else as %XX.
+ */
+const uriEncode = `uri_enc() {
+  printf '%s' "$1" | od -An -v -tu1 | tr -s ' ' '\\n' | while read -r n; do
+    case "$n" in
+      '') ;;
+      33|39|40|41|42|45|46|95|126|4[89]|5[0-7]|6[5-9]|[78][0-9]|90|9[7-9]|1[01][0-9]|12[0-2]) printf "\\\\$(printf %o "$n")" ;;
+      *) printf '%%%02X' "$n" ;;
+    esac
+  done
+}`;
 
 /**
  * The script the backup unit runs (and the laptop, for a repository's first use, its snapshots
@@ -262,10 +314,13 @@ said() {
   else echo ${s.failed}; fi
 }
 
+${uriEncode}
+
+# The backup lock is fd 8: fd 9 is the copy lock the snapshot worker holds (volume-scripts.ts).
 take_lock() {
   mkdir -p "$appdir/state" || exit 1
-  exec 9>>"$lock"
-  flock -w "$1" 9 || { echo "hearth peer-backup: a backup or restore of $app is running" >&2; exit 4; }
+  exec 8>>"$lock"
+  flock -w "$1" 8 || { echo "hearth peer-backup: a backup or restore of $app is running" >&2; exit 4; }
 }
 
 case "$cmd" in
@@ -306,82 +361,143 @@ esac
 
 # --- run: one backup of the app ------------------------------------------------------------
 take_lock 0
-work=$appdir/backup-work
-paused=0
-resume() {
-  [ "$paused" = 1 ] || return 0
-  for _ in 1 2 3; do "$appdir/qmp" cont >/dev/null 2>&1 && { paused=0; return 0; }; sleep 1; done
-  return 1
+work=${rel((p) => p.backupWork)}
+data=${rel((p) => p.data)}
+tag=${COPY_TAG}
+res=${rel((p) => p.snapshotResult(COPY_TAG))}
+last=${rel((p) => p.peerLastPoint)}
+volumes=
+# Whatever happens, the copies go. The app itself is resumed by the snapshot worker on every
+# way out of it, also when this script is killed while the worker copies.
+cleanup() {
+  rm -rf "$work"
+  for v in $volumes; do rm -f -- "$data/$v.img.$tag"; done
+  rm -f -- "$res" "$res.body" "$res.log"
 }
-# Whatever happens, the app runs again and the copies go.
-cleanup() { resume || echo "hearth peer-backup: could not resume $app" >&2; rm -rf "$work"; }
 trap cleanup EXIT
 trap 'exit 143' INT TERM HUP
 
-spec=$appdir/${SPEC_FILE}
+spec=${rel((p) => p.spec)}
 [ -f "$spec" ] || fail ${s.notInstalled}
 name=$(sed -n 's/^{"appId":"[a-z0-9-]*","name":"\\([^"\\\\]*\\)".*/\\1/p' "$spec" | head -n 1 | tr -d '\\000-\\037' | cut -c1-64)
 [ -n "$name" ] || name=$app
 version=$(grep -o '"version":"[^"\\\\]*"' "$spec" | head -n 1 | cut -d'"' -f4 | tr -d '\\000-\\037' | cut -c1-32)
-version_tag=$(printf '%s' "$version" | tr -c 'A-Za-z0-9._+-' '_')
 volumes=$(grep -o '"volumes":\\[[^]]*\\]' "$spec" | head -n 1 | grep -o '"name":"[a-z][a-z0-9-]*"' | cut -d'"' -f4)
-image=$(readlink "$appdir/current" 2>/dev/null)
+image=$(readlink ${rel((p) => p.current)} 2>/dev/null)
 image=\${image#images/}
 case "$image" in *[!0-9a-f]*|'') fail ${s.notInstalled} ;; esac
 [ \${#image} -eq 64 ] && [ -f "$appdir/images/$image" ] || fail ${s.notInstalled}
+# An app that boots with an initrd keeps it beside the image; a new device needs both.
+initrd=$(grep -o '"initrdSha256":"[0-9a-f]*"' "$spec" | head -n 1 | cut -d'"' -f4)
+if [ -n "$initrd" ]; then
+  [ \${#initrd} -eq 64 ] && [ -f "$appdir/images/$initrd" ] || fail ${s.notInstalled}
+fi
 
 # Reach the repository (and clear a lock a killed run left, stale ones only) before pausing.
 err=$(mktemp)
 r unlock >/dev/null 2>&1 || true
 r cat config >/dev/null 2>"$err" || fail "$(said "$err")"
 
+no_room() { grep -qi 'no space' "$err" && echo ${s.diskFull} || echo ${s.copy}; }
 rm -rf "$work"
 mkdir -p "$work/volumes" "$work/image" 2>"$err" || fail ${s.copy}
-cp "$spec" "$work/${SPEC_FILE}" 2>"$err" || fail "$(grep -qi 'no space' "$err" && echo ${s.diskFull} || echo ${s.copy})"
-ln "$appdir/images/$image" "$work/image/$image" 2>/dev/null ||
-  cp --reflink=auto "$appdir/images/$image" "$work/image/$image" 2>"$err" ||
-  fail "$(grep -qi 'no space' "$err" && echo ${s.diskFull} || echo ${s.copy})"
-
-# The consistent moment: the VM paused only for the copies (reflinks where the disk can).
-if systemctl is-active --quiet "${appUnitInShell('$app')}"; then
-  "$appdir/qmp" stop >/dev/null 2>"$err" || fail ${s.pause}
-  paused=1
-fi
-taken=$(now_ms)
-for v in $volumes; do
-  cp --reflink=auto --sparse=always "$appdir/data/$v.img" "$work/volumes/$v.img" 2>"$err" || {
-    resume
-    if grep -qi 'no space' "$err"; then rm -rf "$work"; fail ${s.diskFull}; fi
-    cat "$err" >&2
-    fail ${s.copy}
-  }
+cp "$spec" "$work/${SPEC_FILE}" 2>"$err" || fail "$(no_room)"
+for f in $image $initrd; do
+  ln "$appdir/images/$f" "$work/image/$f" 2>/dev/null ||
+    cp --reflink=auto "$appdir/images/$f" "$work/image/$f" 2>"$err" || fail "$(no_room)"
 done
-resume || fail ${s.resume}
-paused_ms=$(( $(now_ms) - taken ))
 
-# The manifest (backup-format.ts), always the last member.
+# The consistent moment: the snapshot worker the laptop's backups run (volume-scripts.ts) pauses
+# the app the way its runtime pauses (app-pause.ts) only for the copies, in a session of its own,
+# with its watchdog; its copies stay under the app's copy lock until they are moved here.
+taken=$(now_ms)
+report="paused-ms 0"
+if [ -n "$volumes" ]; then
+  exec 9>>${rel((p) => p.copyLock)} || fail ${s.copy}
+  flock -w 600 9 || fail ${s.copy}
+  rm -f -- "$res" "$res.body" "$res.done" "$res.log"
+  # 8>&-: the worker (and its watchdog) must not hold the backup lock after this run.
+  setsid -w sh -c ${shellQuote(snapshotWorker)} hearth-snapshot "$data" "$spec" ${rel((p) => p.qmp)} "${appUnitInShell('$app')}" "$app" "$tag" ${WATCHDOG_SECONDS} $volumes </dev/null >/dev/null 2>"$res.log" 8>&- &
+  wait $!
+  copied=$?
+  cat -- "$res.log" >&2 2>/dev/null
+  case "$copied:$(cat -- "$res" 2>/dev/null)" in
+    0:*) ;;
+    ${DISK_FULL_STATUS}:*) fail ${s.diskFull} ;;
+    *:"fail pause"|*:"fail cannot-pause") fail ${s.pause} ;;
+    *:"fail resume") fail ${s.resume} ;;
+    *:"fail changed") fail ${s.woke} ;;
+    *) fail ${s.copy} ;;
+  esac
+  for v in $volumes; do mv -f -- "$data/$v.img.$tag" "$work/volumes/$v.img" 2>"$err" || fail ${s.copy}; done
+  report=$(cat -- "$res.body")
+  rm -f -- "$res" "$res.body" "$res.log"
+  exec 9>&-
+fi
+paused_ms=$(printf '%s\\n' "$report" | sed -n 's/^paused-ms \\([0-9]\\{1,12\\}\\)$/\\1/p')
+
+# What this run's data is: the last point's record compares with it (the same lines, written
+# below after a run that made its snapshot). Identities were taken while the app was paused.
 entries=
 members=
+vol_tag=
+total=0
+skippable=yes
+record="image $image
+initrd \${initrd:--}
+spec $(sha256sum < "$work/${SPEC_FILE}" | cut -c1-64)"
 for v in $volumes; do
   size=$(stat -c %s "$work/volumes/$v.img")
-  sum=$(sha256sum "$work/volumes/$v.img" | cut -c1-64)
+  sum=$(sha256sum < "$work/volumes/$v.img" | cut -c1-64)
+  identity=$(printf '%s\\n' "$report" | sed -n "s/^identity $v \\([0-9]\\{1,20\\} [0-9.]\\{11,\\} [0-9.]\\{11,\\} [0-9]\\{1,20\\}\\)$/\\1/p")
+  [ -n "$identity" ] || skippable=no
+  record="$record
+volume $v $size $sum $identity"
   entries="$entries\${entries:+,}{\\"name\\":\\"$v\\",\\"sizeBytes\\":$size,\\"sha256\\":\\"$sum\\"}"
-  members="$members volumes/$v.img"
+  members="$members ${volumeMember('$v')}"
+  vol_tag="$vol_tag\${vol_tag:+${VOLUMES_SEPARATOR}}$v"
+  total=$((total + size))
 done
 image_size=$(stat -c %s "$work/image/$image")
-printf '{"format":1,"deviceId":"%s","appId":"%s","appName":"%s","appVersion":"%s","takenAt":%s,"pausedMs":%s,"volumes":[%s],"image":{"sha256":"%s","sizeBytes":%s}}\\n' \\
-  "$device" "$app" "$name" "$version" "$taken" "$paused_ms" "$entries" "$image" "$image_size" > "$work/${MANIFEST_FILE}" || fail ${s.diskFull}
+total=$((total + image_size))
+initrd_json=
+if [ -n "$initrd" ]; then
+  initrd_size=$(stat -c %s "$work/image/$initrd")
+  total=$((total + initrd_size))
+  initrd_json=",\\"initrd\\":{\\"sha256\\":\\"$initrd\\",\\"sizeBytes\\":$initrd_size}"
+  members="$members ${imageMember('$image')} ${imageMember('$initrd')}"
+else
+  members="$members ${imageMember('$image')}"
+fi
 
-# One tar per run into restic. Without pipefail, a tar that fails leaves a marker, and the
+# Nothing changed since the last point, and it is still in the repository: no new snapshot.
+if [ "$skippable" = yes ] && [ -f "$last" ]; then
+  prev=$(sed -n 's/^snapshot \\([0-9a-f]\\{8,64\\}\\)$/\\1/p' "$last" | head -n 1)
+  prev_bytes=$(sed -n 's/^bytes \\([0-9]\\{1,15\\}\\)$/\\1/p' "$last" | head -n 1)
+  if [ -n "$prev" ] && [ "$(grep -Ev '^(snapshot|taken|bytes) ' "$last")" = "$record" ] &&
+    r snapshots --json --host "$device" --path ${snapshotPath('"$app"')} 2>>"$err" | grep -q "\\"id\\":\\"$prev"; then
+    rm -f "$err"
+    write_status true ${s.unchanged} "\\"$prev\\"" "\${prev_bytes:-0}"
+    echo "$prev"
+    exit 0
+  fi
+fi
+
+# The manifest (backup-format.ts), always the last member.
+printf '{"format":${BACKUP_FORMAT},"deviceId":"%s","appId":"%s","appName":"%s","appVersion":"%s","volumes":[%s],"image":{"sha256":"%s","sizeBytes":%s}%s}\\n' \\
+  "$device" "$app" "$name" "$version" "$entries" "$image" "$image_size" "$initrd_json" > "$work/${MANIFEST_FILE}" || fail ${s.diskFull}
+
+# One tar per run into restic, its headers the same from run to run (as the laptop's: the same
+# data gives the same bytes). Without pipefail, a tar that fails leaves a marker, and the
 # snapshot of its truncated stream is forgotten at once.
-{ (cd "$work" && tar -c --no-recursion --format=gnu -f - $members image/"$image" ${SPEC_FILE} ${MANIFEST_FILE}) 2>>"$err" || touch "$work/tar-failed"; } |
-  r backup --stdin --stdin-filename "$app".tar --host "$device" --tag ${TAG_HEARTH} --tag "app=$app" --tag "version=$version_tag" --json > "$work/backup.out" 2>>"$err"
+{ (cd "$work" && tar -c --no-recursion --format=gnu --owner=0 --group=0 --numeric-owner --mtime=@0 --mode=0644 -f - $members ${SPEC_FILE} ${MANIFEST_FILE}) 2>>"$err" || touch "$work/tar-failed"; } |
+  r backup --stdin --stdin-filename ${snapshotFile('"$app"')} --host "$device" ${tagArgs} --json > "$work/backup.out" 2>>"$err"
 restic_status=$?
 snap=$(grep '"message_type":"summary"' "$work/backup.out" | tail -n 1 | sed -n 's/.*"snapshot_id":"\\([0-9a-f]*\\)".*/\\1/p')
 bytes=$(grep '"message_type":"summary"' "$work/backup.out" | tail -n 1 | sed -n 's/.*"total_bytes_processed":\\([0-9]*\\).*/\\1/p')
 if [ -e "$work/tar-failed" ]; then
   [ -z "$snap" ] || r forget "$snap" >/dev/null 2>&1 || true
-  fail "$(grep -qi 'no space' "$err" && echo ${s.diskFull} || echo ${s.copy})"
+  fail "$(no_room)"
 fi
 [ "$restic_status" -eq 0 ] && [ -n "$snap" ] || fail "$(said "$err")"
 rm -rf "$work"
@@ -389,9 +505,11 @@ rm -rf "$work"
 full=$(r snapshots --json "$snap" 2>>"$err" | grep -oE '"id":"[0-9a-f]{64}"' | head -n 1 | cut -d'"' -f4)
 [ -n "$full" ] && snap=$full
 
-# Retention, then a check that reads back a tenth of the data (all of it once a month).
+# Retention, then a check that reads back a tenth of the data (all of it once a month). The
+# next run may skip from this point only once it was checked.
+rm -f "$last"
 sentence=${s.ok}
-r forget --host "$device" --path /"$app".tar --group-by host,paths --keep-daily ${RETENTION.daily} --keep-weekly ${RETENTION.weekly} --keep-monthly ${RETENTION.monthly} --prune >/dev/null 2>"$err" || { cat "$err" >&2; sentence=${s.okUntidy}; }
+r forget --host "$device" --path ${snapshotPath('"$app"')} --group-by host,paths --keep-daily ${RETENTION.daily} --keep-weekly ${RETENTION.weekly} --keep-monthly ${RETENTION.monthly} --prune >/dev/null 2>"$err" || { cat "$err" >&2; sentence=${s.okUntidy}; }
 month=$(date +%Y-%m)
 if [ "$(cat "$appdir/state/peer-backup-checked" 2>/dev/null)" = "$month" ]; then
   r check --read-data-subset=1/10 >/dev/null 2>"$err" || { cat "$err" >&2; write_status false ${s.damaged} "\\"$snap\\"" "\${bytes:-0}"; exit 1; }
@@ -400,6 +518,10 @@ else
   echo "$month" > "$appdir/state/peer-backup-checked"
 fi
 rm -f "$err"
+if [ "$skippable" = yes ]; then
+  printf 'snapshot %s\\ntaken %s\\nbytes %s\\n%s\\n' "$snap" "$taken" "\${bytes:-0}" "$record" > "$last.hearth-new" &&
+    mv -f "$last.hearth-new" "$last"
+fi
 write_status true "$sentence" "\\"$snap\\"" "\${bytes:-0}"
 echo "$snap"
 `;
@@ -769,7 +891,7 @@ export function parsePeerSnapshots(
     .map((s) => {
       const takenAt = Date.parse(s.time);
       if (!Number.isFinite(takenAt)) throw new HearthError('DEVICE_GARBLED');
-      const version = (s.tags ?? []).find((t) => t.startsWith('version='))?.slice(8) ?? '';
+      const version = parsePointTags(s.tags ?? []).appVersion ?? '';
       return { id: s.id, deviceId: sourceId, appId, appVersion: version, takenAt };
     })
     .sort((a, b) => b.takenAt - a.takenAt);
@@ -788,7 +910,7 @@ export async function listPeerSnapshots(source: ScriptSession, sourceId: DeviceI
   return parsePeerSnapshots(out.stdout, device(sourceId), appId);
 }
 
-const SNAPSHOT = /^[0-9a-f]{8,64}$/;
+const SNAPSHOT = SNAPSHOT_ID;
 
 /**
  * Downloads one snapshot on the source into the app's restore folder and returns its manifest,

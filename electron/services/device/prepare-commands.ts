@@ -2,7 +2,7 @@
 // place: the device contract. Provisioning decides what to run and reads the answers; it never
 // writes a command itself. (The operations after provisioning are DeviceClient's.)
 import { asHearth } from './hearth-trees';
-import { HEARTH_HOME, HEARTH_USER, deviceLayout } from './layout';
+import { HEARTH_HOME, HEARTH_USER, deviceLayout, solo5TenderDirs, solo5Tenders } from './layout';
 import { shellQuote } from './shell-quote';
 
 /**
@@ -16,7 +16,12 @@ export const capabilitiesScript = [
   'echo "@os"; cat /etc/os-release 2>/dev/null',
   'echo "@xen"; cat /proc/xen/capabilities 2>/dev/null; command -v xl >/dev/null 2>&1 && echo xl',
   'echo "@kvm"; test -c /dev/kvm && echo present',
-  'echo "@tools"; for t in qemu-system-x86_64 qemu-system-aarch64 qemu-img solo5-hvt restic avahi-daemon systemctl visudo; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
+  'echo "@tools"; for t in qemu-system-x86_64 qemu-system-aarch64 qemu-img restic avahi-daemon systemctl visudo; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done',
+  // Solo5's tenders come from outside Debian (a package the owner installs): looked for on the
+  // PATH and in the two folders such packages use, which is where the app unit's PATH finds them.
+  `echo "@tenders"; for t in ${solo5Tenders.join(' ')}; do for d in $(command -v "$t" 2>/dev/null) ${solo5TenderDirs.map((d) => `${d}/$t`).join(' ')}; do [ -x "$d" ] && [ -f "$d" ] && echo "$t" && break; done; done`,
+  // spt's sandbox is a seccomp filter: a kernel without seccomp cannot run it.
+  'echo "@seccomp"; grep -q "^Seccomp:" /proc/self/status 2>/dev/null && echo present',
   'echo "@mem"; grep -E "^(MemTotal|MemAvailable):" /proc/meminfo',
   'echo "@disk"; df -Pk /var/lib 2>/dev/null | tail -n 1',
   'echo "@end"',
@@ -70,6 +75,8 @@ export const prepareCommands = {
       if (!/^[a-z0-9][a-z0-9+.-]*$/.test(p)) throw new Error(`not a package name: ${p}`);
     return `DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ${packages.join(' ')}`;
   },
+  /** nftables, which forwards a Solo5 tender app's ports (the agent's net-up). */
+  nftablesPresent: 'PATH="$PATH:/usr/sbin:/sbin"; command -v nft',
   /** The KVM marker is in the hearth account's tree: looked at and removed as hearth. */
   kvmFailureNoted: asHearth(`test -e ${shellQuote(deviceLayout.kvmUnusable)}`),
   forgetKvmFailure: asHearth(`rm -f ${shellQuote(deviceLayout.kvmUnusable)}`),

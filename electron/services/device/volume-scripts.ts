@@ -1,6 +1,7 @@
 // The device-side scripts behind backups and restores (DeviceClient's snapshotVolumes,
 // receiveVolume, swapInVolume, ...). Every value in them was validated by the caller and is
 // single-quoted again here; none of them ever writes through or reads through a symlink.
+import { appPauseFunctions } from './app-pause';
 import { shellQuote } from './shell-quote';
 
 /** The exit status a script uses for "the device's disk cannot hold this". */
@@ -30,31 +31,28 @@ export function dataDirCheck(dataDir: string): string {
  * The part of a snapshot that must finish even if the laptop goes away: it runs detached
  * (its own session under setsid, HUP and PIPE ignored, stdio off the SSH channel) and gives
  * its verdict as its exit status (and in a file, for when nobody waits any more).
- * Arguments: data dir, qmp helper, unit, tag, watchdog seconds, volumes.
+ * Arguments: data dir, spec.json, qmp helper, unit, app id, tag, watchdog seconds, volumes.
+ * The laptop's snapshots (snapshotScript) and the device's own backups (peer-backups.ts) both
+ * run it, so both pause an app the same way (app-pause.ts) with the same guarantees.
  *
  * The order is what keeps the app safe: the free-space check happens before the pause; the
  * pause is followed at once by a watchdog that resumes the VM (and ends this worker) after
  * the given seconds even if cp hangs; the EXIT trap resumes on every way out, removes the
  * partial copies (and, on failure, the finished ones), and writes the verdict last.
  */
-const snapshotWorker = `# hearth:snapshot-worker
+export const snapshotWorker = `# hearth:snapshot-worker
 trap '' HUP PIPE
-d=$1; qmp=$2; unit=$3; tag=$4; wd=$5; shift 5
+d=$1; spec=$2; qmp=$3; unit=$4; app=$5; tag=$6; wd=$7; shift 7
 vols="$*"
 res="$d/.hearth-snapshot-$tag"
 paused=no; was=no; verdict="fail copy"
-resume() {
-  # Retried: a QMP socket that is busy for a moment must not leave the app paused.
-  i=0
-  while [ $i -lt 5 ]; do
-    "$qmp" cont >/dev/null && break
-    i=$((i + 1)); sleep 1
-  done
-  paused=no
-}
+${appPauseFunctions}app_how
 on_exit() {
-  [ "$paused" = yes ] && resume
+  [ "$paused" = yes ] && app_resume
   : > "$res.done"
+  # Its once-a-second look could miss the marker (removed below): a watchdog left behind would
+  # resume the app minutes later, in the middle of another run's pause.
+  [ -z "$watchdog" ] || kill -KILL "$watchdog" 2>/dev/null
   if [ "$verdict" != ok ]; then
     for v in $vols; do rm -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag"; done
     rm -f -- "$res.body"
@@ -63,6 +61,7 @@ on_exit() {
   echo "$verdict" > "$res" 2>/dev/null
   rm -f -- "$res.done"
 }
+watchdog=
 trap on_exit EXIT
 trap 'verdict="fail watchdog"; exit 124' TERM
 trap 'exit 130' INT
@@ -78,17 +77,13 @@ for v in $vols; do k=$(du -k -- "$d/$v.img" | cut -f1); need=$((need + k)); done
 avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
 if [ "$need" -gt "$avail" ]; then verdict="fail disk-full"; exit ${DISK_FULL_STATUS}; fi
 for v in $vols; do rm -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag"; done
-if [ -x "$qmp" ]; then
-  if "$qmp" query-status 2>/dev/null | grep -q '"running": *true'; then was=yes; fi
-elif systemctl is-active --quiet "$unit" 2>/dev/null; then
-  # Running but no way to pause it (not a QEMU app): a copy of a live volume is not a backup.
-  verdict="fail cannot-pause"; echo "hearth: the app runs and cannot be paused" >&2; exit 3
-fi
-t0=$(date +%s%N)
-if [ "$was" = yes ]; then
-  # Marked before asking: a stop that paused but failed to answer must be resumed too.
-  paused=yes
-  "$qmp" stop >/dev/null || { verdict="fail pause"; exit 3; }
+app_pause
+case $? in
+  0) ;;
+  2) verdict="fail cannot-pause"; echo "hearth: the app runs and cannot be paused" >&2; exit 3 ;;
+  *) verdict="fail pause"; exit 3 ;;
+esac
+if [ "$paused" = yes ]; then
   # The watchdog does not hold the copy lock (fd 9): the lock ends with this worker.
   (
     trap '' TERM
@@ -98,11 +93,17 @@ if [ "$was" = yes ]; then
       sleep 1; i=$((i + 1))
     done
     [ -e "$res.done" ] && exit 0
-    "$qmp" cont >/dev/null 2>&1
+    app_resume >/dev/null 2>&1
     kill -s TERM -- -$$ 2>/dev/null || kill -s TERM $$
   ) </dev/null >/dev/null 2>&1 9>&- &
+  watchdog=$!
 fi
+ids=
 for v in $vols; do
+  # The volume's identity while nothing can write it (size, mtime and ctime to the
+  # nanosecond, inode): the next run hashes its copy only if this is still the same.
+  ids="$ids
+identity $v $(stat -c '%s %.9Y %.9Z %i' -- "$d/$v.img" 2>/dev/null)"
   # Its message is kept in memory: on a full disk no log file could be written.
   if ! err=$(cp --reflink=auto --sparse=always -- "$d/$v.img" "$d/$v.img.$tag.partial" 2>&1); then
     echo "$err" >&2
@@ -110,14 +111,27 @@ for v in $vols; do
     exit 1
   fi
 done
-[ "$paused" = yes ] && resume
+if [ "$paused" = yes ] && ! app_resume; then
+  verdict="fail resume"; echo "hearth: the app could not be resumed" >&2; exit 3
+fi
 t1=$(date +%s%N)
+if [ "$was" = no ]; then
+  # Not paused, as it was not running: a visit may have woken it (an app that sleeps when idle)
+  # or the owner started it meanwhile. A copy its writes went into is no backup: refused whole.
+  for v in $vols; do
+    case "$ids" in
+      *"identity $v $(stat -c '%s %.9Y %.9Z %i' -- "$d/$v.img" 2>/dev/null)"*) ;;
+      *) verdict="fail changed"; echo "hearth: the app started and wrote $v while it was copied" >&2; exit 1 ;;
+    esac
+  done
+fi
 : > "$res.done"
 {
   for v in $vols; do
     mv -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag" || exit 1
     echo "copy $v $(stat -c %s -- "$d/$v.img.$tag")"
   done
+  echo "$ids"
   if [ "$was" = yes ]; then echo "paused-ms $(( (t1 - t0) / 1000000 ))"; else echo "paused-ms 0"; fi
   echo "was-running $was"
 } > "$res.body" || exit 1
@@ -128,7 +142,9 @@ exit 0
 export interface SnapshotScriptInput {
   dataDir: string;
   lockPath: string;
+  spec: string;
   qmp: string;
+  appId: string;
   unit: string;
   tag: string;
   watchdogSeconds: number;
@@ -137,13 +153,22 @@ export interface SnapshotScriptInput {
 
 /**
  * Starts the detached worker and waits for it; prints its report (`copy <vol> <size>`,
- * `paused-ms`, `was-running`) when it succeeded. If this foreground part dies with the SSH
+ * `identity <vol> <size> <mtime> <ctime> <inode>`, `paused-ms`, `was-running`) when it
+ * succeeded. If this foreground part dies with the SSH
  * connection, the worker still resumes the app, finishes or removes its copies, and leaves
  * its verdict in `.hearth-snapshot-<tag>` (removed by removeStaleCopies).
  */
 export function snapshotScript(input: SnapshotScriptInput): string {
   const res = shellQuote(`${input.dataDir}/.hearth-snapshot-${input.tag}`);
-  const args = [input.dataDir, input.qmp, input.unit, input.tag, String(input.watchdogSeconds)]
+  const args = [
+    input.dataDir,
+    input.spec,
+    input.qmp,
+    input.unit,
+    input.appId,
+    input.tag,
+    String(input.watchdogSeconds),
+  ]
     .concat(input.volumes)
     .map(shellQuote)
     .join(' ');

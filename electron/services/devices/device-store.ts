@@ -19,6 +19,8 @@ const capabilitiesSchema = z.object({
   kvmDevice: z.boolean(),
   qemu: z.boolean(),
   solo5Hvt: z.boolean(),
+  // Recorded since Hearth ran spt unikernels; a device prepared before has none.
+  solo5Spt: z.boolean().default(false),
   restic: z.boolean(),
   avahi: z.boolean(),
   systemd: z.boolean(),

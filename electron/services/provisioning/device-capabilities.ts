@@ -3,6 +3,8 @@
 // reported as DEVICE_GARBLED rather than guessed.
 import { HearthError } from '../../../shared/errors';
 import type { DeviceCapabilities } from '../../../shared/model';
+import { deviceRuntimes } from '../../../shared/runtimes';
+import type { DeviceHypervisor } from '../../../shared/runtimes';
 
 const ARCHES: Record<string, DeviceCapabilities['arch']> = {
   x86_64: 'x86_64',
@@ -52,6 +54,7 @@ export function parseCapabilities(output: string): DeviceCapabilities {
   const os = osRelease(s.get('os') ?? []);
   const idLike = `${os.ID ?? ''} ${os.ID_LIKE ?? ''}`.toLowerCase().split(/\s+/);
   const tools = new Set(s.get('tools') ?? []);
+  const tenders = new Set(s.get('tenders') ?? []);
   const xen = s.get('xen') ?? [];
   const disk = (s.get('disk')?.[0] ?? '').split(/\s+/);
   const freeKib = Number(disk[3]);
@@ -68,7 +71,8 @@ export function parseCapabilities(output: string): DeviceCapabilities {
     xenDom0: xen.some((l) => l.includes('control_d')) && xen.includes('xl'),
     kvmDevice: (s.get('kvm') ?? []).includes('present'),
     qemu: tools.has('qemu-system-x86_64') || tools.has('qemu-system-aarch64'),
-    solo5Hvt: tools.has('solo5-hvt'),
+    solo5Hvt: tenders.has('solo5-hvt'),
+    solo5Spt: tenders.has('solo5-spt') && (s.get('seccomp') ?? []).includes('present'),
     restic: tools.has('restic'),
     avahi: tools.has('avahi-daemon'),
     systemd: tools.has('systemctl'),
@@ -85,6 +89,30 @@ export function chooseHypervisor(caps: DeviceCapabilities): 'xen' | 'kvm' | 'qem
   if (caps.qemu && caps.kvmDevice) return 'kvm';
   if (caps.qemu) return 'qemu';
   return null;
+}
+
+/** Where an owner gets Solo5's tenders: Hearth fetches nothing itself (they are not in Debian). */
+export const solo5TenderSource =
+  "install the solo5 package from robur's reproducible builds (https://builds.robur.coop, job solo5) on the device";
+
+/**
+ * One sentence on Solo5's tenders for the provisioning checklist: which of them apps may use
+ * here, or that none can and how the owner gets them.
+ */
+export function tenderNote(caps: DeviceCapabilities, hypervisor: DeviceHypervisor): string {
+  const runtimes = deviceRuntimes({ hypervisor, capabilities: caps });
+  const hvt = runtimes.includes('hvt');
+  const spt = runtimes.includes('spt');
+  if (hvt && spt)
+    return "Apps built for Solo5's hvt and spt tenders run here too, and start in milliseconds.";
+  if (spt)
+    return caps.solo5Hvt
+      ? "Apps built for Solo5's spt tender run here too; solo5-hvt is installed but needs /dev/kvm, which this device lacks."
+      : "Apps built for Solo5's spt tender run here too, and start in milliseconds.";
+  if (hvt) return "Apps built for Solo5's hvt tender run here too, and start in milliseconds.";
+  if (caps.solo5Hvt && hypervisor !== 'xen')
+    return `solo5-hvt is installed but needs /dev/kvm, which this device lacks; for apps built for Solo5's spt tender, ${solo5TenderSource}, then prepare it again.`;
+  return `This device has no Solo5 tender (solo5-hvt or solo5-spt), so apps built only for them cannot run on it; to run them, ${solo5TenderSource}, then prepare it again.`;
 }
 
 /** A short plain-words description, e.g. "Raspberry Pi OS 12 (aarch64), 4 GB memory". */

@@ -9,10 +9,12 @@ import {
   deviceJson,
   parseDeviceJson,
   sudoersDropIn,
+  updateRecoveryUnitTemplate,
   xenUnitDropIn,
   xenUnitDropInPath,
 } from './device-files';
 import { deviceLayout as paths } from '../device/layout';
+import { unitSandbox } from '../device/unit-sandbox';
 
 function withFile<T>(name: string, content: string, use: (path: string) => T): T {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-files-'));
@@ -99,6 +101,11 @@ describe('files Hearth puts on a device', () => {
     // The root agent announces the app from outside the sandbox ("+"), failures ignored ("-").
     expect(unit).toContain('ExecStartPost=-+/usr/local/lib/hearth/agent advertise %i');
     expect(unit).toContain('ExecStopPost=-+/usr/local/lib/hearth/agent withdraw %i');
+    // An update cut short by a power loss is settled before the app starts, by a unit of its
+    // own that every start pulls in and waits for ("Wants": it never keeps the app from starting).
+    expect(unit).toContain('Requires=hearth-update-recover@%i.service');
+    expect(unit).toContain('After=hearth-update-recover@%i.service');
+    expect(unit.some((l) => l.includes('update-step'))).toBe(false);
 
     const xen = settingsOf(xenUnitDropIn());
     expect(xen).toContain('ProtectKernelModules=no');
@@ -108,15 +115,41 @@ describe('files Hearth puts on a device', () => {
     expect(xen.some((l) => /^(ProtectHome|NoNewPrivileges|ProtectSystem)=/.test(l))).toBe(false);
   });
 
+  it('settles an interrupted update as the hearth account, in the same sandbox, only when there is one', () => {
+    const unit = settingsOf(updateRecoveryUnitTemplate());
+    // systemd looks for the transaction's state file itself: no process at all without one.
+    expect(unit).toContain('ConditionPathExists=/var/lib/hearth/apps/%i/state/update');
+    expect(unit).toEqual(
+      expect.arrayContaining([
+        'Type=oneshot',
+        'User=hearth',
+        'ExecStart=/usr/local/lib/hearth/update-step recover %i',
+      ]),
+    );
+    // Never root, never outside the app's own folder: the app's sandbox, setting for setting.
+    expect(unit.some((l) => l.startsWith('ExecStart=+') || l.startsWith('ExecStart=!'))).toBe(
+      false,
+    );
+    const app = settingsOf(appUnitTemplate());
+    for (const line of settingsOf(unitSandbox('/var/lib/hearth/apps/%i'))) {
+      expect(unit).toContain(line);
+      expect(app).toContain(line);
+    }
+  });
+
   // systemd-analyze verify reads the unit as systemd would, without running anything.
-  it.runIf(toolExists('systemd-analyze'))('systemd accepts every setting of the unit', () => {
+  it.runIf(toolExists('systemd-analyze'))('systemd accepts every setting of the units', () => {
     withFile('hearth-app@.service', appUnitTemplate(), (path) => {
       const dir = join(path, '..');
       const instance = join(dir, 'hearth-app@counter.service');
       writeFileSync(instance, appUnitTemplate());
-      const result = spawnSync('systemd-analyze', ['verify', instance], { encoding: 'utf8' });
-      // Missing executables are expected here (no agent, no app); unknown settings are not.
-      expect(result.stderr).not.toMatch(/Unknown key|Unknown section|Failed to parse/i);
+      const recovery = join(dir, 'hearth-update-recover@counter.service');
+      writeFileSync(recovery, updateRecoveryUnitTemplate());
+      for (const unit of [instance, recovery]) {
+        const result = spawnSync('systemd-analyze', ['verify', unit], { encoding: 'utf8' });
+        // Missing executables are expected here (no agent, no app); unknown settings are not.
+        expect(result.stderr).not.toMatch(/Unknown key|Unknown section|Failed to parse/i);
+      }
     });
   });
 

@@ -2,8 +2,9 @@
 // for byte, so a second provisioning can compare hashes and change nothing.
 
 import { isDeviceId } from '../../../shared/ids';
-import { HEARTH_USER, deviceLayout } from '../device/layout';
+import { HEARTH_USER, deviceLayout, updateRecoveryUnitOf } from '../device/layout';
 import { unitSandbox } from '../device/unit-sandbox';
+import { UPDATE_STATE_FILE } from '../device/update-step-script';
 
 export { HEARTH_USER };
 
@@ -50,6 +51,34 @@ export function sudoersDropIn(): string {
   ].join('\n');
 }
 
+/** The app unit's sandbox: its own folder writable, nothing else (unit-sandbox.ts). */
+const appSandbox = unitSandbox(`${deviceLayout.appsDir}/%i`);
+const recoveryUnit = updateRecoveryUnitOf('%i');
+
+/**
+ * Before every start of an app: an update the device lost power in the middle of is settled
+ * (the old version back, or the commit finished; update-step-script.ts), as the hearth account
+ * in the app's sandbox. A unit of its own rather than an ExecStartPre of the app's, so that
+ * systemd checks for the transaction's state file itself: without one (nearly every start) no
+ * process is started at all, where a sandboxed step cost a namespace set up each start
+ * (70-100 ms on the lab's Pi: the start row's regression).
+ */
+export function updateRecoveryUnitTemplate(): string {
+  return `# Managed by Hearth.
+[Unit]
+Description=Hearth: finish or undo an interrupted update of app %i
+ConditionPathExists=${deviceLayout.appsDir}/%i/${UPDATE_STATE_FILE}
+
+[Service]
+# oneshot: the app's start waits until it ended (After= in the app's unit), however long
+# putting the old version back takes; oneshot units have no start timeout.
+Type=oneshot
+User=${HEARTH_USER}
+ExecStart=${deviceLayout.updateStep} recover %i
+${appSandbox}
+`;
+}
+
 /** One instance per app: starts at boot, restarts on failure, gives up after a burst. */
 export function appUnitTemplate(): string {
   return `# Managed by Hearth.
@@ -57,6 +86,12 @@ export function appUnitTemplate(): string {
 Description=Hearth app %i
 After=network-online.target
 Wants=network-online.target
+# Every start (the owner's, a restart, systemd's own after a failure, at boot) first settles an
+# interrupted update (updateRecoveryUnitTemplate). "Requires": a recovery that failed leaves
+# the app stopped rather than started on half-applied files; one its condition skips (no
+# transaction) counts as done.
+Requires=${recoveryUnit}
+After=${recoveryUnit}
 StartLimitIntervalSec=300
 StartLimitBurst=5
 
@@ -66,6 +101,11 @@ Type=simple
 # here would stop every app on a device that lacks it (status 216/GROUP).
 User=${HEARTH_USER}
 WorkingDirectory=${deviceLayout.appsDir}/%i
+# A Solo5 tender app's taps and forwarded ports, made by the root agent before it starts and
+# taken down after it ends ("+": root, outside the sandbox; "-": a failure is the run
+# script's to say, in the console; nothing for the other runtimes).
+ExecStartPre=-+${deviceLayout.agent} net-up %i
+ExecStopPost=-+${deviceLayout.agent} net-down %i
 ExecStart=${deviceLayout.appsDir}/%i/run
 # Graceful first (ACPI power-down over QMP, waiting up to its timeout), then systemd's
 # SIGTERM and, after TimeoutStopSec, SIGKILL. "-": a runtime without a stop script is fine.
@@ -81,7 +121,10 @@ ExecStopPost=-+${deviceLayout.agent} withdraw %i
 # kernel tunables, modules or cgroup changes, no personality or realtime tricks, no new
 # namespaces, only the socket families QEMU's user networking and QMP use, native syscalls only.
 # No DeviceAllow/PrivateDevices: QEMU needs /dev/kvm where it works.
-${unitSandbox(`${deviceLayout.appsDir}/%i`)}
+${appSandbox}
+# Solo5's tenders find their tap with getifaddrs(), which asks the kernel over netlink; the list
+# above is merged with this one.
+RestrictAddressFamilies=AF_NETLINK
 Restart=on-failure
 RestartSec=3
 TimeoutStopSec=45
@@ -123,6 +166,26 @@ RestrictNamespaces=no
 `;
 }
 
+/** Where the Xen drop-in for the backup unit lives; present only on Xen hosts. */
+export const xenBackupDropInPath = `${deviceLayout.backupTemplate}.d/xen.conf`;
+
+/**
+ * On a Xen host, a backup to another device pauses a running app's domain for its copy through
+ * the root agent (xl needs root; app-pause.ts), that is through sudo, which the backup unit's
+ * NoNewPrivileges would stop. The hearth account is root-equivalent on a Xen host anyway
+ * (xenUnitDropIn), so this gives it nothing it did not have. xl pause and unpause only talk to
+ * xenstored and the hypervisor; what they may write is what the app units may.
+ */
+export function xenBackupDropIn(): string {
+  return `# Managed by Hearth: on this Xen host a backup pauses an app's domain for its copy through
+# Hearth's root agent (xl needs root), so the backup may use sudo. Removed by Hearth if this
+# device stops being a Xen host.
+[Service]
+NoNewPrivileges=no
+ReadWritePaths=-/run/sudo -/var/lib/sudo -/var/lib/xen -/var/log/xen -/run/xen -/run/xenstored -/var/lib/xenstored
+`;
+}
+
 function xmlEscape(value: string): string {
   return value.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -153,11 +216,15 @@ export function authorizedKeys(publicKey: string): string {
   return `restrict ${publicKey.trim()}\n`;
 }
 
-/** What the hearth account writes beside an app for the agent's `advertise` verb (agent-script.ts). */
+/**
+ * What the hearth account writes beside an app for the agent's `advertise` verb (agent-script.ts).
+ * Empty when the app announces nothing: the agent then need not read it at each start.
+ */
 export function advertiseFile(
   name: string,
   ports: readonly { service?: string | undefined; host: number }[],
 ): string {
   const services = ports.filter((p) => p.service).map((p) => `service ${p.service} ${p.host}\n`);
+  if (services.length === 0) return '';
   return `name ${name.replace(/[^A-Za-z0-9 ._-]/g, '').slice(0, 48)}\n${services.join('')}`;
 }

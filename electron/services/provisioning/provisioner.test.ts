@@ -10,13 +10,21 @@ import { FakeSshDevice } from '../ssh/fake-ssh-device';
 import { TaskManager } from '../tasks/task-manager';
 import { deviceLayout as paths } from '../device/layout';
 import { agentScript } from '../device/agent-script';
+import { updateStepScript } from '../device/update-step-script';
 import {
   backupServiceTemplate,
   backupTimerTemplate,
   peerBackupScript,
   peerSshdDropIn,
 } from '../device/peer-backups';
-import { sudoersDropIn, xenUnitDropIn, xenUnitDropInPath } from './device-files';
+import {
+  sudoersDropIn,
+  xenBackupDropIn,
+  xenBackupDropInPath,
+  updateRecoveryUnitTemplate,
+  xenUnitDropIn,
+  xenUnitDropInPath,
+} from './device-files';
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, xenConsoleFlavourScript } from '../device/prepare-commands';
 import { withGuestConsoleLog } from './xen-host';
@@ -180,6 +188,23 @@ describe('provisioning a device that misbehaves', () => {
       label: 'Make sure apps can run here',
       note: expect.stringContaining('Allow Hearth to install it') as string,
     });
+    expect(dev.commands.some((c) => c.includes('apt-get'))).toBe(false);
+  });
+
+  it('has solo5-spt but no nftables, and the owner has not allowed installing it', async () => {
+    const { last, device: dev } = await run((command, channel) => {
+      if (command.includes('@arch'))
+        return answer(
+          channel,
+          debianAnswer.replace('@mem', '@tenders\nsolo5-spt\n@seccomp\npresent\n@mem'),
+        );
+      if (command.includes('id -u')) return answer(channel, '0\n');
+      if (command.includes('command -v nft')) return answer(channel, '', 1);
+      answer(channel, '');
+    });
+    const step = last.steps.find((s) => s.label === 'Make sure apps can run here');
+    expect(step?.note).toContain("Apps built for Solo5's spt tender run here too");
+    expect(step?.note).toContain('Their ports need nftables, which this device lacks');
     expect(dev.commands.some((c) => c.includes('apt-get'))).toBe(false);
   });
 
@@ -456,6 +481,12 @@ describe('provisioning a Xen dom0', { timeout: 30_000 }, () => {
       mode: '0644',
       owner: 'root:root',
     });
+    // A backup to another device pauses a Xen app through the agent, so its unit may use sudo.
+    expect(model.files.get(xenBackupDropInPath)).toEqual({
+      content: xenBackupDropIn(),
+      mode: '0644',
+      owner: 'root:root',
+    });
     const xenDefault = model.files.get('/etc/default/xen');
     expect(xenDefault?.content).toBe(withGuestConsoleLog(debianXenDefault, 'debian'));
     expect(xenDefault?.content.startsWith(debianXenDefault)).toBe(true);
@@ -517,8 +548,14 @@ describe('provisioning a Xen dom0', { timeout: 30_000 }, () => {
       mode: '0644',
       owner: 'root:root',
     });
+    model.files.set(xenBackupDropInPath, {
+      content: xenBackupDropIn(),
+      mode: '0644',
+      owner: 'root:root',
+    });
     const again = await provisionModel(model);
     expect(model.files.has(xenUnitDropInPath)).toBe(false);
+    expect(model.files.has(xenBackupDropInPath)).toBe(false);
     expect(model.reloads).toBe(reloads + 1);
     expect(again.steps.get("Set up Hearth's folders and service")?.state).toBe('done');
     expect(again.steps.get("Set up Hearth's folders and service")?.note).not.toContain(
@@ -550,7 +587,23 @@ describe('preparing a device with the root agent', { timeout: 30_000 }, () => {
       owner: 'root:root',
     });
     expect(model.files.get(paths.sudoers)?.content).toBe(sudoersDropIn());
+    // The update script every app's unit runs before it starts (a crash mid-update settled).
+    expect(model.files.get(paths.updateStep)).toEqual({
+      content: updateStepScript(),
+      mode: '0755',
+      owner: 'root:root',
+    });
     expect(model.files.has(paths.oldAdvertiseHelper)).toBe(false);
+    // The unit that runs it before every start, in place before the app unit that wants it.
+    expect(model.files.get(paths.updateRecoveryTemplate)).toEqual({
+      content: updateRecoveryUnitTemplate(),
+      mode: '0644',
+      owner: 'root:root',
+    });
+    expect(model.writes.indexOf(paths.updateRecoveryTemplate)).toBeGreaterThan(-1);
+    expect(model.writes.indexOf(paths.updateRecoveryTemplate)).toBeLessThan(
+      model.writes.indexOf(paths.unitTemplate),
+    );
     // The key, .ssh and the apps folder were made by the hearth account, never by root.
     expect(model.files.get(paths.authorizedKeys)).toEqual({
       content: 'restrict ssh-ed25519 AAAA test\n',

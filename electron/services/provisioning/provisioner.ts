@@ -7,12 +7,20 @@ import type { DeviceCapabilities, DeviceRecord } from '../../../shared/model';
 import { Checklist } from '../tasks/checklist';
 import type { StepOutcome } from '../tasks/checklist';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
-import { chooseHypervisor, describeCapabilities, parseCapabilities } from './device-capabilities';
+import { deviceRuntimes, isSolo5Runtime } from '../../../shared/runtimes';
+import {
+  chooseHypervisor,
+  describeCapabilities,
+  parseCapabilities,
+  tenderNote,
+} from './device-capabilities';
 import type { DeviceConnection } from '../device/device-connection';
 import { HEARTH_HOME, HEARTH_USER, deviceLayout } from '../device/layout';
 import { agentScript } from '../device/agent-script';
+import { updateStepScript } from '../device/update-step-script';
 import {
   appUnitTemplate,
+  updateRecoveryUnitTemplate,
   authorizedKeys,
   avahiService,
   deviceJson,
@@ -162,7 +170,7 @@ async function runSteps(
       const hv = chooseHypervisor(current);
       if (!hv) throw new HearthError('NO_VIRTUALIZATION');
       const names = { xen: 'Xen', kvm: 'QEMU (with KVM when it works)', qemu: 'QEMU' } as const;
-      let note = `Apps will run under ${names[hv]}.`;
+      let note = `Apps will run under ${names[hv]}. ${tenderNote(current, hv)}`;
       // Preparing a device again is the owner's way to say "try everything again", e.g. after
       // moving its disk to a board whose KVM works.
       // The marker is in the hearth account's tree: looked at and removed as hearth.
@@ -170,6 +178,26 @@ async function runSteps(
         await shell.checkAsRoot(prepareCommands.forgetKvmFailure, 'forget an old KVM failure');
         state = 'done';
         note += ' Hearth will try KVM again for the next app it installs.';
+      }
+      // Tender apps' published ports are forwarded with nftables (in Debian, not always there).
+      const tenders = deviceRuntimes({ hypervisor: hv, capabilities: current }).filter(
+        isSolo5Runtime,
+      );
+      if (tenders.length > 0 && (await shell.asRoot(prepareCommands.nftablesPresent)).code !== 0) {
+        if (request.allowInstall) {
+          await shell.checkAsRoot(
+            prepareCommands.installPackages(['nftables']),
+            'install nftables',
+            {
+              timeoutMs: 10 * 60_000,
+            },
+          );
+          state = 'done';
+          note += ' Hearth installed nftables, which opens the ports of those apps.';
+        } else {
+          note +=
+            ' Their ports need nftables, which this device lacks: allow Hearth to install it (or install the nftables package), then prepare the device again.';
+        }
       }
       if (hv === 'xen') {
         const logging = await ensureXenConsoleLogging(shell);
@@ -246,6 +274,13 @@ async function runSteps(
             `Hearth stopped before touching it: on this device, ${path} may be changed by accounts other than root. Someone may have tampered with the device: check it, or reinstall it, then prepare it again.`,
           );
       let changed = await shell.ensureFile(deviceLayout.agent, agentScript(), '0755', 'root:root');
+      changed =
+        (await shell.ensureFile(
+          deviceLayout.updateStep,
+          updateStepScript(),
+          '0755',
+          'root:root',
+        )) || changed;
       changed =
         (await shell.ensureFile(
           deviceLayout.sudoers,
@@ -331,12 +366,21 @@ async function runSteps(
         );
         changed = true;
       }
-      const unitChanged = await shell.ensureFile(
-        deviceLayout.unitTemplate,
-        appUnitTemplate(),
+      // The recovery unit first: an app unit wanting a unit that is not there yet would start
+      // its app without settling an interrupted update.
+      const recoveryChanged = await shell.ensureFile(
+        deviceLayout.updateRecoveryTemplate,
+        updateRecoveryUnitTemplate(),
         '0644',
         'root:root',
       );
+      const unitChanged =
+        (await shell.ensureFile(
+          deviceLayout.unitTemplate,
+          appUnitTemplate(),
+          '0644',
+          'root:root',
+        )) || recoveryChanged;
       const dropInChanged = await ensureXenUnitDropIn(shell, hypervisor === 'xen');
       // Backups to another Hearth device: restic where it is missing (the owner allowed apt),
       // the backup timer's units and script, and the sshd rule for other devices' accounts.

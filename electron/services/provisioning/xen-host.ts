@@ -11,7 +11,12 @@
 //   XENCONSOLED_TRACE from /etc/default/xencommons (EnvironmentFile) and passes --log=$TRACE.
 // Either way Hearth changes one setting and keeps every other line of the owner's file.
 import type { RemoteShell } from '../device/root-shell';
-import { xenUnitDropIn, xenUnitDropInPath } from './device-files';
+import {
+  xenBackupDropIn,
+  xenBackupDropInPath,
+  xenUnitDropIn,
+  xenUnitDropInPath,
+} from './device-files';
 
 import type { XenConsoleFlavour } from '../device/prepare-commands';
 import {
@@ -118,17 +123,26 @@ export async function ensureXenConsoleLogging(shell: RemoteShell): Promise<XenCo
 }
 
 /**
- * Puts the root drop-in in place on a Xen host and makes sure it is absent anywhere else (a
- * device that stopped being a Xen host must not keep running apps as root). True when
- * something changed, so the caller reloads systemd.
+ * Puts the root drop-ins (the app units', the backup unit's) in place on a Xen host and makes
+ * sure they are absent anywhere else (a device that stopped being a Xen host must not keep
+ * running apps as root). True when something changed, so the caller reloads systemd.
  */
 export async function ensureXenUnitDropIn(shell: RemoteShell, xen: boolean): Promise<boolean> {
-  if (xen) return shell.ensureFile(xenUnitDropInPath, xenUnitDropIn(), '0644', 'root:root');
-  if ((await shell.asRoot(prepareCommands.presentOrLink(xenUnitDropInPath))).code !== 0)
-    return false;
-  await shell.checkAsRoot(
-    prepareCommands.removeFileAndEmptyFolder(xenUnitDropInPath),
-    "remove Hearth's Xen service settings",
-  );
-  return true;
+  let changed = false;
+  for (const [path, content] of [
+    [xenUnitDropInPath, xenUnitDropIn()],
+    [xenBackupDropInPath, xenBackupDropIn()],
+  ] as const) {
+    if (xen) {
+      changed = (await shell.ensureFile(path, content, '0644', 'root:root')) || changed;
+      continue;
+    }
+    if ((await shell.asRoot(prepareCommands.presentOrLink(path))).code !== 0) continue;
+    await shell.checkAsRoot(
+      prepareCommands.removeFileAndEmptyFolder(path),
+      "remove Hearth's Xen service settings",
+    );
+    changed = true;
+  }
+  return changed;
 }

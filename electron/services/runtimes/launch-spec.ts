@@ -14,11 +14,20 @@ export interface LaunchSpec {
   memoryMiB: number;
   volumes: { name: string; path: string }[]; // raw sparse files, in order
   disk: 'ide' | 'virtio'; // how the image expects its block devices
-  ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
+  /** internal: set when the app sleeps when idle: the runtime listens on loopback there. */
+  ports: {
+    name: string;
+    guest: number;
+    host: number;
+    protocol: 'tcp' | 'udp';
+    internal?: number;
+  }[];
   bootArgs: string; // the kernel command line (may be empty)
   accel: 'kvm' | 'tcg'; // chosen by a real probe boot elsewhere; never trust /dev/kvm alone
   /** The device's Hearth id: Xen derives the guest's MAC from it (unique across the home). */
   hostId?: string;
+  /** Solo5 tenders: the devices the image's manifest names (solo5-manifest.ts). */
+  solo5?: { devices: { name: string; type: 'NET_BASIC' | 'BLOCK_BASIC' }[] };
 }
 
 /** A spec (or image) a launcher refuses; the message names the offending field. */
@@ -98,6 +107,7 @@ export function validateLaunchSpec(spec: LaunchSpec): void {
     checkPort(`port ${p.name} host port`, p.host);
     const key = `${p.protocol}/${p.host}`;
     if (hostPorts.has(key)) fail(`host port ${key} is published twice`);
+    if (p.internal !== undefined) checkPort(`port ${p.name} internal port`, p.internal);
     hostPorts.add(key);
   }
   if (typeof spec.bootArgs !== 'string') fail('boot arguments must be text');
@@ -107,6 +117,17 @@ export function validateLaunchSpec(spec: LaunchSpec): void {
   // terminal escapes that would reach the console log.
   if (!/^[\x20-\x7e]*$/.test(spec.bootArgs))
     fail('boot arguments may contain only printable ASCII characters');
+  if (spec.solo5 !== undefined) {
+    if (!Array.isArray(spec.solo5.devices) || spec.solo5.devices.length > 63)
+      fail('a Solo5 manifest names at most 63 devices');
+    for (const d of spec.solo5.devices)
+      // Solo5 itself allows only alphanumeric names (they become --net:NAME= options).
+      if (
+        !/^[A-Za-z0-9]{1,67}$/.test(d.name) ||
+        (d.type !== 'NET_BASIC' && d.type !== 'BLOCK_BASIC')
+      )
+        fail(`Solo5 device ${JSON.stringify(d.name)} is out of shape`);
+  }
   if (spec.accel !== 'kvm' && spec.accel !== 'tcg')
     fail(`accelerator must be kvm or tcg (got ${JSON.stringify(spec.accel)})`);
 }

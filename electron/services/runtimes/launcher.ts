@@ -5,9 +5,7 @@ import type { Runtime } from '../../../shared/runtimes';
 import { LaunchSpecError } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import { qemuRunScript, qmpScript, stopScript } from './qemu-launcher';
-import { solo5HvtRunScript } from './solo5-launcher';
-import type { Solo5Options } from './solo5-launcher';
-import type { Solo5Manifest } from './solo5-manifest';
+import { solo5ControlScript, solo5RunScript } from './solo5-launcher';
 import { xenConfigName, xenDomainConfig, xenRunScript, xenStopScript } from './xen-config';
 
 export interface LauncherFile {
@@ -22,8 +20,6 @@ export interface LauncherOptions {
   stopTimeoutS?: number;
   /** Xen: the bridge the guest's network joins (default xenbr0). */
   bridge?: string;
-  /** hvt: the image's Solo5 manifest and the tap for each of its networks. */
-  solo5?: { manifest: Solo5Manifest } & Solo5Options;
 }
 
 export const defaultStopTimeoutS = 30;
@@ -63,14 +59,15 @@ export function launcherFor(
           script(spec, 'stop', xenStopScript(spec, timeout)),
         ],
       };
-    case 'hvt': {
-      if (!options.solo5)
-        throw new LaunchSpecError('a Solo5 hvt launcher needs the image manifest and its taps');
-      const { manifest, tapFor } = options.solo5;
-      return { files: [script(spec, 'run', solo5HvtRunScript(spec, manifest, { tapFor }))] };
-    }
+    case 'hvt':
     case 'spt':
-      throw new LaunchSpecError('Hearth does not start Solo5 spt unikernels yet');
+      // The manifest (spec.solo5) says which devices to wire; the network is the agent's.
+      return {
+        files: [
+          script(spec, 'run', solo5RunScript(runtime, spec)),
+          script(spec, 'qmp', solo5ControlScript(runtime, spec)),
+        ],
+      };
     default:
       throw new LaunchSpecError(`unknown runtime ${JSON.stringify(runtime satisfies never)}`);
   }

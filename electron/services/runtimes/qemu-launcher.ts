@@ -60,7 +60,13 @@ function networkArgs(spec: LaunchSpec): string[] {
   if (spec.ports.length === 0) return [];
   // User-mode networking: no bridge or tap to set up on the device, and each forward listens
   // on every address of the device (0.0.0.0), so the laptop reaches http://device.local:HOST.
-  const forwards = spec.ports.map((p) => `hostfwd=${p.protocol}:0.0.0.0:${p.host}-:${p.guest}`);
+  // An app that sleeps when idle listens on loopback at its internal port instead: systemd holds
+  // the published one and hands each visit over (device/sleep-units.ts).
+  const forwards = spec.ports.map((p) =>
+    p.internal === undefined
+      ? `hostfwd=${p.protocol}:0.0.0.0:${p.host}-:${p.guest}`
+      : `hostfwd=${p.protocol}:127.0.0.1:${p.internal}-:${p.guest}`,
+  );
   return [
     '-netdev',
     ['user', 'id=n0', ...forwards].join(','),
@@ -125,23 +131,29 @@ function header(spec: LaunchSpec, what: string): string {
   ].join('\n');
 }
 
-/** Content of <appDir>/run: keeps the console log bounded, marks the boot in it, execs QEMU. */
-export function qemuRunScript(spec: LaunchSpec): string {
-  const argv = qemuArgv(spec);
-  const log = shellQuote(consoleLogPath(spec));
-  return `${header(spec, 'Starts QEMU')}
+/**
+ * The start of every runtime's <appDir>/run: into the app folder, $log set, the console log
+ * cut back when it has grown (it is appended to across boots, so it cannot fill the device).
+ */
+export function consoleLogPrologue(spec: LaunchSpec, what: string): string {
+  return `${header(spec, what)}
 set -eu
 cd ${shellQuote(spec.appDir)}
-log=${log}
+log=${shellQuote(consoleLogPath(spec))}
 # The log is appended to across boots; cut it back at start so it cannot fill the device.
 if [ -f "$log" ] && [ "$(wc -c < "$log")" -gt ${consoleLogMaxBytes} ]; then
   tail -c ${consoleLogKeepBytes} "$log" > "$log.tmp" && mv "$log.tmp" "$log"
 fi
+# Each boot is marked, so the console view can tell boots apart.
+printf '%s\\n' "--- hearth: starting ${spec.appId} at $(date -u +%Y-%m-%dT%H:%M:%SZ) ---" >> "$log"`;
+}
+
+/** Content of <appDir>/run: keeps the console log bounded, marks the boot in it, execs QEMU. */
+export function qemuRunScript(spec: LaunchSpec): string {
+  const argv = qemuArgv(spec);
+  return `${consoleLogPrologue(spec, 'Starts QEMU')}
 # A socket left by a QEMU that was killed would make the next QMP client talk to nobody.
 rm -f ${shellQuote(qmpSocketPath(spec))}
-# QEMU cannot write a line of its own into the serial log: mark each boot from here, so the
-# console view can tell boots apart.
-printf '%s\\n' "--- hearth: starting ${spec.appId} at $(date -u +%Y-%m-%dT%H:%M:%SZ) ---" >> "$log"
 # exec: QEMU becomes the service's main process, so systemd sees its exit status directly.
 ${shellExec(argv)}
 `;

@@ -41,6 +41,16 @@ export interface Solo5Manifest {
   devices: Solo5Device[];
 }
 
+/**
+ * The app volume that backs a Solo5 block device: its name ([A-Za-z0-9]{1,67}) as a volume name
+ * (shared/ids.ts). The form suggests these volumes and the tender launcher wires them.
+ */
+export function volumeNameFor(solo5Name: string): string {
+  const lower = solo5Name.toLowerCase().replace(/[^a-z0-9]/g, '');
+  const name = /^[a-z]/.test(lower) ? lower : `disk${lower}`;
+  return name.slice(0, 32);
+}
+
 /** An image whose manifest cannot be read; the message says what is wrong with it. */
 export class Solo5ManifestError extends LaunchSpecError {
   constructor(reason: string) {

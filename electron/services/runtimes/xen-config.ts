@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { LaunchSpecError, validateLaunchSpec } from './launch-spec';
 import type { LaunchSpec } from './launch-spec';
 import { consoleLogKeepBytes, consoleLogMaxBytes, consoleLogName } from './qemu-launcher';
+import { appXenDomain } from '../device/layout';
 import { shellQuote } from '../device/shell-quote';
 
 /** The boot marker's opening words (device/app-status-report.ts BOOT_MARKER), kept in step by a test. */
@@ -17,7 +18,7 @@ export interface XenOptions {
 }
 
 export const xenConfigName = 'domain.cfg';
-export const xenDomainName = (spec: Pick<LaunchSpec, 'appId'>): string => `hearth-${spec.appId}`;
+export const xenDomainName = (spec: Pick<LaunchSpec, 'appId'>): string => appXenDomain(spec.appId);
 /** Where xenconsoled writes guest logs (its default --log-dir); tests point it elsewhere. */
 export const xenConsoleLogDir = '/var/log/xen/console';
 /** xenconsoled writes a guest's console here when it logs guests (set at provisioning). */

@@ -3,10 +3,13 @@
 // made to misbehave (drop the link, stall, send garbage). Tests only; never shipped.
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { Server, utils, type ParsedKey, type ServerChannel, type SFTPWrapper } from 'ssh2';
+// ssh2 is CommonJS: a default import, so plain Node (the bench's devices) loads this too.
+import ssh2, { type ParsedKey, type ServerChannel, type SFTPWrapper } from 'ssh2';
+import type { Server as SshServer } from 'ssh2';
 import { generateEd25519 } from '../keys/ed25519-keygen';
 import { fingerprintOf } from './host-key-fingerprint';
 
+const { Server, utils } = ssh2;
 const { STATUS_CODE } = utils.sftp;
 
 export interface AuthAttempt {
@@ -87,7 +90,7 @@ export class FakeSshDevice {
   /** Channels that ended (closed by either side), for "the channel was closed" checks. */
   closedChannels = 0;
   readonly hostKeyFingerprint: string;
-  readonly #ssh: Server;
+  readonly #ssh: SshServer;
   readonly #tcp: NetServer;
   readonly #sockets = new Set<Socket>();
 
