@@ -77,3 +77,40 @@ export function downloadMismatch(label: string, reason: string): HearthError {
     { cause: new Error(reason) },
   );
 }
+
+/**
+ * A correctly signed index older than the one Hearth has: a stale mirror, or someone replaying
+ * an old catalog to bring back versions with known flaws. (CATALOG_ROLLBACK)
+ */
+export function olderCopyRefused(name: string): HearthError {
+  return new HearthError(
+    'INVALID_INPUT',
+    `The app catalog "${name}" sent an older copy of itself than the one Hearth already has, so Hearth refused it and keeps using its own copy.`,
+  );
+}
+
+/**
+ * A builds service (builder-web) could not be reached or answered with an error. The catalog's
+ * other apps, and the builds found there before, stay offered. (NETWORK_FAILED)
+ */
+export function buildsServiceUnreachable(host: string, cause: unknown): HearthError {
+  return new HearthError(
+    'INTERNAL',
+    `Hearth could not reach the build service ${host}, so it shows the apps it found there before and will try again later.`,
+    { cause },
+  );
+}
+
+/** A builds service answered with something that is not builder-web's JSON. (CATALOG_INVALID) */
+export function buildsServiceGarbled(host: string, detail: string): HearthError {
+  return new HearthError(
+    'INVALID_INPUT',
+    `The build service ${host} sent an answer Hearth does not understand, so Hearth keeps the apps it found there before.`,
+    { cause: new Error(detail) },
+  );
+}
+
+/** A build the service offers that Hearth will not install, and why, in the owner's words. */
+export function buildRefused(appName: string, reason: string): HearthError {
+  return new HearthError('INVALID_INPUT', `Hearth does not offer ${appName} right now: ${reason}.`);
+}

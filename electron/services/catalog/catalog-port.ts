@@ -71,6 +71,7 @@ export function catalogAppViews(listing: CatalogListing): CatalogAppView[] {
       version: newest?.version ?? '',
       targets: targets.filter((t) => kinds.has(t)),
       catalogName: catalog.name,
+      ...(newest?.releaseNotes ? { changes: newest.releaseNotes } : {}),
     };
   });
 }

@@ -69,6 +69,18 @@ describe('catalog index schema', () => {
     expect(refusedBecause(withApp({ icon: `<svg>${' '.repeat(70_000)}</svg>` }))).toMatch(/icon/);
   });
 
+  it('takes plain release notes per version, bounded, and refuses hostile text in them', () => {
+    const ok = withVersion((v) => (v.releaseNotes = 'Faster start.\nFixes the boot counter.'));
+    expect(parseCatalogIndex(ok).apps[0]!.versions[0]!.releaseNotes).toBe(
+      'Faster start.\nFixes the boot counter.',
+    );
+    for (const notes of ['x'.repeat(4001), 'tab\there', 'Fixes \u202eeverything', '', ' padded'])
+      expect(
+        refusedBecause(withVersion((v) => (v.releaseNotes = notes))),
+        JSON.stringify(notes.slice(0, 20)),
+      ).toMatch(/versions\.0\.releaseNotes/);
+  });
+
   it('refuses ids that could become paths or unit names', () => {
     for (const id of ['Counter', '../etc', 'a b', '1counter', '', 'a'.repeat(33), 'counter@2'])
       expect(refusedBecause(withApp({ id })), id).toMatch(/apps\.0\.id/);
@@ -173,5 +185,36 @@ describe('catalog index schema', () => {
       /newer version of Hearth/,
     );
     expect(refusedBecause({ ...sampleIndex(), format: 'other' })).toMatch(/breaks Hearth's rules/);
+  });
+});
+
+describe('builds-service jobs in an index', () => {
+  const job = (builds: Record<string, unknown>, id = 'dnsvizor') => ({
+    id,
+    name: 'DNSvizor',
+    summary: 'A resolver.',
+    description: 'Resolves names at home.',
+    builds: { service: 'https://builds.robur.coop', job: 'dnsvizor', ...builds },
+    resources: sampleApp().versions[0]!.resources,
+  });
+
+  it('reads a job, pinned or not', () => {
+    const index = { ...sampleIndex(), jobs: [job({}), job({ sha256: 'b'.repeat(64) }, 'pinned')] };
+    expect(parseCatalogIndex(index).jobs).toHaveLength(2);
+  });
+
+  it('refuses a service address with a path, a job name that is a path, or an id an app has', () => {
+    expect(
+      refusedBecause({ ...sampleIndex(), jobs: [job({ service: 'https://x.example/a' })] }),
+    ).toMatch(/must have no path/);
+    expect(refusedBecause({ ...sampleIndex(), jobs: [job({ job: '../admin' })] })).toMatch(
+      /not a job name/,
+    );
+    expect(refusedBecause({ ...sampleIndex(), jobs: [job({}, 'counter')] })).toMatch(
+      /app ids must be unique/,
+    );
+    expect(
+      refusedBecause({ ...sampleIndex(), jobs: [job({ service: 'http://builds.robur.coop' })] }),
+    ).toMatch(/only allowed on your home network/);
   });
 });

@@ -14,6 +14,7 @@ export const MAX_APPS = 200;
 export const MAX_VERSIONS = 20;
 export const MAX_ARTIFACT_BYTES = 4 * 1024 ** 3;
 export const MAX_ICON_CHARS = 64 * 1024;
+export const MAX_RELEASE_NOTES_CHARS = 4000;
 
 /** Every kind of device Hearth can run an app on: runtime, then CPU architecture. */
 export const targets = [
@@ -22,6 +23,8 @@ export const targets = [
   'xen-x86_64',
   'hvt-x86_64',
   'hvt-aarch64',
+  'spt-x86_64',
+  'spt-aarch64',
 ] as const satisfies readonly SharedTarget[];
 export const targetSchema = z.enum(targets);
 export type Target = z.infer<typeof targetSchema>;
@@ -135,6 +138,11 @@ export const resourcesSchema = z
       .max(1024)
       .regex(/^[\x20-\x7e]*$/, 'boot arguments must be plain text'),
     health: healthSchema,
+    /**
+     * The app may sleep when idle (stopped after a while without a visit, woken by the next):
+     * installed that way, the owner can turn it off. Absent for apps that must always run.
+     */
+    sleepWhenIdle: z.boolean().optional(),
   })
   .refine(
     ({ health, ports }) =>
@@ -151,10 +159,16 @@ export const artifactsSchema = z
     'xen-x86_64': artifactSchema.optional(),
     'hvt-x86_64': artifactSchema.optional(),
     'hvt-aarch64': artifactSchema.optional(),
+    'spt-x86_64': artifactSchema.optional(),
+    'spt-aarch64': artifactSchema.optional(),
   })
   .refine((a) => Object.values(a).some(Boolean), 'a version needs at least one build')
   .refine(
-    (a) => !a['hvt-x86_64']?.initrd && !a['hvt-aarch64']?.initrd,
+    (a) =>
+      !a['hvt-x86_64']?.initrd &&
+      !a['hvt-aarch64']?.initrd &&
+      !a['spt-x86_64']?.initrd &&
+      !a['spt-aarch64']?.initrd,
     'Solo5 builds cannot have an initrd',
   );
 
@@ -162,6 +176,8 @@ export const appVersionSchema = z.strictObject({
   version: versionSchema,
   artifacts: artifactsSchema,
   resources: resourcesSchema,
+  /** What changed in this version, as plain text in paragraphs (shown as text, never as HTML). */
+  releaseNotes: text(MAX_RELEASE_NOTES_CHARS, UNSAFE_PARAGRAPH).optional(),
 });
 export type AppVersion = z.infer<typeof appVersionSchema>;
 
@@ -185,15 +201,54 @@ export const catalogAppSchema = z.strictObject({
 });
 export type CatalogApp = z.infer<typeof catalogAppSchema>;
 
-export const catalogIndexSchema = z.strictObject({
-  format: z.literal(INDEX_FORMAT),
-  name: text(60),
-  updated: z.iso.datetime(),
-  apps: z
-    .array(catalogAppSchema)
-    .max(MAX_APPS)
-    .refine((a) => unique(a, (x) => x.id), 'app ids must be unique'),
+// A job name on a builder-web service: it becomes a path segment of the service's URLs.
+export const jobNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'not a job name');
+
+/**
+ * An app Hearth vouches for by the reproducible-build job that makes it (builder-web, such as
+ * builds.robur.coop), not by one fixed image: the job's builds are looked up when the catalog
+ * is read, and each download is checked against the sha256 the service gives for its build.
+ * `sha256` pins one build; without it the newest successful build is offered.
+ */
+export const buildsJobSchema = z.strictObject({
+  id: idSchema,
+  name: text(40),
+  summary: text(140),
+  description: text(2000, UNSAFE_PARAGRAPH),
+  icon: catalogAppSchema.shape.icon,
+  builds: z.strictObject({
+    /** The service's address, e.g. https://builds.robur.coop (no path). */
+    service: artifactUrlSchema.refine((u) => {
+      const url = new URL(u);
+      return url.pathname === '/' && !url.search && !url.hash;
+    }, 'the build service address must have no path'),
+    job: jobNameSchema,
+    sha256: sha256Schema.optional(),
+    /** The CPU the job builds for; builder-web does not say, and robur builds x86_64. */
+    arch: z.enum(['x86_64', 'aarch64']).optional(),
+  }),
+  resources: resourcesSchema,
 });
+export type BuildsJob = z.infer<typeof buildsJobSchema>;
+
+export const catalogIndexSchema = z
+  .strictObject({
+    format: z.literal(INDEX_FORMAT),
+    name: text(60),
+    updated: z.iso.datetime(),
+    apps: z
+      .array(catalogAppSchema)
+      .max(MAX_APPS)
+      .refine((a) => unique(a, (x) => x.id), 'app ids must be unique'),
+    /** Apps made by a builds service's jobs (an older Hearth refuses a catalog that has them). */
+    jobs: z.array(buildsJobSchema).max(MAX_APPS).optional(),
+  })
+  .refine(
+    ({ apps, jobs = [] }) => unique([...apps, ...jobs], (x) => x.id),
+    'app ids must be unique',
+  );
 export type CatalogIndex = z.infer<typeof catalogIndexSchema>;
 
 export const signedCatalogSchema = z.strictObject({

@@ -8,7 +8,7 @@ import { ArtifactCache } from './artifact-cache';
 import { loadBundledCatalog } from './bundled-catalog';
 import { CatalogService } from './catalog-service';
 import type { CatalogIndex } from './catalog-schema';
-import { readCatalog } from './read-catalog';
+import { parseCatalogIndex, readCatalog } from './read-catalog';
 import { loadTrustedKeys } from './catalog-signature';
 import {
   makeTestKey,
@@ -145,7 +145,17 @@ describe('CatalogService', () => {
     serveCatalog(sampleIndex({ updated: '2026-11-01T00:00:00Z' }));
     const [, rolledBack] = await catalogs.refresh();
     expect(rolledBack!.updated).toBe('2026-11-28T10:00:00Z');
-    expect(rolledBack!.problem?.message).toMatch(/older copy/);
+    expect(rolledBack!.problem?.message).toBe(
+      'The app catalog "Test apps" sent an older copy of itself than the one Hearth already has, so Hearth refused it and keeps using its own copy.',
+    );
+    // Hearth restarted: the refusal is still there to read, and the newer copy still in use.
+    const afterRestart = (await service().list()).catalogs[1]!;
+    expect(afterRestart).toMatchObject({ updated: '2026-11-28T10:00:00Z' });
+    expect(afterRestart.problem?.message).toMatch(/sent an older copy/);
+    // A fresh service refuses the replay too: what was seen is remembered, not just in memory.
+    const [, again] = await service().refresh();
+    expect(again).toMatchObject({ updated: '2026-11-28T10:00:00Z', fetchedAt: 2000 });
+    expect(again!.problem?.message).toMatch(/sent an older copy/);
 
     // Untrusted now: refused, the good copy stays.
     server.routes.set('/catalog.json', { body: signedText(v2, makeTestKey()) });
@@ -154,6 +164,34 @@ describe('CatalogService', () => {
     expect((await catalogs.resolve({ appId: 'counter', target: 'qemu-x86_64' })).version).toBe(
       '1.1.0',
     );
+
+    // A good copy again: the problem is gone.
+    serveCatalog(v2);
+    const [, good] = await catalogs.refresh();
+    expect(good!.problem).toBeNull();
+  });
+
+  it('gives the release notes of the version it resolves', async () => {
+    const index = sampleIndex();
+    const base = index.apps[0]!.versions[0]!;
+    index.apps[0]!.versions.push({
+      ...structuredClone(base),
+      version: '2.0.0',
+      releaseNotes: 'Counts faster.\nKeeps its count.',
+    });
+    const catalogs = service();
+    await catalogs.addCatalog(serveCatalog(index));
+    const newest = await catalogs.resolve({ appId: 'counter', target: 'qemu-x86_64' });
+    expect(newest).toMatchObject({
+      version: '2.0.0',
+      releaseNotes: 'Counts faster.\nKeeps its count.',
+    });
+    const first = await catalogs.resolve({
+      appId: 'counter',
+      target: 'qemu-x86_64',
+      version: '1.0.0',
+    });
+    expect(first.releaseNotes).toBe('');
   });
 
   it('resolves the newest build for a device, or says plainly there is none', async () => {
@@ -273,14 +311,29 @@ describe('CatalogService', () => {
 });
 
 describe('the catalog Hearth ships', () => {
-  it('is signed by the pinned Hearth key and matches its readable source', async () => {
-    const resources = resolve(import.meta.dirname, '../../../resources');
+  const resources = resolve(import.meta.dirname, '../../../resources');
+
+  it('is signed by the pinned Hearth key', async () => {
     const bundled = await loadBundledCatalog(resources);
     expect(bundled.trustedKeys.length).toBeGreaterThan(0);
     const file = await readFile(bundled.defaultCatalogPath);
     const index = readCatalog(file, loadTrustedKeys(bundled.trustedKeys));
     // No invented hashes: every app here must point at an image we actually publish.
     expect(index.apps).toEqual([]);
+  });
+
+  it('offers only builds-service jobs from robur, with no fixed image of its own', async () => {
+    const source = await readFile(join(resources, 'catalog', 'default.index.json'), 'utf8');
+    const index = parseCatalogIndex(JSON.parse(source));
+    expect(index.apps).toEqual([]);
+    expect(index.jobs?.map((j) => j.id)).toEqual(['dnsvizor']);
+    for (const job of index.jobs ?? [])
+      expect(job.builds.service).toBe('https://builds.robur.coop');
+  });
+
+  it('is signed from its readable source, byte for byte', async () => {
+    const bundled = await loadBundledCatalog(resources);
+    const file = await readFile(bundled.defaultCatalogPath);
     const source = await readFile(join(resources, 'catalog', 'default.index.json'));
     const signed = JSON.parse(file.toString('utf8')) as { index: string };
     expect(Buffer.from(signed.index, 'base64')).toEqual(source);

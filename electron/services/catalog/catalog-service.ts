@@ -4,19 +4,22 @@
 // untrusted or older, never takes apps away or rolls them back.
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { HearthError, serializeError } from '../../../shared/errors';
+import { HearthError, isErrorCode, serializeError } from '../../../shared/errors';
 import type { SerializedError } from '../../../shared/errors';
 import { systemClock } from '../clock';
 import type { Clock } from '../clock';
 import type { AtomicJsonStore } from '../store/atomic-json-store';
-import { appNotFound, noBuildForDevice } from './catalog-errors';
+import { appNotFound, noBuildForDevice, olderCopyRefused } from './catalog-errors';
 import type { Artifact, CatalogApp, CatalogIndex, Resources, Target } from './catalog-schema';
 import { loadTrustedKeys, MAX_CATALOG_BYTES } from './catalog-signature';
 import type { TrustedKey, TrustedKeySet } from './catalog-signature';
 import { checkCatalogUrl } from './catalog-url';
+import { BuildsServiceSource } from './builds-service-source';
+import type { BuildsSource } from './builds-service-source';
 import { compareVersions, newestFirst } from './compare-versions';
 import { fetchLimited } from './fetch-limited';
 import type { FetchLike } from './fetch-limited';
+import { JobResolutions } from './job-resolutions';
 import { readCatalog } from './read-catalog';
 
 export const DEFAULT_CATALOG_ID = 'default';
@@ -68,6 +71,8 @@ export interface ResolvedApp {
   target: Target;
   artifact: Artifact;
   resources: Resources;
+  /** The catalog's release notes for this version, plain text; empty when it gave none. */
+  releaseNotes: string;
 }
 
 export interface CatalogServiceOptions {
@@ -77,6 +82,8 @@ export interface CatalogServiceOptions {
   /** The signed catalog Hearth ships (resources/catalog/default.json). */
   defaultCatalogPath: string;
   fetch?: FetchLike;
+  /** Resolves catalogs' builds-service jobs to builds (default: builder-web over `fetch`). */
+  builds?: BuildsSource;
   clock?: Clock;
   timeoutMs?: number;
   maxBytes?: number;
@@ -91,6 +98,13 @@ const storedSchema = z.strictObject({
         /** The last good signed file, verified again every time it is read. */
         file: z.string().max(4 * MAX_CATALOG_BYTES),
         fetchedAt: z.number(),
+        /**
+         * Why the latest refresh was refused (a replayed older copy, an unreachable server),
+         * kept so the owner still reads it after Hearth restarts; cleared by a good refresh.
+         */
+        problem: z
+          .strictObject({ code: z.string().max(64), message: z.string().max(1000) })
+          .optional(),
       }),
     )
     .max(MAX_ADDED_CATALOGS),
@@ -106,7 +120,16 @@ function describeTarget(target: Target): string {
   const [runtime, arch] = target.split('-', 2) as [string, string];
   if (runtime === 'xen') return `Xen, ${arch}`;
   if (runtime === 'hvt') return `Solo5, ${arch}`;
+  if (runtime === 'spt') return `Solo5 spt, ${arch}`;
   return arch;
+}
+
+/** A problem read back from the store; an unknown code (a later Hearth's) reads as INTERNAL. */
+function storedProblem(
+  problem: { code: string; message: string } | undefined,
+): SerializedError | null {
+  if (!problem) return null;
+  return { code: isErrorCode(problem.code) ? problem.code : 'INTERNAL', message: problem.message };
 }
 
 function refOf(summary: CatalogSummary): CatalogRef {
@@ -117,6 +140,7 @@ export class CatalogService {
   readonly #options: CatalogServiceOptions;
   readonly #trusted: TrustedKeySet;
   readonly #clock: Clock;
+  readonly #jobs: JobResolutions;
   #state: Promise<Loaded[]> | null = null;
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -127,6 +151,13 @@ export class CatalogService {
         ? options.trustedKeys
         : loadTrustedKeys(options.trustedKeys as readonly TrustedKey[]);
     this.#clock = options.clock ?? systemClock;
+    this.#jobs = new JobResolutions({
+      store: options.store,
+      source:
+        options.builds ??
+        new BuildsServiceSource({ fetch: options.fetch, timeoutMs: options.timeoutMs }),
+      now: () => this.#clock.now(),
+    });
   }
 
   async list(): Promise<CatalogListing> {
@@ -187,12 +218,12 @@ export class CatalogService {
   /**
    * Fetches every added catalog again. A failure is reported in that catalog's summary
    * and its last good copy stays in use; a copy older than the one kept is refused, so a
-   * stale mirror (or an attacker replaying an old signed file) cannot roll apps back.
+   * stale mirror (or an attacker replaying an old signed file) cannot roll apps back. Every
+   * catalog's builds-service jobs are looked up again too; one that fails keeps its last build.
    */
   refresh(options: { signal?: AbortSignal } = {}): Promise<CatalogSummary[]> {
     return this.#exclusive(async () => {
       const stored = await this.#stored();
-      const problems = new Map<string, SerializedError>();
       for (const entry of stored.catalogs) {
         if (options.signal?.aborted) throw new HearthError('CANCELLED');
         try {
@@ -200,25 +231,19 @@ export class CatalogService {
           const fresh = readCatalog(file, this.#trusted);
           const old = this.#tryRead(entry.file);
           if (old && Date.parse(fresh.updated) < Date.parse(old.updated))
-            throw new HearthError(
-              'INVALID_INPUT',
-              'This app catalog offered an older copy than the one Hearth already has, so Hearth kept its copy.',
-            );
+            throw olderCopyRefused(old.name);
           entry.file = file;
           entry.fetchedAt = this.#clock.now();
+          delete entry.problem;
         } catch (error) {
           if (error instanceof HearthError && error.code === 'CANCELLED') throw error;
-          problems.set(entry.url, serializeError(error));
+          entry.problem = serializeError(error);
         }
       }
       await this.#options.store.save(STORE_NAME, stored);
-      this.#state = null;
-      const loaded = await this.#load();
-      return loaded.map((l) => ({
-        ...l.summary,
-        problem:
-          l.summary.problem ?? (l.summary.url ? (problems.get(l.summary.url) ?? null) : null),
-      }));
+      const loaded = this.#readAll({ freshJobs: true, signal: options.signal });
+      this.#state = loaded;
+      return (await this.#load()).map((l) => ({ ...l.summary }));
     });
   }
 
@@ -252,6 +277,7 @@ export class CatalogService {
         target: request.target,
         artifact,
         resources: chosen.resources,
+        releaseNotes: chosen.releaseNotes ?? '',
       };
     }
     throw appNotFound(request.appId);
@@ -300,7 +326,23 @@ export class CatalogService {
     return state;
   }
 
-  async #readAll(): Promise<Loaded[]> {
+  async #readAll(jobs: { freshJobs: boolean; signal?: AbortSignal } = { freshJobs: false }) {
+    const loaded = await this.#readFiles();
+    for (const l of loaded) {
+      const listed = l.index?.jobs;
+      if (!l.index || !listed?.length) continue;
+      const found = await this.#jobs.appsFor(l.summary.id, listed, {
+        fresh: jobs.freshJobs,
+        signal: jobs.signal,
+      });
+      l.index = { ...l.index, apps: [...l.index.apps, ...found.apps] };
+      l.summary.appCount = l.index.apps.length;
+      l.summary.problem ??= found.problem;
+    }
+    return loaded;
+  }
+
+  async #readFiles(): Promise<Loaded[]> {
     const builtIn = await this.#readBuiltIn();
     const stored = await this.#stored();
     const added = stored.catalogs.map((entry): Loaded => {
@@ -316,7 +358,7 @@ export class CatalogService {
             updated: index.updated,
             appCount: index.apps.length,
             fetchedAt: entry.fetchedAt,
-            problem: null,
+            problem: storedProblem(entry.problem),
           },
         };
       } catch (error) {

@@ -10,6 +10,15 @@ export type FetchLike = (
   init: { signal: AbortSignal; headers?: Record<string, string>; redirect?: 'follow' },
 ) => Promise<Response>;
 
+/** The server answered, with an HTTP error: the cause of the fetchFailed sentence. */
+export class HttpStatusError extends Error {
+  readonly status: number;
+  constructor(status: number) {
+    super(`HTTP ${status}`);
+    this.status = status;
+  }
+}
+
 export interface FetchLimits {
   fetch?: FetchLike;
   timeoutMs?: number;
@@ -17,6 +26,8 @@ export interface FetchLimits {
   signal?: AbortSignal;
   /** Names the thing in messages: "the app catalog". */
   what: string;
+  /** e.g. Accept: application/json, for a service that answers HTML by default. */
+  headers?: Record<string, string>;
 }
 
 export async function fetchLimited(url: string, limits: FetchLimits): Promise<Buffer> {
@@ -24,7 +35,11 @@ export async function fetchLimited(url: string, limits: FetchLimits): Promise<Bu
   const timeout = AbortSignal.timeout(limits.timeoutMs ?? 30_000);
   const signal = limits.signal ? AbortSignal.any([limits.signal, timeout]) : timeout;
   try {
-    const response = await doFetch(url, { signal, redirect: 'follow' });
+    const response = await doFetch(url, {
+      signal,
+      redirect: 'follow',
+      ...(limits.headers ? { headers: limits.headers } : {}),
+    });
     // A redirect may not lead somewhere the address itself would not be allowed to go.
     const problem = response.url ? urlProblem(response.url) : null;
     if (problem) {
@@ -33,7 +48,7 @@ export async function fetchLimited(url: string, limits: FetchLimits): Promise<Bu
     }
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
-      throw fetchFailed(limits.what, new Error(`HTTP ${response.status}`));
+      throw fetchFailed(limits.what, new HttpStatusError(response.status));
     }
     const declared = Number(response.headers.get('content-length') ?? NaN);
     if (declared > limits.maxBytes) {

@@ -53,4 +53,37 @@ describe('sign-catalog-cli', () => {
       cli('--key', keyPath, '--in', join(dir, 'bad.json'), '--out', join(dir, 'bad-out.json')),
     ).rejects.toThrow(/breaks Hearth's rules/);
   }, 30_000);
+
+  it('signs a catalog that ships only with a key the installers trust', async () => {
+    const keyPath = join(dir, 'release-key.pem');
+    const trusted = JSON.parse((await cli('--generate-key', keyPath)).stdout) as TrustedKey;
+    const other = JSON.parse(
+      (await cli('--generate-key', join(dir, 'other.pem'))).stdout,
+    ) as TrustedKey;
+    await writeFile(join(dir, 'index.json'), `${JSON.stringify(sampleIndex(), null, 2)}\n`);
+    const pinned = async (keys: TrustedKey[]) => {
+      const path = join(dir, `trusted-${keys.length}.json`);
+      await writeFile(path, JSON.stringify({ format: 'hearth-trusted-keys/1', keys }));
+      return path;
+    };
+    const sign = async (trustedPath: string) =>
+      cli(
+        '--key',
+        keyPath,
+        '--in',
+        join(dir, 'index.json'),
+        '--out',
+        join(dir, 'default.json'),
+        '--trusted',
+        trustedPath,
+      );
+
+    await expect(sign(await pinned([other]))).rejects.toThrow(
+      `The key ${trusted.keyId} is not in ${join(dir, 'trusted-1.json')}, so Hearth would refuse the catalog it signs.`,
+    );
+    await expect(stat(join(dir, 'default.json'))).rejects.toThrow(/ENOENT/);
+    await sign(await pinned([other, trusted]));
+    const out = await readFile(join(dir, 'default.json'), 'utf8');
+    expect(readCatalog(out, loadTrustedKeys([trusted]))).toEqual(sampleIndex());
+  }, 30_000);
 });
