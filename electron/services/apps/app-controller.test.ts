@@ -56,6 +56,42 @@ describe('AppController', () => {
     expect(s.last()[0]).toMatchObject({ state: 'running', runningSince: fake.now });
   });
 
+  it('lets an app with a web port sleep when idle, shown sleeping, and keeps it running when turned off', async () => {
+    const s = await setup();
+    const web = [appSpec().ports[0]!];
+    fake.installed(appSpec({ ports: web }));
+    await s.monitor.refreshDevice(pi);
+    await s.controller.setSleep(pi.id, 'counter', 5);
+    expect(parseAppSpec(fake.text(p.spec) ?? '')?.sleep).toEqual({ idleSeconds: 300 });
+    expect(fake.text(p.sleep)).toBe('idle 300\nwake tcp 8080 40848 http\n');
+    expect(fake.unit('counter')).toMatchObject({ sleeping: true, activeState: 'inactive' });
+    expect(s.last()[0]).toMatchObject({ state: 'sleeping', sleepIdleMinutes: 5 });
+
+    await s.controller.setSleep(pi.id, 'counter', null);
+    expect(parseAppSpec(fake.text(p.spec) ?? '')?.sleep).toBeUndefined();
+    expect(fake.text(p.sleep)).toBe('');
+    expect(fake.unit('counter')).toMatchObject({ sleeping: false, activeState: 'active' });
+    expect(s.last()[0]?.state).toBe('running');
+    expect(s.last()[0]?.sleepIdleMinutes).toBeUndefined();
+  });
+
+  it('refuses to let an app sleep that no visit could wake, saying why, and changes nothing', async () => {
+    const s = await setup();
+    // The test app also answers on UDP (DNS), which cannot wake it.
+    await expect(s.controller.setSleep(pi.id, 'counter', 10)).rejects.toMatchObject({
+      code: 'APP_UNSUITABLE',
+      message:
+        'Counter answers on a UDP port, which cannot wake a sleeping app; it keeps running instead.',
+    });
+    fake.installed(appSpec({ ports: [] }));
+    await s.monitor.refreshDevice(pi);
+    await expect(s.controller.setSleep(pi.id, 'counter', 10)).rejects.toThrow(
+      'Counter publishes no port, so no visit could wake it; it keeps running instead.',
+    );
+    expect(fake.unit('counter').sleeping).toBe(false);
+    expect(parseAppSpec(fake.text(p.spec) ?? '')?.sleep).toBeUndefined();
+  });
+
   it('removes the app and keeps its data when its name was not typed exactly', async () => {
     const s = await setup();
     for (const typed of [undefined, 'counter', 'Count', '']) {

@@ -4,8 +4,10 @@ import { HearthError } from '../../../shared/errors';
 import type { AppId, DeviceId } from '../../../shared/ids';
 import type { DeviceClient } from '../device/device-client';
 import { appFiles } from './app-files';
+import { canSleep } from './app-sleep';
 import type { AppMonitor, KnownApp } from './app-monitor';
 import type { LauncherPort } from './app-ports';
+import type { AppSpec } from './app-spec';
 import { consoleLines } from './console-text';
 
 export interface AppControllerDeps {
@@ -46,6 +48,22 @@ export class AppController {
     const spec = { ...known.spec, memoryMiB };
     await client.writeAppFiles(appId, appFiles(this.#deps.launcher, known.device, spec));
     await client.control(appId, 'restart');
+    await this.#deps.monitor.refreshDevice(known.device);
+    return null;
+  }
+
+  /**
+   * "Sleep when idle" on (after idleMinutes without a visit) or off (null). The launcher is
+   * written again first (asleep, the runtime listens on loopback), then the device's units.
+   */
+  async setSleep(deviceId: DeviceId, appId: AppId, idleMinutes: number | null): Promise<null> {
+    const { client, known } = await this.#app(deviceId, appId);
+    const { sleep: _was, ...always } = known.spec;
+    const spec: AppSpec =
+      idleMinutes === null ? always : { ...always, sleep: { idleSeconds: idleMinutes * 60 } };
+    if (spec.sleep) canSleep(spec);
+    await client.writeAppFiles(appId, appFiles(this.#deps.launcher, known.device, spec));
+    await client.setSleep(appId, spec.sleep !== undefined);
     await this.#deps.monitor.refreshDevice(known.device);
     return null;
   }

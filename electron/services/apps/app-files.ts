@@ -2,16 +2,37 @@
 // the announcement the root agent reads, and the launcher for its runtime. Installs, memory
 // changes and (later) updates write exactly these, through DeviceClient.writeAppFiles.
 import type { DeviceRecord } from '../../../shared/model';
-import { archOf, isTarget, runtimeOf } from '../../../shared/runtimes';
+import { archOf, isSolo5Runtime, isTarget, runtimeOf } from '../../../shared/runtimes';
+import type { Runtime } from '../../../shared/runtimes';
+import { agentNetworkFile } from '../device/agent-protocol';
 import type { AppFile } from '../device/device-client';
-import { appPaths } from '../device/layout';
+import { appPaths, wakeInternalPort } from '../device/layout';
+import { sleepFile } from '../device/sleep-units';
 import { advertiseFile } from '../provisioning/device-files';
 import type { LaunchInput, LauncherPort } from './app-ports';
 import type { AppSpec } from './app-spec';
 
-export function appFiles(launcher: LauncherPort, device: DeviceRecord, spec: AppSpec): AppFile[] {
+/**
+ * The agent's `network` file: a tender app's networks and ports; nothing for the others. A
+ * sleeping tender app gets no forwards: its sockets hold the ports, and its proxies reach the
+ * unikernel at its own address (sleep-units.ts).
+ */
+function networkFile(runtime: Runtime, spec: AppSpec): string {
+  const nets = spec.solo5?.devices.filter((d) => d.type === 'NET_BASIC').length ?? 0;
+  if (!isSolo5Runtime(runtime) || nets === 0) return '';
+  return agentNetworkFile(nets, spec.sleep ? [] : spec.ports);
+}
+
+export function appFiles(
+  launcher: LauncherPort,
+  device: Pick<DeviceRecord, 'id'>,
+  spec: AppSpec,
+): AppFile[] {
   if (!isTarget(spec.target)) throw new Error(`not a target: ${spec.target}`);
   const p = appPaths(spec.appId);
+  const runtime = runtimeOf(spec.target);
+  // Asleep, QEMU listens on loopback; the device's sockets hold the published ports.
+  const internal = spec.sleep && runtime === 'qemu';
   const input: LaunchInput = {
     appId: spec.appId,
     hostId: device.id,
@@ -22,11 +43,17 @@ export function appFiles(launcher: LauncherPort, device: DeviceRecord, spec: App
     memoryMiB: spec.memoryMiB,
     volumes: spec.volumes.map((v) => ({ name: v.name, path: p.volume(v.name) })),
     disk: spec.disk,
-    ports: spec.ports.map(({ name, guest, host, protocol }) => ({ name, guest, host, protocol })),
+    ports: spec.ports.map(({ name, guest, host, protocol }) => ({
+      name,
+      guest,
+      host,
+      protocol,
+      ...(internal ? { internal: wakeInternalPort(host) } : {}),
+    })),
     bootArgs: spec.bootArgs,
     accel: spec.accel,
+    ...(spec.solo5 ? { solo5: spec.solo5 } : {}),
   };
-  const runtime = runtimeOf(spec.target);
   const launch = launcher.files(runtime, input).map((file) => {
     if (!file.path.startsWith(`${p.dir}/`))
       throw new Error(`launcher file outside the app: ${file.path}`);
@@ -39,12 +66,28 @@ export function appFiles(launcher: LauncherPort, device: DeviceRecord, spec: App
       content: spec.health.kind === 'console' ? spec.health.pattern : '',
       mode: '0644',
     },
+    // Read by the device's root agent when the unit starts (net-up): a tender app's taps and
+    // the ports forwarded to it. Empty for the other runtimes (they need nothing of the agent).
+    { name: 'network', content: networkFile(runtime, spec), mode: '0644' },
     // Read by the device's root agent when the unit starts (mDNS). Xen guests have their own
     // address and nothing is forwarded on dom0: announcing dom0's port would send clients where
     // nothing listens, so they are not announced (yet).
     {
       name: 'advertise',
       content: advertiseFile(spec.name, runtime === 'xen' ? [] : spec.ports),
+      mode: '0644',
+    },
+    // Read by the root agent (sleep-on, wake-wait): where the sleeping app listens instead.
+    {
+      name: 'sleep',
+      content: spec.sleep
+        ? sleepFile(
+            spec.name,
+            spec.ports,
+            spec.sleep.idleSeconds,
+            isSolo5Runtime(runtime) ? 'tender' : 'loopback',
+          )
+        : '',
       mode: '0644',
     },
     ...launch,

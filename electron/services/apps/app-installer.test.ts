@@ -32,6 +32,7 @@ function setup(
   device: DeviceRecord = deviceRecord(),
   behaviour?: FakeAppBehaviour,
   withInitrd = false,
+  sleepWhenIdle = false,
 ) {
   const time = testClock();
   const fake = new FakeDevice();
@@ -52,6 +53,9 @@ function setup(
         resolvedApp({
           appId,
           target,
+          ...(sleepWhenIdle
+            ? { resources: { ...resolvedApp().resources, sleepWhenIdle: true } }
+            : {}),
           artifact: {
             url: 'https://catalog.example/counter.img',
             size: KERNEL.length,
@@ -179,6 +183,24 @@ describe('AppInstaller', () => {
     ]);
     expect(s.refreshed.length).toBeGreaterThan(0);
     expect(s.fake.unknown).toEqual([]);
+  });
+
+  it('installs an app its catalog lets sleep asleep, and a reinstall keeps the owner’s choice', async () => {
+    const s = setup(deviceRecord(), undefined, false, true);
+    const task = await s.install();
+    expect(task.state).toBe('succeeded');
+    expect(task.steps.at(-1)?.note).toBe('Counter is ready and sleeps until the first visit.');
+    expect(s.spec()?.sleep).toEqual({ idleSeconds: 600 });
+    expect(s.fake.text(p.sleep)).toBe('idle 600\nwake tcp 8080 40848 http\n');
+    expect(s.fake.unit('counter')).toMatchObject({ sleeping: true, activeState: 'inactive' });
+
+    // The owner turned sleeping off; installing again does not turn it back on.
+    const { sleep: _sleep, ...awake } = s.spec()!;
+    s.fake.installed(awake);
+    s.fake.unit('counter').sleeping = false;
+    expect((await s.install()).state).toBe('succeeded');
+    expect(s.spec()?.sleep).toBeUndefined();
+    expect(s.fake.unit('counter')).toMatchObject({ sleeping: false, activeState: 'active' });
   });
 
   it('installs again over the same app: nothing sent again, its data kept', async () => {
@@ -350,8 +372,9 @@ describe('AppInstaller', () => {
     expect(s.resolvedFor).toEqual(['xen-x86_64']);
     expect(s.spec()?.target).toBe('xen-x86_64');
     expect(s.fake.text(p.run)).toContain('xen x86_64');
-    // A Xen guest has its own address: dom0's ports are not announced for it.
-    expect(s.fake.text(p.advertise)).toBe('name Counter\n');
+    // A Xen guest has its own address: dom0's ports are not announced for it (an empty file,
+    // which the agent need not even read at each start).
+    expect(s.fake.text(p.advertise)).toBe('');
   });
 
   it('refuses a board it cannot run apps on before any task starts', async () => {

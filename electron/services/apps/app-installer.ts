@@ -5,16 +5,21 @@
 import { HearthError } from '../../../shared/errors';
 import type { AppId, DeviceId } from '../../../shared/ids';
 import type { DeviceRecord } from '../../../shared/model';
-import { deviceTargets } from '../../../shared/runtimes';
+import { readFile } from 'node:fs/promises';
+import { deviceTargets, isSolo5Runtime, runtimeOf } from '../../../shared/runtimes';
 import type { Target } from '../../../shared/runtimes';
 import type { Clock } from '../clock';
 import type { DeviceClient } from '../device/device-client';
 import type { DeviceStore } from '../devices/device-store';
 import { Checklist } from '../tasks/checklist';
+import { readSolo5Manifest } from '../runtimes/solo5-manifest';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { appFiles } from './app-files';
 import type { AppCatalogPort, LauncherPort, ResolvedApp } from './app-ports';
 import type { AppSpec } from './app-spec';
+import { parseAppSpec } from './app-spec';
+import { sleepsWhenIdle } from './app-sleep';
+import { DEFAULT_IDLE_MINUTES } from '../device/sleep-units';
 import type { HealthWaitDeps } from './health-wait';
 import { waitHealthy } from './health-wait';
 
@@ -58,6 +63,57 @@ export function targetOf(device: DeviceRecord): Target {
   return target;
 }
 
+/** What the device keeps as spec.json for this build (AppSpec). */
+function specFor(
+  resolved: ResolvedApp,
+  solo5: AppSpec['solo5'],
+  accel: AppSpec['accel'],
+  installedAt: string,
+): AppSpec {
+  return {
+    appId: resolved.appId,
+    name: resolved.name,
+    version: resolved.version,
+    target: resolved.target,
+    sha256: resolved.artifact.sha256,
+    ...(resolved.artifact.initrd ? { initrdSha256: resolved.artifact.initrd.sha256 } : {}),
+    disk: resolved.artifact.disk,
+    memoryMiB: resolved.resources.memoryMiB,
+    volumes: resolved.resources.volumes,
+    ports: resolved.resources.ports,
+    bootArgs: resolved.resources.bootArgs,
+    health: resolved.resources.health,
+    accel,
+    ...(solo5 ? { solo5 } : {}),
+    installedAt,
+  };
+}
+
+/**
+ * The app's build for this device: the device's runtimes are asked best first (a Solo5 tender
+ * before QEMU where the device has one), and the first the app has a build for wins. When none
+ * has, the answer for the device's best runtime is what the owner reads.
+ */
+export async function resolveForDevice(
+  catalog: AppCatalogPort,
+  appId: AppId,
+  device: DeviceRecord,
+): Promise<ResolvedApp> {
+  let first: unknown = null;
+  for (const target of [targetOf(device), ...deviceTargets(device).slice(1)]) {
+    try {
+      return await catalog.resolve(appId, target);
+    } catch (error) {
+      const noBuild =
+        error instanceof HearthError &&
+        (error.code === 'NOT_FOUND' || error.code === 'APP_UNSUITABLE');
+      if (!noBuild) throw error;
+      first ??= error;
+    }
+  }
+  throw first;
+}
+
 export class AppInstaller {
   readonly #deps: AppInstallerDeps;
 
@@ -75,7 +131,7 @@ export class AppInstaller {
     catalog: AppCatalogPort = this.#deps.catalog,
   ): Promise<string> {
     const device = await this.#deps.devices.get(deviceId);
-    const resolved = await catalog.resolve(appId, targetOf(device));
+    const resolved = await resolveForDevice(catalog, appId, device);
     const handle = this.#deps.tasks.run(
       {
         kind: 'app-install',
@@ -116,8 +172,14 @@ export class AppInstaller {
       const initrd = resolved.artifact.initrd
         ? await catalog.download(resolved.artifact.initrd, { signal, onProgress: () => undefined })
         : null;
+      // A Solo5 image names the devices it needs in its manifest: read here, and the launcher
+      // tried on the draft spec, so an image Hearth cannot wire is refused before any upload.
+      const solo5 = isSolo5Runtime(runtimeOf(resolved.target))
+        ? { devices: readSolo5Manifest(await readFile(kernel)).devices }
+        : undefined;
+      appFiles(deps.launcher, device, specFor(resolved, solo5, 'tcg', ''));
       return {
-        value: { kernel, initrd },
+        value: { kernel, initrd, solo5 },
         note: `${resolved.name} ${resolved.version}, checked against the catalog.`,
       };
     });
@@ -191,27 +253,25 @@ export class AppInstaller {
         device.hypervisor === 'kvm' && facts.kvmUsable && !facts.specText.includes('"accel":"tcg"')
           ? 'kvm'
           : 'tcg';
-      const spec: AppSpec = {
-        appId,
-        name: resolved.name,
-        version: resolved.version,
-        target: resolved.target,
-        sha256: resolved.artifact.sha256,
-        ...(resolved.artifact.initrd ? { initrdSha256: resolved.artifact.initrd.sha256 } : {}),
-        disk: resolved.artifact.disk,
-        memoryMiB: resolved.resources.memoryMiB,
-        volumes: resolved.resources.volumes,
-        ports: resolved.resources.ports,
-        bootArgs: resolved.resources.bootArgs,
-        health: resolved.resources.health,
-        accel,
-        installedAt: new Date(deps.clock.now()).toISOString(),
-      };
+      const installedAt = new Date(deps.clock.now()).toISOString();
+      // An app reinstalled over itself keeps its setting (sleeping when idle, if it still can);
+      // a new one sleeps when its catalog entry allows it.
+      const before = parseAppSpec(facts.specText);
+      const sleep = before
+        ? before.sleep
+        : resolved.resources.sleepWhenIdle
+          ? { idleSeconds: DEFAULT_IDLE_MINUTES * 60 }
+          : undefined;
+      const fresh = specFor(resolved, local.solo5, accel, installedAt);
+      const spec = sleep && sleepsWhenIdle({ ...fresh, sleep }) ? { ...fresh, sleep } : fresh;
       await this.#writeFiles(client, device, spec, signal);
       return { value: spec };
     });
 
     await list.step(async () => {
+      // A sleeping app's sockets first: its start is then a wake through them, and the health
+      // wait reaches it on its published port like any visitor.
+      if (spec.sleep) await client.setSleep(appId, true, { signal });
       await client.enableAndRestart(appId, { signal });
       return { value: undefined, note: 'It will start again by itself when the device restarts.' };
     });
@@ -235,7 +295,15 @@ export class AppInstaller {
           'APP_NOT_READY',
           `${current.name} started but did not become ready. Open its console to see what it says.`,
         );
-      return { value: current, note: `${current.name} is running.` };
+      // Woken for the health wait; its sockets are written again (the ports may have changed),
+      // and it sleeps until the next visit.
+      if (current.sleep) await client.setSleep(appId, true, { signal });
+      return {
+        value: current,
+        note: current.sleep
+          ? `${current.name} is ready and sleeps until the first visit.`
+          : `${current.name} is running.`,
+      };
     });
   }
 

@@ -139,7 +139,9 @@ export class AppMonitor {
       const k = key(device.id, spec.appId);
       seen.add(k);
       let probeHealthy: boolean | null = null;
-      if (spec.health.kind !== 'console' && status.activeState === 'active')
+      // An app that sleeps when idle is not probed from here: each probe would be a visit that
+      // keeps it awake while Hearth is open.
+      if (spec.health.kind !== 'console' && status.activeState === 'active' && !spec.sleep)
         probeHealthy = await this.#deps
           .probe(client, device, spec, status.guestAddress)
           .catch(() => false);
@@ -160,6 +162,10 @@ export class AppMonitor {
           runningSince: state === 'running' ? status.startedAt : null,
           memoryBytes: status.memoryBytes,
           memoryMiB: spec.memoryMiB,
+          // Only an app that sleeps says so: the others read as they always did.
+          ...(spec.sleep
+            ? { sleepIdleMinutes: Math.max(1, Math.round(spec.sleep.idleSeconds / 60)) }
+            : {}),
           links: spec.ports
             .filter((p) => p.protocol === 'tcp' && p.service?.includes('http'))
             .flatMap((p) => {

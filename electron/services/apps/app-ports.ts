@@ -1,6 +1,7 @@
 // What the apps service needs from the catalog and the runtimes, as narrow ports: the
 // service is tested with fakes, and app-services.ts adapts the real modules to these.
 import type { Accel, Runtime, Target } from '../../../shared/runtimes';
+import type { LaunchSpec } from '../runtimes/launch-spec';
 import type { PublishedPort } from './app-spec';
 
 export interface ArtifactRef {
@@ -18,6 +19,8 @@ export interface AppResources {
     | { kind: 'console'; pattern: string }
     | { kind: 'tcp'; port: number }
     | { kind: 'http'; port: number; path: string };
+  /** The catalog lets it sleep when idle (on at install when it publishes a TCP port). */
+  sleepWhenIdle?: boolean | undefined;
 }
 
 export interface ResolvedApp {
@@ -55,10 +58,12 @@ export interface LaunchInput {
   memoryMiB: number;
   volumes: { name: string; path: string }[];
   disk: 'ide' | 'virtio';
-  ports: { name: string; guest: number; host: number; protocol: 'tcp' | 'udp' }[];
+  ports: LaunchSpec['ports'];
   bootArgs: string;
   accel: Accel;
   hostId?: string;
+  /** Solo5 tenders: the devices the image's manifest names. */
+  solo5?: { devices: { name: string; type: 'NET_BASIC' | 'BLOCK_BASIC' }[] };
 }
 
 export interface LauncherPort {

@@ -75,7 +75,25 @@ export const appSpecSchema = z.object({
     z.object({ kind: z.literal('http'), port: z.number().int(), path: linkPathSchema }),
   ]),
   accel: z.enum(['kvm', 'tcg']),
+  /** Solo5 tenders: the devices the image's manifest names, wired by the launcher. */
+  solo5: z
+    .object({
+      devices: z
+        .array(
+          z.object({
+            name: z.string().regex(/^[A-Za-z0-9]{1,67}$/),
+            type: z.enum(['NET_BASIC', 'BLOCK_BASIC']),
+          }),
+        )
+        .max(63),
+    })
+    .optional(),
   installedAt: z.string().max(40),
+  /**
+   * "Sleep when idle" (device/sleep-units.ts): seconds without a visit before the device stops
+   * it; absent, the app always runs. The sleep-test spec may set seconds; the owner sets minutes.
+   */
+  sleep: z.object({ idleSeconds: z.number().int().min(1).max(86_400) }).optional(),
 });
 
 export type AppSpec = z.infer<typeof appSpecSchema>;

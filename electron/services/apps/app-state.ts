@@ -37,6 +37,6 @@ export function interpret(
         message: `${name} stopped unexpectedly. Its data is safe; you can start it again.`,
       };
     default:
-      return { state: 'stopped', message: null };
+      return { state: status.sleeping ? 'sleeping' : 'stopped', message: null };
   }
 }

@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { inspectImage } from './image-inspection';
-import { suggestResources, volumeNameFor } from './image-suggestions';
+import { suggestResources } from './image-suggestions';
+import { volumeNameFor } from '../runtimes/solo5-manifest';
 import { imageProblem, imageTargets, refusalOn } from './image-targets';
 import {
   elfImage,
@@ -31,16 +32,32 @@ describe('inspectImage', () => {
     expect(imageProblem(facts)).toBeNull();
   });
 
-  it.each([
-    ['hvt', /solo5-hvt tender, which Hearth does not install/],
-    ['spt', /spt .* which Hearth does not run/],
-    ['muen', /Muen/],
-  ] as const)('says plainly that a Solo5 %s image cannot run', (abi, sentence) => {
-    const facts = inspectImage(solo5Image(abi, [{ name: 'net0', type: 'net' }]));
-    expect(facts).toMatchObject({ kind: 'solo5', abi, networks: ['net0'] });
-    expect(imageTargets(facts)).toEqual([]);
-    expect(imageProblem(facts)).toMatch(sentence);
-  });
+  it.each(['hvt', 'spt'] as const)(
+    'sends a Solo5 %s image to devices with that tender, and says elsewhere how to get it',
+    (abi) => {
+      const facts = inspectImage(solo5Image(abi, [{ name: 'net0', type: 'net' }]));
+      expect(facts).toMatchObject({ kind: 'solo5', abi, networks: ['net0'] });
+      expect(imageProblem(facts)).toBeNull();
+      expect(imageTargets(facts)).toEqual([`${abi}-x86_64`]);
+      expect(refusalOn(facts, `${abi}-x86_64`, 'Attic')).toBeNull();
+      const elsewhere = refusalOn(facts, 'qemu-x86_64', 'Attic') ?? '';
+      expect(elsewhere).toMatch(
+        new RegExp(`built for the solo5-${abi} tender, and Attic does not have`),
+      );
+      expect(elsewhere).toContain('https://builds.robur.coop');
+      expect(refusalOn(facts, `${abi}-aarch64`, 'Pi')).toMatch(/built for PCs/);
+    },
+  );
+
+  it.each([['muen', /Muen/]] as const)(
+    'says plainly that a Solo5 %s image cannot run',
+    (abi, sentence) => {
+      const facts = inspectImage(solo5Image(abi, [{ name: 'net0', type: 'net' }]));
+      expect(facts).toMatchObject({ kind: 'solo5', abi, networks: ['net0'] });
+      expect(imageTargets(facts)).toEqual([]);
+      expect(imageProblem(facts)).toMatch(sentence);
+    },
+  );
 
   it('sends a Solo5 xen image to Xen devices only, and says why elsewhere', () => {
     const facts = inspectImage(solo5Image('xen', [{ name: 'storage', type: 'block' }]));

@@ -2,15 +2,9 @@
 // Solo5 manifest's block devices become data volumes; memory and the disk interface follow
 // what kind of image it is. The owner can change all of it.
 import type { ImageFacts, ImageResources } from '../../../shared/model';
+import { volumeNameFor } from '../runtimes/solo5-manifest';
 
 export const defaultVolumeMiB = 64;
-
-/** A Solo5 device name ([A-Za-z0-9]{1,67}) as a volume name (shared/ids.ts). */
-export function volumeNameFor(solo5Name: string): string {
-  const lower = solo5Name.toLowerCase().replace(/[^a-z0-9]/g, '');
-  const name = /^[a-z]/.test(lower) ? lower : `disk${lower}`;
-  return name.slice(0, 32);
-}
 
 function memoryFor(facts: ImageFacts): number {
   if (facts.kind === 'solo5') return 64;

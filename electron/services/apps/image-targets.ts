@@ -1,13 +1,19 @@
 // Where an image the owner chose can run, in the catalog's terms ("qemu-x86_64",
-// "xen-x86_64"), and the sentence that says why not when it cannot. The install refuses on
-// these grounds before anything is sent to the device.
+// "xen-x86_64", "spt-aarch64"), and the sentence that says why not when it cannot. The install
+// refuses on these grounds before anything is sent to the device.
 import type { ImageFacts } from '../../../shared/model';
+import { solo5TenderSource } from '../provisioning/device-capabilities';
 
 const solo5TargetNames: Record<string, string> = {
-  spt: 'spt (a sandboxed Linux process)',
   muen: 'the Muen separation kernel',
   genode: 'Genode',
 };
+
+/** What each tender needs of a device, in the owner's words. */
+const tenderNeeds = {
+  hvt: 'the solo5-hvt tender and working KVM (/dev/kvm)',
+  spt: 'the solo5-spt tender',
+} as const;
 
 /** Why this image can run nowhere Hearth installs apps; null when it can run somewhere. */
 export function imageProblem(facts: ImageFacts): string | null {
@@ -15,8 +21,8 @@ export function imageProblem(facts: ImageFacts): string | null {
   if (facts.kind === 'kernel') return null;
   switch (facts.abi) {
     case 'hvt':
-      return 'This Solo5 unikernel is built for the solo5-hvt tender, which Hearth does not install on devices, so Hearth cannot run it. Use a build of the same app for virtio (QEMU) or Xen.';
     case 'spt':
+      return null;
     case 'muen':
     case 'genode':
       return `This Solo5 unikernel is built for ${solo5TargetNames[facts.abi]}, which Hearth does not run. Use a build of the same app for virtio (QEMU) or Xen.`;
@@ -37,8 +43,10 @@ export function imageProblem(facts: ImageFacts): string | null {
 /** The kinds of device the image runs on, or none (see imageProblem). */
 export function imageTargets(facts: ImageFacts): string[] {
   if (imageProblem(facts) !== null) return [];
-  if (facts.kind === 'solo5')
+  if (facts.kind === 'solo5') {
+    if (facts.abi === 'hvt' || facts.abi === 'spt') return [`${facts.abi}-${facts.arch}`];
     return facts.abi === 'virtio' ? ['qemu-x86_64'] : [`xen-${facts.arch}`];
+  }
   if (facts.kind !== 'kernel') return [];
   const arch = facts.arch === 'aarch64' ? 'aarch64' : 'x86_64';
   // PVH kernels boot as Xen PVH guests and through QEMU's PVH loader alike.
@@ -56,6 +64,8 @@ export function refusalOn(facts: ImageFacts, target: string, deviceName: string)
     return arch === 'aarch64'
       ? `This image is built for PCs (x86); ${deviceName} has an ARM processor.`
       : `This image is built for ARM boards; ${deviceName} has a PC (x86) processor.`;
+  if (facts.kind === 'solo5' && (facts.abi === 'hvt' || facts.abi === 'spt'))
+    return `This Solo5 unikernel is built for the solo5-${facts.abi} tender, and ${deviceName} does not have ${tenderNeeds[facts.abi]}; to run it there, ${solo5TenderSource}, then prepare ${deviceName} again. Or use a build of the same app for virtio (QEMU) or Xen.`;
   if (runtime === 'xen')
     return `${deviceName} runs apps under Xen, and this image starts only under QEMU. Choose a device with KVM or QEMU, or a build of the app for Xen (PVH).`;
   return `This image starts only under Xen, and ${deviceName} runs apps under QEMU. Choose a Xen device, or a build of the app for virtio (QEMU).`;

@@ -79,10 +79,10 @@ describe('localImagePort', () => {
     await expect(port.download(app.artifact, options())).rejects.toThrow(/no longer where/);
   });
 
-  it('refuses an hvt image before anything happens, saying why', async () => {
+  it('refuses an hvt image for a device without the tender before anything happens, saying why', async () => {
     const { port } = await chosen('app.hvt', solo5Image('hvt', [{ name: 'net', type: 'net' }]));
     await expect(port.resolve('counter', 'qemu-x86_64')).rejects.toThrow(
-      /solo5-hvt tender, which Hearth does not install/,
+      /built for the solo5-hvt tender, and .* does not have the solo5-hvt tender and working KVM/,
     );
   });
 
