@@ -17,6 +17,17 @@ describe('AppLocks', () => {
     locks.tryAcquire('d1', 'counter', 'update')();
   });
 
+  it('tells whether any app has work running, for a restart to update', () => {
+    const locks = new AppLocks();
+    expect(locks.anyHeld()).toBe(false);
+    const backup = locks.tryAcquire('d1', 'counter', 'backup');
+    const restore = locks.tryAcquire('d2', 'calendar', 'restore');
+    backup();
+    expect(locks.anyHeld()).toBe(true);
+    restore();
+    expect(locks.anyHeld()).toBe(false);
+  });
+
   it('lets an update wait for a running backup, then take the app', async () => {
     const locks = new AppLocks();
     const release = locks.tryAcquire('d1', 'counter', 'backup');

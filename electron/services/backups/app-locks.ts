@@ -20,6 +20,11 @@ export class AppLocks {
     return this.#held.get(key(deviceId, appId))?.work ?? null;
   }
 
+  /** True while any app's backup, restore, drill or update runs (Hearth must not restart). */
+  anyHeld(): boolean {
+    return this.#held.size > 0;
+  }
+
   /** Takes the app's lock or throws BACKUP_BUSY; call the returned function exactly once. */
   tryAcquire(deviceId: string, appId: string, work: AppWork): () => void {
     const k = key(deviceId, appId);

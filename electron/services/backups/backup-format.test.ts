@@ -9,6 +9,8 @@ describe('backup format', () => {
       appVersion: '2.0 beta',
       sizeBytes: 1_073_741_824,
       volumes: ['storage', 'logs'],
+      takenAt: 1_795_000_000_123,
+      pausedMs: 412,
     };
     const tags = pointTags(facts);
     expect(tags.every((t) => !t.includes(',') && !t.includes(' '))).toBe(true);
@@ -27,6 +29,24 @@ describe('backup format', () => {
         'junk',
       ]),
     ).toEqual({ volumes: ['ok', 'x'], appName: '%E0%A4%A' });
+  });
+
+  it('reads a manifest without the moment it was taken (now in tags), and one from before with it', () => {
+    const manifest = {
+      format: 1,
+      deviceId: 'd1',
+      appId: 'counter',
+      appName: 'Counter',
+      appVersion: '1',
+      volumes: [{ name: 'storage', sizeBytes: 10, sha256: 'a'.repeat(64) }],
+      image: { sha256: 'b'.repeat(64), sizeBytes: 5 },
+    };
+    expect(backupManifestSchema.parse(manifest)).toEqual(manifest);
+    expect(backupManifestSchema.parse({ ...manifest, takenAt: 7, pausedMs: 3 })).toMatchObject({
+      takenAt: 7,
+      pausedMs: 3,
+    });
+    expect(backupManifestSchema.safeParse({ ...manifest, takenAt: -1 }).success).toBe(false);
   });
 
   it('accepts only a manifest of this format', () => {

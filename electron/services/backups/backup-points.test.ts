@@ -29,6 +29,26 @@ describe('backup points', () => {
     });
   });
 
+  it('dates a point by the moment of its copy when the run tagged it, by restic’s time otherwise', () => {
+    const tagged = pointTags({
+      appId: 'counter',
+      appName: 'Counter',
+      appVersion: '1.0',
+      sizeBytes: 2048,
+      volumes: ['storage'],
+      takenAt: 25,
+      pausedMs: 3,
+    });
+    const points = toPoints([
+      { id: 'a1', time: 27, host: 'dev-1', paths: ['/counter.tar'], tags: tagged },
+      { id: 'b2', time: 26, host: 'dev-1', paths: ['/counter.tar'], tags },
+    ]);
+    expect(points.map((p) => [p.id, p.takenAt])).toEqual([
+      ['b2', 26],
+      ['a1', 25],
+    ]);
+  });
+
   it('offers nothing that is not Hearth’s own, or whose path and tags disagree', () => {
     expect(
       toPoints([

@@ -12,7 +12,8 @@ export interface SnapshotLike {
   tags: string[];
 }
 
-const TAR_PATH = /^\/([a-z][a-z0-9-]{0,31})\.tar$/;
+/** The one path of a Hearth snapshot, `/<app>.tar`; its group is the app id. */
+export const TAR_PATH = /^\/([a-z][a-z0-9-]{0,31})\.tar$/;
 
 export function toPoint(snapshot: SnapshotLike): BackupPoint | null {
   if (!snapshot.tags.includes(TAG_HEARTH) || snapshot.paths.length !== 1) return null;
@@ -27,7 +28,8 @@ export function toPoint(snapshot: SnapshotLike): BackupPoint | null {
     appId,
     appName: facts.appName ?? appId,
     appVersion: facts.appVersion ?? '',
-    takenAt: snapshot.time,
+    // The moment of the copy where the run tagged it; restic's own time is when it started.
+    takenAt: facts.takenAt ?? snapshot.time,
     sizeBytes: facts.sizeBytes ?? 0,
     volumes: facts.volumes ?? [],
   };

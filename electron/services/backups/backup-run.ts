@@ -2,6 +2,9 @@
 // on the device while the app is paused for just that moment, the copies (and the image and
 // spec.json, so a new device can be given the app) streamed as one tar into restic, and the
 // copies removed whatever happens. The device resumes the app by itself if this laptop dies.
+// When the copies hold exactly the last point's data (backup-unchanged.ts), nothing is streamed
+// and no snapshot is made: the run ends as "unchanged since" that point.
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HearthError } from '../../../shared/errors';
 import type { AppSpec } from '../apps/app-spec';
@@ -18,8 +21,10 @@ import {
   volumeMember,
 } from './backup-format';
 import type { BackupManifest } from './backup-format';
+import type { LastPoint } from './backup-state';
 import type { BackupMember } from './backup-tar';
 import { packBackup } from './backup-tar';
+import { unchangedSinceLastPoint } from './backup-unchanged';
 import type { Restic } from './restic';
 
 export interface BackupRunDeps {
@@ -33,18 +38,27 @@ export interface BackupRunInput {
   deviceId: string;
   spec: AppSpec;
   signal: AbortSignal;
+  /** The newest point an earlier run saved (the app's backup state); none: a full run. */
+  previous?: LastPoint | null;
   /** The app runs again: its data is copied and it was resumed. */
   onCopied?: () => void;
   onProgress?: (done: number, total: number, secondsLeft: number | null) => void;
 }
 
 export interface BackupRunResult {
+  /** The point that holds this run's data: the new snapshot, or the last one if unchanged. */
   snapshotId: string;
+  /** When the app was paused for this run's copy: the moment this run vouches for. */
   takenAt: number;
   pausedMs: number;
   totalBytes: number;
   bytesAdded: number;
-  manifest: BackupManifest;
+  /** Set when the data was the last point's: no snapshot was made, nothing was streamed. */
+  unchangedSince: { snapshotId: string; takenAt: number } | null;
+  /** What the next run compares its copies with (to keep in the app's backup state). */
+  lastPoint: LastPoint;
+  /** The new snapshot's manifest; null when unchanged. */
+  manifest: BackupManifest | null;
 }
 
 /** A short name for this run's copies on the device (`<volume>.img.<tag>`). */
@@ -76,8 +90,47 @@ export async function takeBackup(
     // The image on the device must be the one spec.json names, or the app is not as Hearth left it.
     if (!image || image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
     const imageBytes = image.sizeBytes;
-    const total = snap.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes;
+    // An app that boots with an initrd keeps it beside the image: a new device needs both.
+    const initrd = spec.initrdSha256
+      ? {
+          sha256: spec.initrdSha256,
+          sizeBytes: await device.imageFileSize(appId, spec.initrdSha256, { signal }),
+        }
+      : null;
+    if (initrd && initrd.sizeBytes === null) throw new HearthError('DEVICE_GARBLED');
+    const initrdBytes = initrd?.sizeBytes ?? 0;
+    const total = snap.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes + initrdBytes;
     const specText = `${JSON.stringify(spec)}\n`;
+    const specSha256 = createHash('sha256').update(specText).digest('hex');
+    const previous = input.previous;
+    if (
+      previous &&
+      (await unchangedSinceLastPoint({
+        device,
+        restic,
+        log: deps.log,
+        deviceId: input.deviceId,
+        appId,
+        tag,
+        previous,
+        copies: snap.copies,
+        imageSha256: image.sha256,
+        specSha256,
+        signal,
+      }))
+    ) {
+      input.onProgress?.(total, total, 0);
+      return {
+        snapshotId: previous.snapshotId,
+        takenAt,
+        pausedMs: snap.pausedMs,
+        totalBytes: total,
+        bytesAdded: 0,
+        unchangedSince: { snapshotId: previous.snapshotId, takenAt: previous.takenAt },
+        lastPoint: previous,
+        manifest: null,
+      };
+    }
     const streams: Promise<unknown>[] = [];
     // Each file is opened only when the tar reaches it; a device stream that fails (the link
     // cut, cat's non-zero exit) destroys its member, so restic never sees a clean end.
@@ -99,6 +152,12 @@ export async function takeBackup(
         size: imageBytes,
         stream: open({ image: 'current' }),
       };
+      if (initrd)
+        yield {
+          name: imageMember(initrd.sha256),
+          size: initrdBytes,
+          stream: open({ image: initrd.sha256 }),
+        };
       yield { name: SPEC_FILE, content: Buffer.from(specText) };
     }
     let manifest: BackupManifest | null = null;
@@ -110,17 +169,19 @@ export async function takeBackup(
         appId,
         appName: spec.name,
         appVersion: spec.version,
-        takenAt,
-        pausedMs: snap.pausedMs,
         volumes: snap.copies.map((c) => ({
           name: c.volume,
           sizeBytes: c.sizeBytes,
           sha256: sha(volumeMember(c.volume)),
         })),
         image: { sha256: sha(imageMember(spec.sha256)), sizeBytes: imageBytes },
+        ...(initrd
+          ? { initrd: { sha256: sha(imageMember(initrd.sha256)), sizeBytes: initrdBytes } }
+          : {}),
       };
-      // The image on the device must still be the one spec.json names.
-      if (made.image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
+      // The image (and initrd) on the device must still be the ones spec.json names.
+      if (made.image.sha256 !== spec.sha256 || (initrd && made.initrd?.sha256 !== initrd.sha256))
+        throw new HearthError('DEVICE_GARBLED');
       manifest = made;
       return made;
     });
@@ -134,6 +195,8 @@ export async function takeBackup(
         appVersion: spec.version,
         sizeBytes: total,
         volumes: snap.copies.map((c) => c.volume),
+        takenAt,
+        pausedMs: snap.pausedMs,
       }),
       signal,
       expectedBytes: total,
@@ -147,20 +210,31 @@ export async function takeBackup(
     });
     // Every device stream ended cleanly (cat's exit status) or the tar would have failed; a
     // failure noticed only now means the snapshot cannot be trusted: it is forgotten.
+    let made: BackupManifest;
     try {
       await Promise.all(streams);
       if (!manifest) throw new HearthError('BACKUP_FAILED');
+      made = manifest;
     } catch (error) {
       await restic.forgetIds([saved.snapshotId]).catch(() => undefined);
       throw error;
     }
+    const identities = new Map(snap.copies.map((c) => [c.volume, c.identity]));
     return {
       snapshotId: saved.snapshotId,
       takenAt,
       pausedMs: snap.pausedMs,
       totalBytes: total,
       bytesAdded: saved.bytesAdded,
-      manifest,
+      unchangedSince: null,
+      lastPoint: {
+        snapshotId: saved.snapshotId,
+        takenAt,
+        imageSha256: made.image.sha256,
+        specSha256,
+        volumes: made.volumes.map((v) => ({ ...v, identity: identities.get(v.name) ?? null })),
+      },
+      manifest: made,
     };
   } finally {
     await device.removeVolumeCopies(appId, tag).catch((error: unknown) => {

@@ -105,6 +105,13 @@ describe('the backup schedule', () => {
     expect(await scheduler().tick()).toBe(0);
   });
 
+  it('never backs up a restore drill’s scratch copy', async () => {
+    await confirm();
+    apps = [app('counter'), { ...app('counter-drill'), name: 'Counter (restore check)' }];
+    expect(await scheduler().tick()).toBe(1);
+    expect(ran).toEqual(['counter']);
+  });
+
   it('leaves an app backed up to another device to that device’s timer, and reads how it went', async () => {
     await confirm();
     await state.updateApp('d1', 'counter', time.now(), (a) => {

@@ -8,6 +8,8 @@ import type { Logger } from '../logger';
 import { isDue } from './backup-schedule';
 import type { BackupService } from './backup-service';
 import type { BackupStateStore } from './backup-state';
+import { isScratchCopy } from './restore-drill';
+import { BackgroundLoop } from '../tasks/background-loop';
 
 export interface BackupSchedulerDeps {
   service: Pick<
@@ -25,22 +27,18 @@ export interface BackupSchedulerDeps {
 
 export class BackupScheduler {
   readonly #deps: BackupSchedulerDeps;
-  #stop: AbortController | null = null;
+  readonly #background = new BackgroundLoop((signal) => this.#loop(signal));
 
   constructor(deps: BackupSchedulerDeps) {
     this.#deps = deps;
   }
 
   start(): void {
-    if (this.#stop) return;
-    const stop = new AbortController();
-    this.#stop = stop;
-    void this.#loop(stop.signal);
+    this.#background.start();
   }
 
   stop(): void {
-    this.#stop?.abort();
-    this.#stop = null;
+    this.#background.stop();
   }
 
   /** One look at every app: runs, one after another, those that are due. */
@@ -50,7 +48,8 @@ export class BackupScheduler {
     if (!doc.repository?.kitConfirmed) return 0;
     let ran = 0;
     for (const app of monitor.list()) {
-      if (app.state === 'installing' || service.busy(app.deviceId, app.appId)) continue;
+      if (app.state === 'installing' || isScratchCopy(app)) continue;
+      if (service.busy(app.deviceId, app.appId)) continue;
       // Offline or busy on the device: tried again at the next tick.
       await service.tidy(app.deviceId, app.appId).catch(() => undefined);
       const st = await state.app(app.deviceId, app.appId, clock.now());

@@ -3,13 +3,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { AppBackupStatus, TaskSnapshot } from '../../../shared/model';
 import type { KnownApp } from '../apps/app-monitor';
 import { appSpec, deviceRecord, testClock, testLauncher } from '../apps/apps-test-kit';
 import { DeviceClient } from '../device/device-client';
 import { FakeDevice } from '../device/fake-device';
-import { appPaths } from '../device/layout';
+import { appPaths, peerAccount } from '../device/layout';
 import { FileKeyVault } from '../keys/file-key-vault';
 import { silentLogger } from '../logger';
 import { AtomicJsonStore } from '../store/atomic-json-store';
@@ -24,8 +25,13 @@ import { makeTestRepo } from './restic-test-kit';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const DEVICE = deviceRecord();
+/** Another prepared device, which keeps the copies of DEVICE's apps that its timer sends. */
+const KITCHEN = deviceRecord({ id: '5c1d2e3f-4a5b-4c6d-8e7f-90a1b2c3d4e5', name: 'Kitchen' });
 let repo: TestRepo;
 let fake: FakeDevice;
+let kitchen: FakeDevice;
+let state: BackupStateStore;
+let password: () => Promise<string>;
 let service: BackupService;
 let statuses: AppBackupStatus[];
 let tasks: Map<string, TaskSnapshot>;
@@ -36,6 +42,7 @@ const p = appPaths('counter');
 beforeEach(async () => {
   repo = await makeTestRepo({ init: false });
   fake = new FakeDevice();
+  kitchen = new FakeDevice();
   const image = randomBytes(32 * 1024);
   const spec = appSpec({ sha256: sha256(image) });
   fake.installed(spec);
@@ -63,14 +70,17 @@ beforeEach(async () => {
   };
   time = testClock();
   const store = new AtomicJsonStore(join(repo.dir, 'state'));
-  const state = new BackupStateStore(store);
+  state = new BackupStateStore(store);
   tasks = new Map();
   const taskManager = new TaskManager({
     clock: time.clock,
     publish: (t) => tasks.set(t.id, t),
     progressIntervalMs: 0,
   });
-  const client = () => Promise.resolve(new DeviceClient(fake, DEVICE.id));
+  const client = (id: string) =>
+    Promise.resolve(
+      id === KITCHEN.id ? new DeviceClient(kitchen, KITCHEN.id) : new DeviceClient(fake, DEVICE.id),
+    );
   const engine = (repository: string, password: string) =>
     Promise.resolve(repo.make({ repository, password }));
   const repository = new BackupRepository({
@@ -82,7 +92,11 @@ beforeEach(async () => {
     appNames: () => Promise.resolve(['Counter']),
     publish: () => undefined,
   });
-  const devices = { list: () => Promise.resolve([DEVICE]), get: () => Promise.resolve(DEVICE) };
+  password = () => repository.password();
+  const devices = {
+    list: () => Promise.resolve([DEVICE, KITCHEN]),
+    get: (id: string) => Promise.resolve(id === KITCHEN.id ? KITCHEN : DEVICE),
+  };
   const publish = () => Promise.resolve();
   service = new BackupService({
     state,
@@ -121,6 +135,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   expect(fake.unknown).toEqual([]);
+  expect(kitchen.unknown).toEqual([]);
   await repo.cleanup();
 });
 
@@ -143,6 +158,15 @@ describe('BackupService', { timeout: 60_000 }, () => {
     await expect(service.run(DEVICE.id, 'counter')).rejects.toMatchObject({
       code: 'BACKUP_KIT_NOT_KEPT',
     });
+  });
+
+  it('lists no points, rather than an error, while the owner has not yet kept the kit', async () => {
+    await expect(service.allPoints()).rejects.toMatchObject({ code: 'BACKUPS_NOT_SET_UP' });
+    await service.createRepository(repo.repository);
+    await expect(service.allPoints()).resolves.toEqual([]);
+    await service.confirmKit();
+    await finished(await service.run(DEVICE.id, 'counter'));
+    expect(await service.allPoints()).toHaveLength(1);
   });
 
   it('backs up now: the list shows when, how big and that it was checked; a second at once is refused', async () => {
@@ -181,6 +205,25 @@ describe('BackupService', { timeout: 60_000 }, () => {
     expect(fake.files.get(p.volume('storage'))).toEqual(volume);
   });
 
+  it('checks that the newest backup restores: a scratch copy boots on it and is removed', async () => {
+    await setUp();
+    await finished(await service.run(DEVICE.id, 'counter'));
+    const task = await finished(await service.drill(DEVICE.id, 'counter'));
+    expect(task.state).toBe('succeeded');
+    expect(task.summary).toMatch(/^Counter’s backup of .+ restores and starts\.$/);
+    const [status] = await service.list();
+    expect(status?.lastDrill).toMatchObject({ ok: true, message: null });
+    // It did boot: the scratch copy was started, and is stopped and gone now.
+    expect(fake.operations).toContain('control counter-drill start');
+    expect(fake.units.get('counter-drill')).toMatchObject({
+      activeState: 'inactive',
+      enabled: false,
+    });
+    expect([...fake.files.keys()].filter((f) => f.includes('counter-drill'))).toEqual([]);
+    // The real app and its data were left alone.
+    expect(fake.files.get(p.volume('storage'))).toEqual(volume);
+  });
+
   it('tells the owner when the monthly full check finds the backups damaged', async () => {
     await setUp();
     await finished(await service.run(DEVICE.id, 'counter'));
@@ -201,5 +244,73 @@ describe('BackupService', { timeout: 60_000 }, () => {
     expect(task.error?.code).toBe('BACKUP_DAMAGED');
     const [status] = await service.list();
     expect(status?.lastError).toMatch(/damage/);
+  });
+
+  it('lists a copy the Kitchen device keeps through it, wherever the app’s backups go now, and restores it', async () => {
+    await setUp();
+    await finished(await service.run(DEVICE.id, 'counter'));
+    const [here] = await service.points(DEVICE.id, 'counter');
+    // The device's timer writes the laptop's format: the same tar, kept on the Kitchen device.
+    const tar = new PassThrough();
+    const chunks: Buffer[] = [];
+    tar.on('data', (c: Buffer) => chunks.push(c));
+    await repo
+      .make({ repository: repo.repository, password: await password() })
+      .dump(here!.id, '/counter.tar', tar);
+    const held = 'f'.repeat(64);
+    kitchen.heldTars.set(`counter ${held}`, Buffer.concat(chunks));
+    const snapshot = {
+      time: new Date(here!.takenAt + 60_000).toISOString(),
+      paths: ['/counter.tar'],
+      hostname: DEVICE.id,
+      tags: ['hearth', 'app=counter', 'version=1.0.0'],
+      id: held,
+    };
+    kitchen.heldListing = `${peerAccount(DEVICE.id)} ok ${JSON.stringify([snapshot])}\n`;
+
+    // Its backups go to this computer, and the copy on the Kitchen device is still offered.
+    const points = await service.points(DEVICE.id, 'counter');
+    expect(points.map((pt) => [pt.id, pt.heldBy ?? 'this computer'])).toEqual([
+      [held, KITCHEN.id],
+      [here!.id, 'this computer'],
+    ]);
+    expect((await service.allPoints()).map((pt) => pt.id)).toEqual([held, here!.id]);
+
+    fake.files.set(p.volume('storage'), Buffer.from('changed'));
+    const task = await finished(
+      await service.restore({
+        deviceId: DEVICE.id,
+        appId: 'counter',
+        pointId: held,
+        toDeviceId: DEVICE.id,
+        heldBy: KITCHEN.id,
+      }),
+    );
+    expect(task.state).toBe('succeeded');
+    expect(fake.files.get(p.volume('storage'))).toEqual(volume);
+    expect(kitchen.operations).toContain(`peer-held-dump counter ${held}`);
+
+    // A copy the device no longer keeps is refused in a sentence.
+    kitchen.heldListing = '';
+    await expect(
+      service
+        .restore({
+          deviceId: DEVICE.id,
+          appId: 'counter',
+          pointId: held,
+          toDeviceId: DEVICE.id,
+          heldBy: KITCHEN.id,
+        })
+        .then(finished),
+    ).resolves.toMatchObject({ state: 'failed', error: { code: 'NOT_FOUND' } });
+  });
+
+  it('takes the source’s key off the other device once none of its apps keeps copies there', async () => {
+    await state.updateApp(DEVICE.id, 'counter', time.clock.now(), (a) => {
+      a.destination = { kind: 'device', deviceId: KITCHEN.id };
+    });
+    await service.setDestination(DEVICE.id, 'counter', { kind: 'computer' });
+    expect(fake.operations).toContain('peer-schedule counter off');
+    expect(kitchen.operations).toContain(`peer-revoke ${DEVICE.id}`);
   });
 });

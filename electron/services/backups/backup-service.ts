@@ -26,8 +26,9 @@ import { isOverdue, nextRunAt } from './backup-schedule';
 import type { ScheduleFacts } from './backup-schedule';
 import type { AppBackupState, BackupStateStore } from './backup-state';
 import { appKey, newAppState } from './backup-state';
-import { runDrillTask } from './restore-drill';
-import { runRestoreTask } from './restore-task';
+import { isScratchCopy, runDrillTask } from './restore-drill';
+import type { PointSource } from './restore-task';
+import { resticSource, runRestoreTask } from './restore-task';
 import type { Restic } from './restic';
 import type { RestoreDeps } from './restore-run';
 import type { PeerDestinations } from './peer-destination';
@@ -119,35 +120,38 @@ export class BackupService {
     const ready = doc.repository?.kitConfirmed === true;
     const now = clock.now();
     const devices = new Map((await this.#deps.devices.list()).map((d) => [d.id, d]));
-    return monitor.list().map((app) => {
-      const st = doc.apps[appKey(app.deviceId, app.appId)] ?? newAppState(now);
-      const facts = this.#facts(st);
-      const toComputer = st.destination.kind === 'computer';
-      const destination =
-        st.destination.kind === 'computer'
-          ? ({ kind: 'computer' } as const)
-          : {
-              kind: 'device' as const,
-              deviceId: st.destination.deviceId,
-              deviceName: devices.get(st.destination.deviceId)?.name ?? 'another device',
-            };
-      return {
-        deviceId: app.deviceId,
-        deviceName: app.deviceName,
-        appId: app.appId,
-        appName: app.name,
-        destination,
-        schedule: { ...st.schedule },
-        lastBackupAt: st.lastBackupAt,
-        lastVerifiedAt: st.lastVerifiedAt,
-        sizeBytes: st.sizeBytes,
-        nextRunAt: ready || !toComputer ? nextRunAt(facts, this.#hourMs) : null,
-        overdue: (ready || !toComputer) && isOverdue(facts, now, this.#hourMs),
-        lastError: st.lastError,
-        runningTaskId: this.#running.get(appKey(app.deviceId, app.appId)) ?? null,
-        lastDrill: st.lastDrill,
-      };
-    });
+    return monitor
+      .list()
+      .filter((app) => !isScratchCopy(app))
+      .map((app) => {
+        const st = doc.apps[appKey(app.deviceId, app.appId)] ?? newAppState(now);
+        const facts = this.#facts(st);
+        const toComputer = st.destination.kind === 'computer';
+        const destination =
+          st.destination.kind === 'computer'
+            ? ({ kind: 'computer' } as const)
+            : {
+                kind: 'device' as const,
+                deviceId: st.destination.deviceId,
+                deviceName: devices.get(st.destination.deviceId)?.name ?? 'another device',
+              };
+        return {
+          deviceId: app.deviceId,
+          deviceName: app.deviceName,
+          appId: app.appId,
+          appName: app.name,
+          destination,
+          schedule: { ...st.schedule },
+          lastBackupAt: st.lastBackupAt,
+          lastVerifiedAt: st.lastVerifiedAt,
+          sizeBytes: st.sizeBytes,
+          nextRunAt: ready || !toComputer ? nextRunAt(facts, this.#hourMs) : null,
+          overdue: (ready || !toComputer) && isOverdue(facts, now, this.#hourMs),
+          lastError: st.lastError,
+          runningTaskId: this.#running.get(appKey(app.deviceId, app.appId)) ?? null,
+          lastDrill: st.lastDrill,
+        };
+      });
   }
 
   async publish(): Promise<void> {
@@ -158,23 +162,37 @@ export class BackupService {
     }
   }
 
-  /** The points of one app in this computer's repository, newest first. */
+  /**
+   * The points of one app, newest first: in this computer's repository, and every copy another
+   * device keeps of it (wherever its backups go now: switching back to this computer hides none).
+   */
   async points(deviceId: string, appId: string): Promise<BackupPoint[]> {
     const st = await this.#deps.state.app(deviceId, appId, this.#deps.clock.now());
-    if (st.destination.kind === 'device')
-      return this.#deps.peers.points(this.#known(deviceId, appId));
-    const restic = await this.#restic();
-    const snapshots = await restic.snapshots({
-      host: snapshotHost(deviceId),
-      path: snapshotPath(appId),
-    });
-    return toPoints(snapshots);
+    const { repository } = await this.#deps.state.read();
+    const here =
+      st.destination.kind === 'computer' || repository?.kitConfirmed
+        ? this.#restic().then((restic) =>
+            restic.snapshots({ host: snapshotHost(deviceId), path: snapshotPath(appId) }),
+          )
+        : Promise.resolve([]);
+    const [snapshots, held] = await Promise.all([here, this.#deps.peers.heldPoints()]);
+    return newestFirst([
+      ...toPoints(snapshots),
+      ...held.filter((p) => p.deviceId === deviceId && p.appId === appId),
+    ]);
   }
 
-  /** Every point in the repository, for a restore onto another (or a new) device. */
+  /** Every point there is, for a restore onto another (or a new) device. */
   async allPoints(): Promise<BackupPoint[]> {
-    const restic = await this.#restic();
-    return toPoints(await restic.snapshots({ tags: ['hearth'] }));
+    // A folder Hearth has just made holds nothing until the kit is kept (no run starts before),
+    // and the Backups view asks while the owner is still reading the kit: not an error to show.
+    const { repository } = await this.#deps.state.read();
+    if (repository && !repository.kitConfirmed) return [];
+    const [here, held] = await Promise.all([
+      this.#restic().then(async (restic) => toPoints(await restic.snapshots({ tags: ['hearth'] }))),
+      this.#deps.peers.heldPoints(),
+    ]);
+    return newestFirst([...here, ...held]);
   }
 
   // --- Settings per app -----------------------------------------------------------------------
@@ -217,6 +235,12 @@ export class BackupService {
           ? { kind: 'computer' }
           : { kind: 'device', deviceId: destination.deviceId };
     });
+    const before = st.destination;
+    if (
+      before.kind === 'device' &&
+      (destination.kind === 'computer' || destination.deviceId !== before.deviceId)
+    )
+      await this.#stopKeepingIfUnused(deviceId, before.deviceId);
     return this.#status(deviceId, appId);
   }
 
@@ -240,19 +264,28 @@ export class BackupService {
   }
 
   async restore(request: InvokeRequest<'backups:restore'>): Promise<string> {
-    const repo = await this.#deps.repository.open();
-    const restic = await this.#deps.engine(repo.repository, repo.password);
     const target = request.toDeviceId;
     const known = this.#deps.monitor.get(target, request.appId);
-    if (known && request.deviceId === target) {
+    const { heldBy } = request;
+    if (heldBy !== undefined && known && request.deviceId === target) {
+      // The app's own device, whose timer sends its copies there: it fetches them itself.
       const st = await this.#deps.state.app(target, request.appId, this.#deps.clock.now());
-      if (st.destination.kind === 'device')
+      if (st.destination.kind === 'device' && st.destination.deviceId === heldBy)
         return this.#start(target, request.appId, 'restore', (release) =>
           this.#deps.peers.restore(known, request.pointId, release),
         );
     }
+    const from: PointSource =
+      heldBy === undefined
+        ? resticSource(await this.#restic())
+        : {
+            // Read through the device that keeps it: the device it came from may be dead.
+            points: async () =>
+              (await this.#deps.peers.heldPoints()).filter((p) => p.heldBy === heldBy),
+            ...(await this.#deps.peers.heldDumper(heldBy, request.deviceId)),
+          };
     return this.#start(target, request.appId, 'restore', (release) =>
-      runRestoreTask(this.#taskDeps(), { request, known, restic, release }),
+      runRestoreTask(this.#taskDeps(), { request, known, from, release }),
     );
   }
 
@@ -329,6 +362,23 @@ export class BackupService {
     };
   }
 
+  /** The source's key leaves the target once none of its apps sends copies there any more. */
+  async #stopKeepingIfUnused(sourceId: string, targetId: string): Promise<void> {
+    const doc = await this.#deps.state.read();
+    const stillUsed = Object.entries(doc.apps).some(
+      ([key, a]) =>
+        key.startsWith(appKey(sourceId, '')) &&
+        a.destination.kind === 'device' &&
+        a.destination.deviceId === targetId,
+    );
+    if (stillUsed) return;
+    // The copies stay there either way. A target that cannot be reached now keeps the key (it
+    // lets only SFTP into that one folder); the owner's change of destination holds regardless.
+    await this.#deps.peers.stopKeeping(sourceId, targetId).catch((error: unknown) => {
+      this.#deps.log.warn({ err: error, sourceId, targetId }, 'the source key stays on the target');
+    });
+  }
+
   #taskDeps() {
     return { ...this.#deps, publish: () => this.publish() };
   }
@@ -382,4 +432,8 @@ export class BackupService {
       });
     return handle.id;
   }
+}
+
+function newestFirst(points: BackupPoint[]): BackupPoint[] {
+  return points.sort((a, b) => b.takenAt - a.takenAt);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AtomicJsonStore } from '../store/atomic-json-store';
-import { BackupStateStore } from './backup-state';
+import { BackupStateStore, newAppState } from './backup-state';
 
 let dir: string;
 beforeEach(async () => (dir = await mkdtemp(join(tmpdir(), 'backup-state-'))));
@@ -36,6 +36,16 @@ describe('BackupStateStore', () => {
       kitConfirmed: true,
       createdAt: 1,
     });
+  });
+
+  it('reads a document from before runs could be skipped: no last point, nothing else lost', async () => {
+    const { lastPoint: _, ...before } = newAppState(500);
+    await new AtomicJsonStore(dir).save('backups', {
+      repository: null,
+      apps: { 'd1/counter': { ...before, lastBackupAt: 700 } },
+    });
+    const app = await new BackupStateStore(new AtomicJsonStore(dir)).app('d1', 'counter', 900);
+    expect(app).toMatchObject({ firstSeenAt: 500, lastBackupAt: 700, lastPoint: null });
   });
 
   it('keeps changes made at the same time (they are applied one after another)', async () => {

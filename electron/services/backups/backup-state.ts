@@ -8,6 +8,40 @@ import { DEFAULT_SCHEDULE } from './backup-schedule';
 
 const DOC = 'backups';
 
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+
+/**
+ * The newest point a run saved, and what its data was: the next run makes no new snapshot when
+ * every volume's stat identity is the same, the device's hash of each new copy is this sha256,
+ * image and spec.json are the same, and this snapshot is still in the repository.
+ */
+const lastPointSchema = z.object({
+  snapshotId: z.string().regex(/^[0-9a-f]{8,64}$/),
+  takenAt: z.number(),
+  imageSha256: sha256,
+  specSha256: sha256,
+  volumes: z
+    .array(
+      z.object({
+        name: z.string(),
+        sizeBytes: z.number().int().nonnegative(),
+        sha256,
+        /** null when the device did not say: such a point is never skipped from. */
+        identity: z
+          .object({
+            sizeBytes: z.number().int().nonnegative(),
+            mtime: z.string(),
+            ctime: z.string(),
+            inode: z.string(),
+          })
+          .nullable(),
+      }),
+    )
+    .max(16),
+});
+
+export type LastPoint = z.infer<typeof lastPointSchema>;
+
 const appStateSchema = z.object({
   firstSeenAt: z.number(),
   schedule: z.object({ enabled: z.boolean(), everyHours: z.number().int().min(1) }),
@@ -24,6 +58,8 @@ const appStateSchema = z.object({
   lastDrill: z
     .object({ at: z.number(), ok: z.boolean(), message: z.string().nullable() })
     .nullable(),
+  /** Absent in documents written before runs could be skipped. */
+  lastPoint: lastPointSchema.nullable().default(null),
 });
 
 export type AppBackupState = z.infer<typeof appStateSchema>;
@@ -54,6 +90,7 @@ export function newAppState(
     lastFullCheckAt: null,
     sizeBytes: null,
     lastDrill: null,
+    lastPoint: null,
   };
 }
 

@@ -244,11 +244,11 @@ export function manifestMismatches(manifest: BackupManifest, members: PackedMemb
       size: v.sizeBytes,
       sha256: v.sha256,
     })),
-    {
-      name: imageMember(manifest.image.sha256),
-      size: manifest.image.sizeBytes,
-      sha256: manifest.image.sha256,
-    },
+    ...[manifest.image, ...(manifest.initrd ? [manifest.initrd] : [])].map((file) => ({
+      name: imageMember(file.sha256),
+      size: file.sizeBytes,
+      sha256: file.sha256,
+    })),
   ];
   return expected
     .filter((e) => {

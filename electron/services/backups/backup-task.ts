@@ -13,6 +13,7 @@ import type { BackupStateStore } from './backup-state';
 import { formatBytes, progressDetail } from './backup-words';
 import { careForRepository } from './repository-care';
 import type { Restic } from './restic';
+import { when } from './restore-task';
 
 export interface BackupTaskDeps {
   tasks: TaskManager;
@@ -49,6 +50,7 @@ export function runBackupTask(
       const list = new Checklist(ctx, backupSteps);
       try {
         const client = await deps.client(device.id);
+        const before = await deps.state.app(device.id, spec.appId, deps.clock.now());
         let copied: (() => void) | undefined;
         const copiedOnce = new Promise<void>((resolve) => (copied = resolve));
         const running = takeBackup(
@@ -57,6 +59,7 @@ export function runBackupTask(
             deviceId: device.id,
             spec,
             signal: ctx.signal,
+            previous: before.lastPoint,
             onCopied: () => copied?.(),
             onProgress: (done, total, secondsLeft) => {
               ctx.progress(done, total, 'bytes');
@@ -74,15 +77,19 @@ export function runBackupTask(
           const r = await running;
           return {
             value: r,
-            note: `${formatBytes(r.totalBytes)} saved; ${formatBytes(r.bytesAdded)} of it new. The app was paused for ${r.pausedMs} ms.`,
+            note: r.unchangedSince
+              ? `Nothing changed since the backup of ${when(r.unchangedSince.takenAt)}: it still holds all of it. The app was paused for ${r.pausedMs} ms.`
+              : `${formatBytes(r.totalBytes)} saved; ${formatBytes(r.bytesAdded)} of it new. The app was paused for ${r.pausedMs} ms.`,
           };
         });
         const now = deps.clock.now();
         const st = await deps.state.app(device.id, spec.appId, now);
         const full = st.lastFullCheckAt === null || now - st.lastFullCheckAt > FULL_CHECK_EVERY_MS;
         await deps.state.updateApp(device.id, spec.appId, now, (a) => {
+          // An unchanged run counts too: its data was checked to be in the last point.
           a.lastBackupAt = result.takenAt;
           a.sizeBytes = result.totalBytes;
+          a.lastPoint = result.lastPoint;
           a.lastError = null;
           a.lastFailureAt = null;
         });
@@ -108,12 +115,16 @@ export function runBackupTask(
             if (full) a.lastFullCheckAt = deps.clock.now();
           } else {
             a.lastError = care.sentence;
+            // A damaged repository is doubt enough: the next run saves everything again.
+            a.lastPoint = null;
           }
         });
         if (!care.ok) throw new HearthError('BACKUP_DAMAGED', care.sentence);
         return {
           value: result,
-          summary: `${spec.name} is backed up (${formatBytes(result.totalBytes)}).`,
+          summary: result.unchangedSince
+            ? `${spec.name} is backed up: nothing changed since ${when(result.unchangedSince.takenAt)}.`
+            : `${spec.name} is backed up (${formatBytes(result.totalBytes)}).`,
         };
       } catch (error) {
         const cancelled = error instanceof HearthError && error.code === 'CANCELLED';

@@ -11,6 +11,8 @@ import type { DeviceClient } from '../device/device-client';
 import type { Logger } from '../logger';
 import { Checklist } from '../tasks/checklist';
 import type { TaskManager } from '../tasks/task-manager';
+import { heldCopyDumper, listHeldCopies } from '../device/peer-held';
+import { revokePeer } from '../device/peer-backups';
 import type { BackupRepository } from './backup-repository';
 import type { BackupStateStore } from './backup-state';
 import { formatBytes } from './backup-words';
@@ -26,7 +28,7 @@ import { when } from './restore-task';
 
 export interface PeerDestinationDeps {
   client: (deviceId: string) => Promise<DeviceClient>;
-  devices: { get(id: string): Promise<DeviceRecord> };
+  devices: { get(id: string): Promise<DeviceRecord>; list(): Promise<DeviceRecord[]> };
   repository: Pick<BackupRepository, 'password'>;
   state: BackupStateStore;
   tasks: TaskManager;
@@ -99,6 +101,52 @@ export class PeerDestinations {
     }));
   }
 
+  /**
+   * Every copy kept on the other devices, read through each of them (the device a copy came from
+   * may be dead), in no particular order. A device that cannot be reached now is left out, not an error:
+   * the owner still sees every copy the others keep.
+   */
+  async heldPoints(): Promise<BackupPoint[]> {
+    const password = await this.#deps.repository.password();
+    const records = await this.#deps.devices.list();
+    const lists = await Promise.all(
+      records.map(async (record) => {
+        try {
+          const client = await this.#deps.client(record.id);
+          const held = await listHeldCopies(client.session, password);
+          if (held.unreadable.length > 0)
+            this.#deps.log.warn(
+              { deviceId: record.id, accounts: held.unreadable },
+              'copies kept on this device that the backups password does not open',
+            );
+          return held.points
+            .filter((p) => p.deviceId !== record.id)
+            .map((p) => ({ ...p, appName: displayName(p), heldBy: record.id }));
+        } catch (error) {
+          this.#deps.log.warn({ err: error, deviceId: record.id }, 'copies kept there not read');
+          return [];
+        }
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** The tar of a copy `heldBy` keeps for `sourceId`, as a restore reads it (Restic.dump's shape). */
+  async heldDumper(heldBy: string, sourceId: string) {
+    const password = await this.#deps.repository.password();
+    const client = await this.#deps.client(heldBy);
+    return heldCopyDumper(client.session, sourceId, password);
+  }
+
+  /**
+   * The owner no longer keeps copies of `sourceId`'s apps on `targetId`: the source's key no
+   * longer gets in there. The copies already there stay, and can still be restored.
+   */
+  async stopKeeping(sourceId: string, targetId: string): Promise<void> {
+    const target = await this.#deps.client(targetId);
+    await revokePeer(target.session, sourceId);
+  }
+
   backUpNow(known: KnownApp, target: string, release: () => void) {
     const { device, spec } = known;
     const steps = [`Copy its data to ${target}`] as const;
@@ -161,7 +209,7 @@ export class PeerDestinations {
           ctx.progress(steps.length, steps.length);
           return {
             value: { appId: spec.appId },
-            summary: `${spec.name} is back as it was on ${when(manifest.takenAt)}.`,
+            summary: `${spec.name} is back as it was on ${when(manifest.takenAt ?? point.takenAt)}.`,
           };
         } finally {
           release();
@@ -169,4 +217,10 @@ export class PeerDestinations {
       },
     );
   }
+}
+
+/** A copy taken on its device may not carry the app's name: its id, as a name, stands in. */
+function displayName(point: BackupPoint): string {
+  if (point.appName !== point.appId) return point.appName;
+  return point.appId.charAt(0).toUpperCase() + point.appId.slice(1).replaceAll('-', ' ');
 }

@@ -37,6 +37,14 @@ export const drillAppId = (appId: string) => `${appId.slice(0, 25)}-drill`;
 const SCRATCH_MARK = '(restore check)';
 
 /**
+ * A drill's scratch copy, seen by the app monitor while the drill runs: it is no app of the
+ * owner's, so it has no backups of its own (the schedule would store a point of it, listed
+ * later as the backups of an app no device has) and no card in the Backups view.
+ */
+export const isScratchCopy = (app: { appId: string; name: string }) =>
+  app.appId.endsWith('-drill') && app.name.endsWith(SCRATCH_MARK);
+
+/**
  * Removes the scratch copy, and only a scratch copy: a folder under that id whose spec.json
  * names another app (an app the owner called "Counter drill") is never touched.
  */

@@ -13,6 +13,7 @@ import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
 import { buildFor } from '../../../shared/runtimes';
 import { appFiles } from '../apps/app-files';
+import { sleepsWhenIdle } from '../apps/app-sleep';
 import type { LauncherPort } from '../apps/app-ports';
 import type { AppSpec } from '../apps/app-spec';
 import { parseAppSpec } from '../apps/app-spec';
@@ -44,10 +45,15 @@ export interface Fetched {
   spec: AppSpec | null;
   /** The image, written to a private temporary folder on this computer, when asked for. */
   imagePath: string | null;
+  /** Its initrd beside it, when the app boots with one (and the image was asked for). */
+  initrdPath: string | null;
   /** Volumes now on the device under the restore tag, each verified against the manifest. */
   volumes: string[];
   cleanup: () => Promise<void>;
 }
+
+/** Where a point's tar comes from: this computer's restic, or a device that keeps the copy. */
+export type PointDumper = Pick<Restic, 'dump'>;
 
 /**
  * Streams a point out of restic onto the device: volumes into `appId`'s folder under `tag`
@@ -55,7 +61,7 @@ export interface Fetched {
  */
 export async function fetchPoint(
   device: DeviceClient,
-  restic: Restic,
+  restic: PointDumper,
   o: {
     appId: string;
     sourceAppId: string;
@@ -73,7 +79,9 @@ export async function fetchPoint(
   try {
     const deviceHashes = new Map<string, string>();
     let specText: string | undefined;
-    let imagePath: string | null = null;
+    // Each image/<sha256> member (the image, an initrd) under its own name: the manifest, last,
+    // says which is which.
+    const images = new Map<string, string>();
     let moved = 0;
     const counted = (bytes: number) => {
       moved += bytes;
@@ -96,9 +104,10 @@ export async function fetchPoint(
         deviceHashes.set(volume, got.sha256);
         return;
       }
-      if (dir && entry.name.startsWith('image/')) {
-        imagePath = join(dir, 'image');
-        await pipeline(entry.stream, createWriteStream(imagePath, { mode: 0o600 }));
+      const image = entry.name.slice(imageMember('').length);
+      if (dir && entry.name === imageMember(image) && /^[0-9a-f]{64}$/.test(image)) {
+        images.set(image, join(dir, image));
+        await pipeline(entry.stream, createWriteStream(join(dir, image), { mode: 0o600 }));
         return;
       }
       if (entry.name === SPEC_FILE) {
@@ -118,12 +127,14 @@ export async function fetchPoint(
       if (laptop !== v.sha256 || onDevice !== v.sha256)
         throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
     }
-    if (imagePath && laptopHash(imageMember(manifest.image.sha256)) !== manifest.image.sha256)
-      throw new HearthError('RESTORE_CHECKSUM_MISMATCH');
+    // manifestMismatches checked every image member's hash against the manifest.
+    const imagePath = images.get(manifest.image.sha256) ?? null;
+    const initrdPath = manifest.initrd ? (images.get(manifest.initrd.sha256) ?? null) : null;
     return {
       manifest,
       spec: specText ? parseAppSpec(specText) : null,
       imagePath,
+      initrdPath,
       volumes: manifest.volumes.map((v) => v.name),
       cleanup,
     };
@@ -210,11 +221,21 @@ export async function restoreInPlace(
     await device.control(spec.appId, 'stop').catch(() => undefined);
     const putBack = await putBackAll(device, spec.appId, swapped, tag);
     await device.enableAndRestart(spec.appId).catch(() => undefined);
+    await backToSleep(device, spec);
     throw putBack
       ? new HearthError('RESTORE_NOT_HEALTHY')
       : new HearthError('RESTORE_NOT_HEALTHY', PUT_BACK_FAILED);
   }
   for (const v of swapped) await device.dropReplaced(spec.appId, v, tag).catch(() => undefined);
+  await backToSleep(device, spec);
+}
+
+/**
+ * A sleeping app was woken (its start is a wake) to prove the restored data; it sleeps again at
+ * once, as before the restore. A failure only leaves it awake until its idle time ends.
+ */
+async function backToSleep(device: DeviceClient, spec: AppSpec): Promise<void> {
+  if (spec.sleep) await device.setSleep(spec.appId, true).catch(() => undefined);
 }
 
 /**
@@ -236,12 +257,15 @@ export async function installFromPoint(
     enable: boolean;
   },
 ): Promise<AppSpec> {
-  if (!fetched.spec || !fetched.imagePath)
+  // An app that boots with an initrd needs it too (points taken before initrds were kept lack it).
+  if (!fetched.spec || !fetched.imagePath || (fetched.spec.initrdSha256 && !fetched.initrdPath))
     throw new HearthError(
       'BACKUP_FAILED',
       'This backup does not hold the app itself, only its data. Install the app on the device first, then restore.',
     );
-  const from = fetched.spec;
+  // Installed awake (the health wait reaches its published port); a real restore lets it sleep
+  // again at the end, a drill's scratch copy never sleeps.
+  const { sleep, ...from } = fetched.spec;
   if (!buildFor([from.target], record)) throw new HearthError('APP_UNSUITABLE');
   const facts = await device.installFacts(o.appId, { signal: o.signal });
   let spec: AppSpec = {
@@ -260,6 +284,11 @@ export async function installFromPoint(
     signal: o.signal,
     onProgress: () => undefined,
   });
+  if (spec.initrdSha256 && fetched.initrdPath)
+    await device.placeImage(o.appId, spec.initrdSha256, fetched.initrdPath, {
+      signal: o.signal,
+      onProgress: () => undefined,
+    });
   await swapAll(device, o.appId, fetched.volumes, o.tag);
   await device.writeAppFiles(o.appId, appFiles(deps.launcher, record, spec), { signal: o.signal });
   await device.switchCurrent(o.appId, spec.sha256, { signal: o.signal });
@@ -273,5 +302,12 @@ export async function installFromPoint(
     );
   for (const v of fetched.volumes)
     await device.dropReplaced(o.appId, v, o.tag).catch(() => undefined);
+  if (sleep && o.enable && sleepsWhenIdle({ ...spec, sleep })) {
+    spec = { ...spec, sleep };
+    await device.writeAppFiles(o.appId, appFiles(deps.launcher, record, spec), {
+      signal: o.signal,
+    });
+    await device.setSleep(o.appId, true, { signal: o.signal });
+  }
   return spec;
 }

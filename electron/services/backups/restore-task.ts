@@ -10,7 +10,7 @@ import { Checklist } from '../tasks/checklist';
 import type { TaskManager } from '../tasks/task-manager';
 import { toPoints } from './backup-points';
 import { formatBytes } from './backup-words';
-import type { RestoreDeps } from './restore-run';
+import type { PointDumper, RestoreDeps } from './restore-run';
 import { fetchPoint, installFromPoint, restoreInPlace, restoreTag } from './restore-run';
 import type { Restic } from './restic';
 
@@ -31,12 +31,28 @@ export const restoreSteps = [
 export const when = (ms: number) =>
   new Date(ms).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
-export async function findPoint(restic: Restic, request: InvokeRequest<'backups:restore'>) {
-  const points = toPoints(await restic.snapshots({ tags: ['hearth'] }));
+/** The request's point among `points`, or NOT_FOUND (retention may have forgotten it). */
+export function pickPoint(
+  points: readonly BackupPoint[],
+  request: InvokeRequest<'backups:restore'>,
+) {
   const point = points.find((p) => p.id === request.pointId || p.id.startsWith(request.pointId));
   if (!point || point.appId !== request.appId || point.deviceId !== request.deviceId)
     throw new HearthError('NOT_FOUND', 'That backup is no longer in your backups.');
   return point;
+}
+
+/** Where a restore's point is: its list (to find it again) and the tar's source. */
+export interface PointSource extends PointDumper {
+  points(): Promise<BackupPoint[]>;
+}
+
+/** This computer's repository as a point source. */
+export function resticSource(restic: Restic): PointSource {
+  return {
+    points: async () => toPoints(await restic.snapshots({ tags: ['hearth'] })),
+    dump: (...args) => restic.dump(...args),
+  };
 }
 
 export function runRestoreTask(
@@ -44,11 +60,11 @@ export function runRestoreTask(
   input: {
     request: InvokeRequest<'backups:restore'>;
     known: KnownApp | null;
-    restic: Restic;
+    from: PointSource;
     release: () => void;
   },
 ) {
-  const { request, known, restic } = input;
+  const { request, known, from } = input;
   const inPlace = known !== null;
   return deps.tasks.run(
     {
@@ -62,7 +78,7 @@ export function runRestoreTask(
       let installedHere = inPlace;
       let made: { client: DeviceClient; appId: string } | null = null;
       try {
-        const point: BackupPoint = await findPoint(restic, request);
+        const point: BackupPoint = pickPoint(await from.points(), request);
         const record = await deps.devices.get(request.toDeviceId);
         const client = await deps.client(record.id);
         const appId = inPlace
@@ -79,7 +95,7 @@ export function runRestoreTask(
         }
         const tag = restoreTag(deps.clock.now());
         const fetched = await list.step(async () => {
-          const f = await fetchPoint(client, restic, {
+          const f = await fetchPoint(client, from, {
             appId,
             sourceAppId: point.appId,
             snapshotId: point.id,
@@ -87,13 +103,18 @@ export function runRestoreTask(
             withImage: !inPlace,
             signal: ctx.signal,
             onProgress: (bytes) => {
+              // A copy another device took may not say its size: then no share of a whole is
+              // shown (a total of 0), only what has arrived.
               ctx.progress(bytes, point.sizeBytes, 'bytes');
               ctx.detail(
-                `Bringing back ${point.appName}: ${formatBytes(bytes)} of ${formatBytes(point.sizeBytes)}`,
+                point.sizeBytes > 0
+                  ? `Bringing back ${point.appName}: ${formatBytes(bytes)} of ${formatBytes(point.sizeBytes)}`
+                  : `Bringing back ${point.appName}: ${formatBytes(bytes)}`,
               );
             },
           });
-          return { value: f, note: `${formatBytes(point.sizeBytes)} arrived.` };
+          const arrived = f.manifest.volumes.reduce((n, v) => n + v.sizeBytes, 0);
+          return { value: f, note: `${formatBytes(point.sizeBytes || arrived)} arrived.` };
         });
         try {
           await list.step(() =>
