@@ -20,6 +20,8 @@ it('starts with the first-run defaults', async () => {
     theme: 'system',
     welcomeDone: false,
     allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
   });
 });
 
@@ -32,12 +34,16 @@ it('saves a change, announces it, and still has it after a restart', async () =>
     theme: 'dark',
     welcomeDone: true,
     allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
   });
   const restarted = new SettingsService(new AtomicJsonStore(dir), () => undefined);
   expect(await restarted.get()).toEqual({
     theme: 'dark',
     welcomeDone: true,
     allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
   });
 });
 
@@ -50,6 +56,8 @@ it('keeps what a change leaves out, and reads settings saved before a field exis
     theme: 'light',
     welcomeDone: false,
     allowUnprotectedKey: true,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
   });
 
   await store.save('settings', { theme: 'dark', welcomeDone: true });
@@ -57,5 +65,7 @@ it('keeps what a change leaves out, and reads settings saved before a field exis
     theme: 'dark',
     welcomeDone: true,
     allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
   });
 });

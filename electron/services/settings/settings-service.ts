@@ -7,6 +7,8 @@ export const defaultSettings: Settings = {
   theme: 'system',
   welcomeDone: false,
   allowUnprotectedKey: false,
+  startAtLogin: false,
+  closeToTrayNoticeShown: false,
 };
 
 export class SettingsService {
