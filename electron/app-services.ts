@@ -3,6 +3,7 @@
 // in both; only the transport differs.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { HearthError } from '../shared/errors';
 import type { AppInfo, CatalogApp, DeviceIdentity, DeviceRecord } from '../shared/model';
 import type { Runtime } from '../shared/runtimes';
 import type { Emit } from './ipc/events';
@@ -11,6 +12,7 @@ import { systemClock, systemSleep } from './services/clock';
 import type { Clock, Sleep } from './services/clock';
 import { AppController } from './services/apps/app-controller';
 import { AppInstaller } from './services/apps/app-installer';
+import type { AppCatalogPort } from './services/apps/app-ports';
 import { AppMonitor } from './services/apps/app-monitor';
 import { ChosenImages } from './services/apps/chosen-images';
 import { FileInstaller } from './services/apps/file-installer';
@@ -38,6 +40,10 @@ import { probeHostKey } from './services/ssh/probe-host-key';
 import { connectSsh } from './services/ssh/ssh-connect';
 import type { Logger } from './services/logger';
 import { SettingsService } from './services/settings/settings-service';
+import { AlertService } from './services/alerts/alert-service';
+import { AlertStore } from './services/alerts/alert-store';
+import { DiskWatch } from './services/alerts/disk-watch';
+import { readDiskUsage } from './services/device/disk-usage';
 import { AppLocks } from './services/backups/app-locks';
 import { BackupRepository } from './services/backups/backup-repository';
 import { BackupScheduler } from './services/backups/backup-scheduler';
@@ -50,6 +56,13 @@ import { findRestic } from './services/backups/restic-binary';
 import { gateOf, gated } from './services/backups/repository-gate';
 import { AtomicJsonStore } from './services/store/atomic-json-store';
 import { TaskManager } from './services/tasks/task-manager';
+import { CatalogRefreshSchedule } from './services/updates/catalog-refresh-schedule';
+import { deviceUpdatePort } from './services/updates/update-device';
+import { UpdateHistory } from './services/updates/update-history';
+import { UpdateSweep } from './services/updates/update-sweep';
+import { UpdateTransaction } from './services/updates/update-transaction';
+import { UpdatePolicyStore } from './services/updates/update-policy-store';
+import { UpdateService } from './services/updates/update-service';
 
 export interface AppServicesOptions {
   userDataDir: string;
@@ -79,11 +92,28 @@ export interface AppServicesOptions {
   chooseBackupFolder?: () => Promise<string | null>;
   /** The save dialog for the recovery kit; without one the kit is saved in the documents folder. */
   chooseKitFile?: (defaultPath: string) => Promise<string | null>;
+  /**
+   * Restarts into Hearth's downloaded update (true), or once app work has finished (false);
+   * only the packaged Electron app has one, elsewhere it says there is none.
+   */
+  restartToUpdate?: () => boolean;
   /** The restic that ships with Hearth (installers bundle one); else the one on PATH. */
   resticBinary?: string;
   /** One "hour" of a backup schedule, and how often the schedule is looked at (e2e: seconds). */
   backupHourMs?: number;
   backupTickMs?: number;
+  /** How often the catalogs are read again for updates (6 hours; e2e: seconds). */
+  catalogRefreshMs?: number;
+  /** How long a new version must keep running before an update keeps it (60 s; e2e: less). */
+  updateWindowMs?: number;
+  /** How often each app's update state on its device is looked at (a minute; e2e: seconds). */
+  updateSweepMs?: number;
+  /** How long a device must not answer before it is called offline (2 minutes; e2e: seconds). */
+  alertOfflineMs?: number;
+  /** How long a condition must stay away before its alert resolves (a minute; e2e: less). */
+  alertSettleMs?: number;
+  /** How often each answering device's disk is read for the disk alert (5 minutes; e2e: less). */
+  alertDiskEveryMs?: number;
 }
 
 export interface AppServices {
@@ -100,6 +130,10 @@ export interface AppServices {
   appControl: AppController;
   fileInstaller: FileInstaller;
   backups: BackupService;
+  /** What each installed app's catalog offers, and the updates themselves. */
+  updates: UpdateService;
+  /** What needs the owner: open alerts, their history, the tray's overview. */
+  alerts: AlertService;
   catalogApps(): Promise<CatalogApp[]>;
   addCatalog(url: string): Promise<CatalogApp[]>;
   runComputerCheck(): string;
@@ -108,6 +142,9 @@ export interface AppServices {
   provisionDevice(request: ProvisionRequest): string;
   renameDevice(id: string, name: string): Promise<DeviceRecord>;
   forgetDevice(id: string): Promise<null>;
+  /** True while a backup, restore, drill or update of an app runs: no restart to update then. */
+  appWorkRunning(): boolean;
+  restartToUpdate(): { restarting: boolean };
   /** Starts what runs in the background (discovery); tests that don't need it skip this. */
   start(): void;
   dispose(): void;
@@ -125,7 +162,28 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   });
   const settings = new SettingsService(store, (s) => emit('settings:changed', s));
   const clock = options.clock ?? systemClock;
-  const devices = new DeviceStore(store, (d) => emit('devices:changed', d));
+  // Fed below wherever the lists it watches are published; polls what time alone changes.
+  let pollAlerts = (): Promise<void> => Promise.resolve();
+  const alerts = new AlertService({
+    store: new AlertStore(store),
+    clock,
+    sleep: options.sleep ?? systemSleep,
+    log,
+    publish: (snapshot) => emit('alerts:changed', snapshot),
+    poll: () => pollAlerts(),
+    // A short offline threshold (e2e) is only worth it if time is looked at as often.
+    ...(options.alertOfflineMs === undefined
+      ? {}
+      : { tickMs: Math.min(10_000, Math.max(500, options.alertOfflineMs / 2)) }),
+    ...(options.alertOfflineMs === undefined
+      ? {}
+      : { policy: { offlineAfterMs: options.alertOfflineMs } }),
+    ...(options.alertSettleMs === undefined ? {} : { book: { settleMs: options.alertSettleMs } }),
+  });
+  const devices = new DeviceStore(store, (d) => {
+    emit('devices:changed', d);
+    void alerts.observeDevices(d);
+  });
   const discovery = new DiscoveryService({ clock, publish: (d) => emit('discovery:changed', d) });
   const installKey = () => ensureInstallKey(options.keyVault);
 
@@ -145,12 +203,15 @@ export function createAppServices(options: AppServicesOptions): AppServices {
   })();
   catalogReady.catch((err: unknown) => log.error({ err }, 'the app catalog could not be loaded'));
   const sleep = options.sleep ?? systemSleep;
+  // Set once the updates are built (below): an app that comes or goes changes their statuses.
+  let appsChanged = (): void => undefined;
   const sessions = new DeviceSessions({
     devices,
     privateKey: async () => (await installKey()).privateKey,
     connect: connectSsh,
   });
-  const client = (deviceId: string) => sessions.client(deviceId);
+  // Every connection's outcome tells the alerts whether the device answers.
+  const client = alerts.reach.watch((deviceId: string) => sessions.client(deviceId));
   // Unikernels rarely act on ACPI power-down: a short graceful window, then a clean quit.
   const launcher = {
     files: (runtime: Runtime, spec: LaunchSpec) =>
@@ -164,16 +225,22 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     sleep,
     probe: probeOnce,
     linkHosts: new LinkHosts(undefined, () => clock.now()),
-    publish: (list) => emit('apps:changed', list),
+    publish: (list) => {
+      emit('apps:changed', list);
+      void alerts.observeApps(list);
+      appsChanged();
+    },
     publishConsole: (event) => emit('apps:console', event),
   });
+  // What installs and updates ask of the catalogs: resolve an app for a device, download it.
+  const appCatalog: AppCatalogPort = {
+    resolve: async (appId, target) => (await catalogReady).port.resolve(appId, target),
+    download: async (artifact, o) => (await catalogReady).port.download(artifact, o),
+  };
   const appInstaller = new AppInstaller({
     devices,
     tasks,
-    catalog: {
-      resolve: async (appId, target) => (await catalogReady).port.resolve(appId, target),
-      download: async (artifact, o) => (await catalogReady).port.download(artifact, o),
-    },
+    catalog: appCatalog,
     launcher,
     client,
     clock,
@@ -264,7 +331,10 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     probe: probeOnce,
     launcher,
     log,
-    publish: (list) => emit('backups:changed', list),
+    publish: (list) => {
+      emit('backups:changed', list);
+      void alerts.observeBackups(list);
+    },
     ...(options.chooseBackupFolder ? { chooseFolder: options.chooseBackupFolder } : {}),
     saveKit: async (html) => {
       const suggested = join(documentsDir, KIT_FILE_NAME);
@@ -282,6 +352,70 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     sleep,
     log,
     ...(options.backupTickMs === undefined ? {} : { tickMs: options.backupTickMs }),
+  });
+
+  const updateHistory = new UpdateHistory(store);
+  updateHistory
+    .load()
+    .catch((err: unknown) => log.warn({ err }, 'the update history could not be read'));
+  const updateTransaction = new UpdateTransaction({
+    devices,
+    tasks,
+    catalog: appCatalog,
+    launcher,
+    device: async (deviceId) =>
+      deviceUpdatePort(await client(deviceId), await devices.get(deviceId), {
+        clock,
+        sleep,
+        probe: probeOnce,
+      }),
+    locks: appLocks,
+    history: updateHistory,
+    clock,
+    sleep,
+    log,
+    refresh: (device) => appMonitor.refreshDevice(device),
+    ...(options.updateWindowMs === undefined ? {} : { stabilityMs: options.updateWindowMs }),
+  });
+  const updateSweep = new UpdateSweep({
+    monitor: appMonitor,
+    transaction: updateTransaction,
+    sleep,
+    log,
+    ...(options.updateSweepMs === undefined ? {} : { everyMs: options.updateSweepMs }),
+  });
+  const updates = new UpdateService({
+    monitor: appMonitor,
+    catalog: async () => (await catalogReady).catalog,
+    runner: updateTransaction,
+    policies: new UpdatePolicyStore(store),
+    clock,
+    log,
+    publish: (list) => {
+      emit('updates:changed', list);
+      void alerts.observeUpdates(list);
+    },
+  });
+  appsChanged = () => updates.changed();
+  const diskWatch = new DiskWatch({
+    clock,
+    read: async (deviceId) => readDiskUsage((await client(deviceId)).session),
+    observe: (deviceId, usage) => alerts.observeDisk(deviceId, usage),
+    ...(options.alertDiskEveryMs === undefined ? {} : { everyMs: options.alertDiskEveryMs }),
+  });
+  // Backup statuses are published when backups run, not when time makes one overdue.
+  pollAlerts = async () => {
+    await alerts.observeDevices(await devices.list());
+    await alerts.observeBackups(await backups.list());
+    await diskWatch.poll(alerts.reach.answering());
+  };
+  const catalogSchedule = new CatalogRefreshSchedule({
+    check: () => updates.check(),
+    store,
+    clock,
+    sleep,
+    log,
+    ...(options.catalogRefreshMs === undefined ? {} : { everyMs: options.catalogRefreshMs }),
   });
 
   // Tell discovery the key of whatever answered at an address (that address only: one entry
@@ -312,6 +446,8 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     appControl,
     fileInstaller,
     backups,
+    updates,
+    alerts,
     catalogApps: async () => catalogAppViews(await (await catalogReady).catalog.list()),
     addCatalog: async (url) => {
       const { catalog } = await catalogReady;
@@ -349,16 +485,30 @@ export function createAppServices(options: AppServicesOptions): AppServices {
       appMonitor.forgetDevice(id);
       return null;
     },
+    appWorkRunning: () => appLocks.anyHeld(),
+    restartToUpdate: () => {
+      if (!options.restartToUpdate) throw new HearthError('SELF_UPDATE_NONE');
+      return { restarting: options.restartToUpdate() };
+    },
     start: () => {
       discovery.start();
       appMonitor.start();
       backupScheduler.start();
+      catalogSchedule.start();
+      updateSweep.start();
+      alerts.start();
+      void pollAlerts().catch((err: unknown) =>
+        log.warn({ err }, 'the alerts could not read the devices'),
+      );
     },
     dispose: () => {
       tasks.cancelAll();
       discovery.stop();
       appMonitor.stop();
       backupScheduler.stop();
+      catalogSchedule.stop();
+      updateSweep.stop();
+      alerts.stop();
       sessions.closeAll();
     },
   };

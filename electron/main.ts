@@ -5,23 +5,36 @@ import {
   BrowserWindow,
   dialog,
   ipcMain,
+  Menu,
+  nativeImage,
+  Notification,
   protocol,
   safeStorage,
   session,
   shell,
+  Tray,
 } from 'electron';
+import { autoUpdater } from 'electron-updater';
 import { join } from 'node:path';
 import { createAppServices } from './app-services';
 import { contentSecurityPolicy } from './csp';
 import { createHandle } from './ipc/handle';
 import { registerIpc } from './ipc/register-ipc';
+import { systemClock, systemSleep } from './services/clock';
 import { createLogger } from './services/logger';
+import { bundledToolPath } from './services/tools/bundled-tool';
+import { APP_ID } from './shell/app-id';
 import { APP_ORIGIN, appSchemePrivileges, registerAppProtocol } from './shell/app-protocol';
 import { chooseBackupFolder, chooseKitFile } from './shell/backup-dialogs';
 import { chooseImageFile } from './shell/choose-image-file';
 import { SafeStorageVault } from './shell/safe-storage-vault';
 import { electronEmit, electronRegistrar } from './shell/electron-ipc';
 import { isPublishedDeviceLink } from './shell/device-links';
+import type { BackgroundCare } from './shell/background-care';
+import { createBackgroundCare } from './shell/background-care';
+import { loginItem, startedAtLogin } from './shell/login-item';
+import { desktopHasTray } from './shell/tray-host';
+import { SelfUpdate } from './shell/self-update';
 import { claimSingleInstance } from './shell/single-instance';
 import { createMainWindow, isAppUrl } from './shell/window';
 
@@ -38,11 +51,10 @@ const rendererName =
 protocol.registerSchemesAsPrivileged([appSchemePrivileges]);
 
 let mainWindow: BrowserWindow | null = null;
-const focusWindow = () => {
-  if (!mainWindow) return;
-  if (mainWindow.isMinimized()) mainWindow.restore();
-  mainWindow.focus();
-};
+let care: BackgroundCare | null = null;
+// Restored, shown (closed to the tray, it is hidden, not gone) and focused; opened when Hearth
+// started at login with none.
+const focusWindow = () => care?.openAt();
 
 if (claimSingleInstance(app, focusWindow)) {
   const userDataDir = app.getPath('userData');
@@ -50,9 +62,21 @@ if (claimSingleInstance(app, focusWindow)) {
   // The vault asks the owner's settings whether a key without a keyring is acceptable;
   // the settings exist once the services do.
   let allowUnprotectedKey = () => Promise.resolve(false);
+  // Made once the services exist (it asks them whether app work is running).
+  let selfUpdate: SelfUpdate | null = null;
+  // Packaged: Forge/electron-builder copy resources/catalog and resources/tray next to the app.
+  const resourcesDir = app.isPackaged
+    ? process.resourcesPath
+    : join(__dirname, '..', '..', 'resources');
+  // The tray and notifications hear every event the window does.
+  const toWindows = electronEmit(() => BrowserWindow.getAllWindows());
+  const emit: typeof toWindows = (channel, payload) => {
+    toWindows(channel, payload);
+    care?.observe(channel, payload);
+  };
   const services = createAppServices({
     userDataDir,
-    emit: electronEmit(() => BrowserWindow.getAllWindows()),
+    emit,
     log,
     info: {
       name: 'Hearth',
@@ -60,8 +84,7 @@ if (claimSingleInstance(app, focusWindow)) {
       shell: 'electron',
       platform: process.platform,
     },
-    // Packaged: Forge/electron-builder copy resources/catalog next to the app.
-    resourcesDir: app.isPackaged ? process.resourcesPath : join(__dirname, '..', '..', 'resources'),
+    resourcesDir,
     keyVault: new SafeStorageVault({
       dir: join(userDataDir, 'vault'),
       safeStorage,
@@ -71,14 +94,12 @@ if (claimSingleInstance(app, focusWindow)) {
     documentsDir: app.getPath('documents'),
     chooseBackupFolder: () => chooseBackupFolder(dialog, mainWindow),
     chooseKitFile: (defaultPath) => chooseKitFile(dialog, mainWindow, defaultPath),
-    // electron-builder's extraResources puts the bundled restic here (issue 15 fetches it).
+    // Packaged: the installers carry restic in resources/bin (scripts/fetch-restic.ts,
+    // extraResources), and Hearth can restart into its own downloaded update.
     ...(app.isPackaged
       ? {
-          resticBinary: join(
-            process.resourcesPath,
-            'bin',
-            process.platform === 'win32' ? 'restic.exe' : 'restic',
-          ),
+          resticBinary: bundledToolPath(process.resourcesPath, 'restic'),
+          restartToUpdate: () => selfUpdate?.restart() ?? false,
         }
       : {}),
   });
@@ -90,9 +111,51 @@ if (claimSingleInstance(app, focusWindow)) {
   });
   registerIpc(handle, services);
 
-  app.on('before-quit', () => services.dispose());
+  // Hearth's own updates, from the feed scripts/update-feed.ts gives electron-builder
+  // (electron-updater reads it from the app-update.yml written into the app): packaged only.
+  selfUpdate = app.isPackaged
+    ? new SelfUpdate({
+        updater: autoUpdater,
+        clock: systemClock,
+        sleep: systemSleep,
+        log,
+        appWorkRunning: () => services.appWorkRunning(),
+        notify: (notice) => emit('app:selfUpdate', notice),
+        // Tests of the built bundle check at once rather than half a minute after start.
+        ...(process.env.HEARTH_SELF_UPDATE_FIRST_CHECK_MS
+          ? { firstCheckMs: Number(process.env.HEARTH_SELF_UPDATE_FIRST_CHECK_MS) }
+          : {}),
+      })
+    : null;
+
+  // Background care: tray, notifications, close-to-tray, start at login (electron/shell/).
+  const background = createBackgroundCare(
+    { app, dialog, Tray, Menu, nativeImage, Notification },
+    {
+      platform: process.platform,
+      iconDir: join(resourcesDir, 'tray'),
+      appUserModelId: APP_ID,
+      services,
+      window: () => mainWindow,
+      hasTray: () => desktopHasTray(process.platform),
+      loginItem: loginItem({
+        app,
+        platform: process.platform,
+        command: process.env.APPIMAGE ?? process.execPath,
+        configHome: app.getPath('appData'),
+      }),
+      restartToUpdate: () => selfUpdate?.restart() ?? false,
+      log,
+    },
+  );
+  care = background;
+
+  app.on('before-quit', () => {
+    selfUpdate?.stop();
+    services.dispose();
+  });
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    if (process.platform !== 'darwin' && !background.keepsRunning()) app.quit();
   });
 
   void app.whenReady().then(() => {
@@ -100,6 +163,7 @@ if (claimSingleInstance(app, focusWindow)) {
     // built bundle); the devices it already looks after are still watched.
     if (process.env.HEARTH_DISCOVERY !== 'off') services.start();
     else services.appMonitor.start();
+    selfUpdate?.start();
     registerAppProtocol(protocol, join(__dirname, '..', 'renderer', rendererName));
     if (devServerUrl) {
       // The dev server is plain http, so its pages get the CSP through response headers;
@@ -136,10 +200,17 @@ if (claimSingleInstance(app, focusWindow)) {
         },
       );
       mainWindow.on('closed', () => (mainWindow = null));
+      background.manage(mainWindow);
+      return mainWindow;
     };
-    open();
-    app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) open();
-    });
+    // Started by the login, Hearth goes straight to the tray, unless there is no tray to see.
+    if (!startedAtLogin(process.argv, app, process.platform)) open();
+    void background.start(open).then(
+      () => {
+        if (!mainWindow && !background.keepsRunning()) open();
+      },
+      (err: unknown) => log.warn({ err }, 'the tray and notifications could not start'),
+    );
+    app.on('activate', () => background.openAt());
   });
 }

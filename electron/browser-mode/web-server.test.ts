@@ -19,7 +19,7 @@ beforeEach(async () => {
     version: '1.2.3',
     resourcesDir: join(import.meta.dirname, '..', '..', 'resources'),
     log: silentLogger,
-    checkListenMs: 200,
+    timings: { checkListenMs: 200 },
   });
 });
 afterEach(async () => {

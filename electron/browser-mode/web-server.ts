@@ -30,7 +30,6 @@ export interface BrowserModeOptions {
   version: string;
   log: Logger;
   port?: number;
-  checkListenMs?: number;
   /** The folder holding catalog/ (the repo's resources/). */
   resourcesDir: string;
   extraCatalogs?: string[];
@@ -41,9 +40,23 @@ export interface BrowserModeOptions {
   chooseFile?: AppServicesOptions['chooseFile'];
   /** Where "Hearth Backups" and a saved recovery kit go by default (the owner's documents). */
   documentsDir?: string;
-  backupHourMs?: number;
-  backupTickMs?: number;
+  /** Development and e2e: shorter waits than an owner's; each absent one keeps its default. */
+  timings?: ServiceTimings;
 }
+
+/** The services' waits and intervals a test shortens (what each means: AppServicesOptions). */
+export type ServiceTimings = Pick<
+  AppServicesOptions,
+  | 'checkListenMs'
+  | 'backupHourMs'
+  | 'backupTickMs'
+  | 'catalogRefreshMs'
+  | 'updateWindowMs'
+  | 'updateSweepMs'
+  | 'alertOfflineMs'
+  | 'alertSettleMs'
+  | 'alertDiskEveryMs'
+>;
 
 export interface BrowserModeServer {
   /** Open this in a browser: the token travels in the fragment. */
@@ -114,12 +127,10 @@ export async function startBrowserMode(options: BrowserModeOptions): Promise<Bro
     resourcesDir: options.resourcesDir,
     ...(options.extraCatalogs ? { extraCatalogs: options.extraCatalogs } : {}),
     ...(options.extraTrustedKeys ? { extraTrustedKeys: options.extraTrustedKeys } : {}),
-    ...(options.checkListenMs === undefined ? {} : { checkListenMs: options.checkListenMs }),
     ...(options.listen ? { listen: options.listen } : {}),
     ...(options.chooseFile ? { chooseFile: options.chooseFile } : {}),
     documentsDir: options.documentsDir ?? join(homedir(), 'Documents'),
-    ...(options.backupHourMs === undefined ? {} : { backupHourMs: options.backupHourMs }),
-    ...(options.backupTickMs === undefined ? {} : { backupTickMs: options.backupTickMs }),
+    ...options.timings,
   });
   if (options.discovery) services.start();
 

@@ -3,4 +3,5 @@ import type { Handle } from './handle';
 
 export function registerAppIpc(handle: Handle, services: AppServices): void {
   handle('app:info', () => services.info);
+  handle('app:restartToUpdate', () => services.restartToUpdate());
 }

@@ -23,6 +23,9 @@ export function registerAppsIpc(handle: Handle, services: AppServices): void {
   handle('apps:setMemory', ({ deviceId, appId, memoryMiB }) =>
     services.appControl.setMemory(deviceId, appId, memoryMiB),
   );
+  handle('apps:setSleep', ({ deviceId, appId, idleMinutes }) =>
+    services.appControl.setSleep(deviceId, appId, idleMinutes),
+  );
   handle('apps:console', ({ deviceId, appId }) => services.appControl.console(deviceId, appId));
   handle('apps:chooseImage', () => services.fileInstaller.chooseImage());
   handle('apps:installFromFile', (request) => services.fileInstaller.install(request));

@@ -73,6 +73,8 @@ describe('handle()', () => {
       theme: p.theme ?? 'system',
       welcomeDone: false,
       allowUnprotectedKey: false,
+      startAtLogin: false,
+      closeToTrayNoticeShown: false,
     }));
     expect(await call('settings:update', { theme: 'neon' })).toMatchObject({
       ok: false,

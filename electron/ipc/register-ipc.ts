@@ -1,5 +1,6 @@
 // Every domain's channels, registered on whichever transport the shell provides.
 import type { AppServices } from '../app-services';
+import { registerAlertsIpc } from './alerts-ipc';
 import { registerAppIpc } from './app-ipc';
 import { registerAppsIpc } from './apps-ipc';
 import { registerBackupsIpc } from './backups-ipc';
@@ -10,6 +11,7 @@ import type { Handle } from './handle';
 import { registerProvisioningIpc } from './provisioning-ipc';
 import { registerSettingsIpc } from './settings-ipc';
 import { registerTasksIpc } from './tasks-ipc';
+import { registerUpdatesIpc } from './updates-ipc';
 
 export function registerIpc(handle: Handle, services: AppServices): void {
   registerAppIpc(handle, services);
@@ -21,4 +23,6 @@ export function registerIpc(handle: Handle, services: AppServices): void {
   registerProvisioningIpc(handle, services);
   registerAppsIpc(handle, services);
   registerBackupsIpc(handle, services);
+  registerUpdatesIpc(handle, services);
+  registerAlertsIpc(handle, services);
 }

@@ -1,6 +1,10 @@
 // Stand-ins for the Electron modules the shell uses, so the shell's wiring can be tested
 // in plain Node. They record what the code asked Electron to do.
-import type { BrowserWindowConstructorOptions } from 'electron';
+import type {
+  BrowserWindowConstructorOptions,
+  MenuItemConstructorOptions,
+  NotificationConstructorOptions,
+} from 'electron';
 
 type Listener = (...args: unknown[]) => unknown;
 
@@ -27,6 +31,10 @@ export class FakeWebContents extends FakeEmitter {
   permissionCheckHandler: ((wc: unknown, permission: string) => boolean) | null = null;
   devicePermissionHandler: ((details: unknown) => boolean) | null = null;
   devToolsClosed = 0;
+  loading = false;
+  isLoading(): boolean {
+    return this.loading;
+  }
   readonly session = {
     setPermissionRequestHandler: (h: FakeWebContents['permissionHandler']) =>
       (this.permissionHandler = h),
@@ -66,14 +74,23 @@ export class FakeBrowserWindow extends FakeEmitter {
   show(): void {
     this.shown = true;
   }
+  hide(): void {
+    this.shown = false;
+  }
   isDestroyed(): boolean {
     return false;
   }
+  minimized = false;
+  focused = 0;
   isMinimized(): boolean {
-    return false;
+    return this.minimized;
   }
-  restore(): void {}
-  focus(): void {}
+  restore(): void {
+    this.minimized = false;
+  }
+  focus(): void {
+    this.focused += 1;
+  }
 }
 
 export function fakeShell() {
@@ -89,4 +106,68 @@ export function navigationEvent() {
       this.prevented = true;
     },
   };
+}
+
+/** A nativeImage that remembers the file it came from. */
+export class FakeImage {
+  constructor(readonly path: string) {}
+}
+
+export const fakeNativeImage = { createFromPath: (path: string) => new FakeImage(path) };
+
+/** Menu.buildFromTemplate keeps the template, so a test can read and click its items. */
+export const FakeMenu = {
+  buildFromTemplate: (template: MenuItemConstructorOptions[]) => ({ template }),
+};
+
+export class FakeTray extends FakeEmitter {
+  static readonly created: FakeTray[] = [];
+  image: FakeImage;
+  readonly images: FakeImage[] = [];
+  toolTip = '';
+  /** Every menu set, in order: the last is what the owner sees. */
+  readonly menus: { template: MenuItemConstructorOptions[] }[] = [];
+  destroyed = false;
+  constructor(image: FakeImage) {
+    super();
+    this.image = image;
+    this.images.push(image);
+    FakeTray.created.push(this);
+  }
+  setImage(image: FakeImage): void {
+    this.image = image;
+    this.images.push(image);
+  }
+  setToolTip(text: string): void {
+    this.toolTip = text;
+  }
+  setContextMenu(menu: { template: MenuItemConstructorOptions[] }): void {
+    this.menus.push(menu);
+  }
+  destroy(): void {
+    this.destroyed = true;
+  }
+  get menu(): MenuItemConstructorOptions[] {
+    return this.menus.at(-1)?.template ?? [];
+  }
+}
+
+export class FakeNotification extends FakeEmitter {
+  static readonly created: FakeNotification[] = [];
+  static supported = true;
+  static isSupported(): boolean {
+    return FakeNotification.supported;
+  }
+  shown = false;
+  closed = false;
+  constructor(readonly options: NotificationConstructorOptions) {
+    super();
+    FakeNotification.created.push(this);
+  }
+  show(): void {
+    this.shown = true;
+  }
+  close(): void {
+    this.closed = true;
+  }
 }

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import forgeConfig from '../../forge.config';
+import { APP_ID } from './app-id';
 import { hearthFuses } from './fuses';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -123,9 +124,16 @@ describe('the packaged app’s fuses', () => {
     const { PlatformPackager } = require('app-builder-lib') as {
       PlatformPackager: { prototype: { generateFuseConfig(fuses: unknown): Promise<FuseConfig> } };
     };
-    const config = await getConfig(root, 'electron-builder.yml', null);
+    // electron-builder.yml's other parent refuses to load without a release's update feed.
+    process.env.HEARTH_UPDATE_FEED =
+      'https://github.com/hearth-home/hearth/releases/latest/download';
+    const config = await getConfig(root, 'electron-builder.yml', null).finally(
+      () => delete process.env.HEARTH_UPDATE_FEED,
+    );
     await validateConfiguration(config, { isEnabled: false });
-    expect(config).toMatchObject({ appId: 'org.hearth.desktop', asar: true });
+    // One id for both packagers (app-id.ts): NSIS's shortcuts and main's setAppUserModelId.
+    expect(config).toMatchObject({ appId: APP_ID, asar: true });
+    expect(forgeConfig.packagerConfig?.appBundleId).toBe(APP_ID);
     expect(config.electronFuses).toEqual(hearthFuses);
 
     const binary = join(dir, 'builder', 'hearth');
@@ -136,5 +144,7 @@ describe('the packaged app’s fuses', () => {
       await PlatformPackager.prototype.generateFuseConfig(config.electronFuses),
     );
     expect(fusesIn(binary)).toEqual(hardened);
-  });
+    // Loading electron-builder (and the TypeScript parents of its config) takes seconds on a
+    // busy machine.
+  }, 60_000);
 });
