@@ -4,6 +4,7 @@ import { HearthError } from '../../shared/errors';
 import App from './App.svelte';
 import type { FakeHearth } from './test-support/fake-hearth';
 import {
+  fakeAlert,
   fakeDevice,
   fakeInstalledApp,
   fakeTask,
@@ -21,7 +22,13 @@ afterEach(() => {
 });
 
 async function openApp(welcomeDone = true) {
-  hearth.settings = { theme: 'system', welcomeDone, allowUnprotectedKey: false };
+  hearth.settings = {
+    theme: 'system',
+    welcomeDone,
+    allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
+  };
   render(App);
   if (welcomeDone) await screen.findByRole('navigation', { name: 'Main' });
   else await screen.findByRole('heading', { name: 'Welcome to Hearth' });
@@ -132,6 +139,38 @@ describe('navigation', () => {
   });
 });
 
+describe('alerts', () => {
+  it("an alert's action opens the app it names, with its console", async () => {
+    // Counter on raspberrypi gave up; the alert says so.
+    const alert = fakeAlert();
+    hearth.devices = [fakeDevice({ id: alert.deviceId!, name: 'raspberrypi' })];
+    hearth.apps = [
+      fakeInstalledApp({ deviceId: alert.deviceId!, deviceName: 'raspberrypi', state: 'gave-up' }),
+    ];
+    hearth.consoleLines = ['PANIC: crash mode'];
+    hearth.alerts = { ...hearth.alerts, open: [alert], overall: 'problem' };
+    await openApp();
+    await fireEvent.click(screen.getByRole('button', { name: 'Activity' }));
+    await fireEvent.click(await screen.findByRole('button', { name: "Open Counter's console" }));
+
+    const nav = screen.getByRole('navigation', { name: 'Main' });
+    expect(within(nav).getByRole('button', { name: 'Apps' })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
+    const installed = screen.getByRole('list', { name: 'Installed apps' });
+    const card = within(installed).getByRole('article', { name: 'Counter' });
+    await expect.poll(() => document.activeElement).toBe(card);
+    expect(await within(card).findByRole('log', { name: 'Console of Counter' })).toBeVisible();
+
+    // Back to Apps later by the sidebar: the page starts at the top, the console closed.
+    await fireEvent.click(within(nav).getByRole('button', { name: 'Activity' }));
+    await fireEvent.click(within(nav).getByRole('button', { name: 'Apps' }));
+    expect(screen.getByRole('heading', { level: 1, name: 'Apps' })).toHaveFocus();
+    expect(screen.queryByRole('log')).toBeNull();
+  });
+});
+
 describe('errors', () => {
   it('shows the owner-readable message when settings cannot be read', async () => {
     hearth.fail('settings:get', new HearthError('STORAGE_FAILED'));
@@ -195,9 +234,46 @@ describe('appearance', () => {
       theme: 'dark',
       welcomeDone: true,
       allowUnprotectedKey: false,
+      startAtLogin: false,
+      closeToTrayNoticeShown: false,
     });
     await expect.poll(() => document.documentElement.dataset.theme).toBe('dark');
     expect(screen.getByRole('radio', { name: 'Dark' })).toBeChecked();
+  });
+});
+
+describe('background care', () => {
+  it('saves "Start Hearth when I log in", and shows it as the app reports it', async () => {
+    hearth.handle('app:info', () => ({
+      name: 'Hearth',
+      version: '0.1.0',
+      shell: 'electron',
+      platform: 'linux',
+    }));
+    await openApp();
+    const box = await screen.findByRole('checkbox', { name: 'Start Hearth when I log in' });
+    expect(box).not.toBeChecked();
+    await fireEvent.click(box);
+    expect(hearth.invokesOf('settings:update')).toEqual([{ startAtLogin: true }]);
+    // Main puts it back when the system refuses; the checkbox follows.
+    hearth.emit('settings:changed', { ...hearth.settings, startAtLogin: false });
+    await expect.poll(() => box).not.toBeChecked();
+  });
+
+  it('offers starting at login only in the desktop app, not in a browser', async () => {
+    await openApp();
+    await expect.poll(() => hearth.invokesOf('app:info').length).toBeGreaterThan(0);
+    expect(screen.queryByRole('checkbox', { name: 'Start Hearth when I log in' })).toBeNull();
+  });
+
+  it('opens Hearth where main says, as a clicked notification asks', async () => {
+    await openApp();
+    expect(screen.getByRole('button', { name: 'Devices' })).toHaveAttribute('aria-current', 'page');
+    hearth.emit('app:openAt', { view: 'activity' });
+    await expect
+      .poll(() => screen.getByRole('button', { name: 'Activity' }).getAttribute('aria-current'))
+      .toBe('page');
+    expect(screen.getByRole('heading', { name: 'Activity' })).toBeVisible();
   });
 });
 

@@ -5,5 +5,12 @@ import type { HearthApi } from '../../shared/hearth-api';
 
 expectTypeOf<Window['hearth']>().toEqualTypeOf<HearthApi>();
 expectTypeOf<Window['hearth']['settings']['update']>().parameters.toEqualTypeOf<
-  [{ theme?: 'system' | 'light' | 'dark'; welcomeDone?: boolean; allowUnprotectedKey?: boolean }]
+  [
+    {
+      theme?: 'system' | 'light' | 'dark';
+      welcomeDone?: boolean;
+      allowUnprotectedKey?: boolean;
+      startAtLogin?: boolean;
+    },
+  ]
 >();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CatalogApp } from '../../../shared/model';
 import { fakeDevice } from '../test-support/fake-hearth';
-import { canRunOn } from './app-words';
+import { appStateWords, canRestart, canStart, canStop, canRunOn } from './app-words';
 
 const app = (targets: string[]): CatalogApp => ({
   id: 'counter',
@@ -36,5 +36,18 @@ describe('canRunOn', () => {
       capabilities: { ...fakeDevice().capabilities, arch: 'armv7', rawArch: 'armv7l' },
     });
     expect(canRunOn(app(['qemu-x86_64', 'qemu-aarch64', 'xen-x86_64']), old)).toBe(false);
+  });
+});
+
+describe('a sleeping app', () => {
+  it('reads as asleep, not stopped, and offers no button that would only wake it for nothing', () => {
+    expect(appStateWords({ state: 'sleeping', restarts: 0 })).toBe(
+      'Sleeping · wakes on the first visit',
+    );
+    expect([canStart('sleeping'), canStop('sleeping'), canRestart('sleeping')]).toEqual([
+      false,
+      false,
+      false,
+    ]);
   });
 });

@@ -17,6 +17,8 @@ export function appStateWords(app: Pick<InstalledApp, 'state' | 'restarts'>): st
       return 'Stopping…';
     case 'stopped':
       return 'Stopped';
+    case 'sleeping':
+      return 'Sleeping · wakes on the first visit';
     case 'crashed':
       return 'Crashed';
     case 'restarting':
@@ -43,13 +45,8 @@ export function appStateSentence(app: Pick<InstalledApp, 'name' | 'state'>): str
   return sentences[app.state] ?? null;
 }
 
-export const canStart = (state: AppState): boolean =>
-  state === 'stopped' || state === 'crashed' || state === 'gave-up';
-export const canStop = (state: AppState): boolean =>
-  state === 'running' || state === 'starting' || state === 'restarting';
-/** Restart needs the device and an app that is not busy being installed or stopped. */
-export const canRestart = (state: AppState): boolean =>
-  state !== 'installing' && state !== 'offline' && state !== 'stopping';
+// The tray's menu follows the same rule, so it lives in the contract.
+export { canRestart, canStart, canStop } from '../../../shared/app-controls';
 
 const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 

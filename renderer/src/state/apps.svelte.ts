@@ -4,7 +4,7 @@
 // for the live region ("Counter is running.").
 import type { HearthApi } from '../../../shared/hearth-api';
 import type { InvokeRequest } from '../../../shared/ipc';
-import type { AppState, ChosenImage, InstalledApp } from '../../../shared/model';
+import type { ChosenImage, InstalledApp } from '../../../shared/model';
 import { appStateSentence } from './app-words';
 import { messageOf } from './notices.svelte';
 import type { NoticesState } from './notices.svelte';
@@ -22,7 +22,7 @@ export interface InstallRun {
   deviceId: string;
 }
 
-export type AppAction = 'start' | 'stop' | 'restart' | 'remove' | 'memory';
+export type AppAction = 'start' | 'stop' | 'restart' | 'remove' | 'memory' | 'sleep';
 
 /** The console keeps this many lines; older ones scroll away for good. */
 export const consoleLineLimit = 2000;
@@ -136,6 +136,10 @@ export class AppsState {
     return this.#run(app, 'memory', () => this.#api.apps.setMemory({ ...refOf(app), memoryMiB }));
   }
 
+  async setSleep(app: InstalledApp, idleMinutes: number | null): Promise<boolean> {
+    return this.#run(app, 'sleep', () => this.#api.apps.setSleep({ ...refOf(app), idleMinutes }));
+  }
+
   /**
    * Removes the app. Its data stays on the device unless the owner typed the app's exact
    * name; only then is the typed text sent, and the app checks it again.
@@ -181,17 +185,23 @@ export class AppsState {
   }
 
   #receive(apps: InstalledApp[]): void {
+    const before: Record<string, InstalledApp> = {};
+    for (const app of this.list) before[appKey(app)] = app;
     if (this.loaded) {
       // Say what changed since the last report; the first list is read, not announced.
-      const before: Record<string, AppState> = {};
-      for (const app of this.list) before[appKey(app)] = app.state;
       const sentences = apps
-        .filter((app) => before[appKey(app)] !== app.state)
+        .filter((app) => before[appKey(app)]?.state !== app.state)
         .map((app) => appStateSentence(app))
         .filter((sentence) => sentence !== null);
       if (sentences.length > 0) this.announcement = sentences.join(' ');
     }
-    this.list = apps;
+    // Every event carries the whole list, decoded anew: an app that did not change keeps the
+    // object its card already shows, so only the cards of apps that changed are drawn again
+    // (with a thousand apps, drawing every card took most of a frame; bench/apps-render.ts).
+    this.list = apps.map((app) => {
+      const shown = before[appKey(app)];
+      return shown && JSON.stringify(shown) === JSON.stringify(app) ? shown : app;
+    });
     this.loaded = true;
   }
 }

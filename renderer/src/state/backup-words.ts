@@ -107,6 +107,32 @@ export function destinationWords(destination: BackupDestination): string {
   return destination.kind === 'computer' ? 'This computer' : destination.deviceName;
 }
 
+/** Where a point's copy is kept: on this computer, or on the device that holds it. */
+export function keptWords(
+  point: { heldBy?: string },
+  devices: readonly { id: string; name: string }[],
+): string {
+  if (point.heldBy === undefined) return 'on this computer';
+  return `kept on ${devices.find((d) => d.id === point.heldBy)?.name ?? 'another device'}`;
+}
+
+/** A point's line under its date: how long ago, which version, how big (when known), where. */
+export function pointMetaWords(
+  point: { takenAt: number; appVersion: string; sizeBytes: number; heldBy?: string },
+  devices: readonly { id: string; name: string }[],
+  now: number = Date.now(),
+): string {
+  return [
+    whenPhrase(point.takenAt, now),
+    point.appVersion ? `version ${point.appVersion}` : null,
+    // A copy another device took may not say its size.
+    point.sizeBytes > 0 ? sizeWords(point.sizeBytes) : null,
+    keptWords(point, devices),
+  ]
+    .filter((w) => w !== null)
+    .join(' · ');
+}
+
 /** The line that says something needs the owner, or null when all is well. */
 export function warningWords(status: AppBackupStatus, now: number = Date.now()): string | null {
   if (status.lastError) return status.lastError;

@@ -15,6 +15,7 @@ import { deserializeError } from '../../../shared/errors';
 import type { AppRef } from './apps.svelte';
 import { appKey } from './apps.svelte';
 import { messageOf } from './notices.svelte';
+import { AppStatusList } from './app-status-list.svelte';
 import type { NoticesState } from './notices.svelte';
 import type { TasksState } from './tasks.svelte';
 
@@ -41,11 +42,8 @@ export interface OrphanBackups {
   points: BackupPoint[];
 }
 
-export class BackupsState {
+export class BackupsState extends AppStatusList<AppBackupStatus> {
   setup = $state.raw<BackupSetup | null>(null);
-  list = $state.raw<readonly AppBackupStatus[]>([]);
-  /** Whether backups:list has answered (the empty state waits for it). */
-  loaded = $state(false);
   /** The recovery kit on screen: right after creating the backups, or when asked for. */
   kit = $state.raw<RecoveryKit | null>(null);
   /** Points per app (appKey), once asked for; newest first. */
@@ -62,63 +60,32 @@ export class BackupsState {
   /** Backups are set up and may run: the owner kept the recovery kit. */
   readonly ready = $derived(this.setup?.repository?.kitConfirmed === true);
 
-  readonly #api: HearthApi;
   readonly #tasks: TasksState;
-  readonly #notices: NoticesState;
-  #unsubscribe: (() => void)[] = [];
-  /** Counts backups:changed events, so a list answer older than one is not applied. */
-  #changes = 0;
 
   constructor(api: HearthApi, tasks: TasksState, notices: NoticesState) {
-    this.#api = api;
+    super(api, notices);
     this.#tasks = tasks;
-    this.#notices = notices;
   }
 
   async start(): Promise<void> {
     // Subscribe before asking, so nothing that happens in between is missed.
-    if (this.#unsubscribe.length === 0) {
-      this.#unsubscribe = [
-        this.#api.on('backups:changed', (list) => {
-          this.#changes++;
-          this.list = list;
-          this.loaded = true;
-        }),
-        this.#api.on('backups:setupChanged', (setup) => (this.setup = setup)),
-      ];
-    }
+    this.listen(
+      () => this.api.on('backups:changed', (list) => this.received(list)),
+      () => this.api.on('backups:setupChanged', (setup) => (this.setup = setup)),
+    );
     await Promise.all([this.refreshSetup(), this.refresh()]);
-  }
-
-  stop(): void {
-    for (const unsubscribe of this.#unsubscribe) unsubscribe();
-    this.#unsubscribe = [];
   }
 
   async refreshSetup(): Promise<void> {
     try {
-      this.setup = await this.#api.backups.setup();
+      this.setup = await this.api.backups.setup();
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     }
   }
 
-  async refresh(): Promise<void> {
-    const changesBefore = this.#changes;
-    try {
-      const listed = await this.#api.backups.list();
-      // An event that arrived meanwhile is at least as fresh as this answer.
-      if (this.#changes === changesBefore) this.list = listed;
-    } catch (error) {
-      this.#notices.report(error);
-    } finally {
-      this.loaded = true;
-    }
-  }
-
-  /** The status of one app, if it is installed. */
-  statusOf(ref: AppRef): AppBackupStatus | undefined {
-    return this.list.find((s) => s.deviceId === ref.deviceId && s.appId === ref.appId);
+  refresh(): Promise<void> {
+    return this.fetch(() => this.api.backups.list());
   }
 
   /**
@@ -147,7 +114,7 @@ export class BackupsState {
   /** Opens the folder dialog; in a browser window there is none, and the owner types it. */
   async chooseFolder(): Promise<FolderChoice> {
     try {
-      const answer = await this.#api.backups.chooseFolder();
+      const answer = await this.api.backups.chooseFolder();
       return answer ? { kind: 'chosen', path: answer.path } : { kind: 'cancelled' };
     } catch (error) {
       if (deserializeError(error).code === 'NO_FILE_DIALOG') return { kind: 'no-dialog' };
@@ -158,7 +125,7 @@ export class BackupsState {
   /** Makes new backups in the folder; the kit to keep comes up. Null, or why not. */
   async createRepository(path: string): Promise<string | null> {
     try {
-      const { setup, kit } = await this.#api.backups.createRepository({ path: path.trim() });
+      const { setup, kit } = await this.api.backups.createRepository({ path: path.trim() });
       this.setup = setup;
       this.kit = kit;
       return null;
@@ -170,7 +137,7 @@ export class BackupsState {
   /** Opens backups made before (on another computer) with the kit's password. */
   async openRepository(path: string, password: string): Promise<string | null> {
     try {
-      this.setup = await this.#api.backups.openRepository({
+      this.setup = await this.api.backups.openRepository({
         path: path.trim(),
         password: password.trim(),
       });
@@ -185,7 +152,7 @@ export class BackupsState {
   /** Shows the recovery kit again (it holds the password, so only when asked). */
   async showKit(): Promise<string | null> {
     try {
-      this.kit = await this.#api.backups.recoveryKit();
+      this.kit = await this.api.backups.recoveryKit();
       return null;
     } catch (error) {
       return messageOf(error);
@@ -199,7 +166,7 @@ export class BackupsState {
   /** Saves the kit as a page; where it went, null if the owner cancelled, or why not. */
   async saveKit(): Promise<{ savedTo: string | null; error: string | null }> {
     try {
-      const answer = await this.#api.backups.saveKit();
+      const answer = await this.api.backups.saveKit();
       return { savedTo: answer?.savedTo ?? null, error: null };
     } catch (error) {
       return { savedTo: null, error: messageOf(error) };
@@ -209,7 +176,7 @@ export class BackupsState {
   /** The owner kept the kit: backups may start. Null, or why not. */
   async confirmKit(): Promise<string | null> {
     try {
-      this.setup = await this.#api.backups.confirmKit();
+      this.setup = await this.api.backups.confirmKit();
       this.kit = null;
       await this.refresh();
       return null;
@@ -226,7 +193,7 @@ export class BackupsState {
     const { [appKey(ref)]: _stale, ...rest } = this.points;
     this.points = rest;
     try {
-      const points = await this.#api.backups.points(refOf(ref));
+      const points = await this.api.backups.points(refOf(ref));
       this.points = { ...this.points, [appKey(ref)]: newestFirst(points) };
       return null;
     } catch (error) {
@@ -236,9 +203,9 @@ export class BackupsState {
 
   async loadAllPoints(): Promise<void> {
     try {
-      this.allPoints = newestFirst(await this.#api.backups.allPoints());
+      this.allPoints = newestFirst(await this.api.backups.allPoints());
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     }
   }
 
@@ -264,11 +231,11 @@ export class BackupsState {
   // --- What the owner does with one app --------------------------------------------
 
   backUpNow(status: AppBackupStatus): Promise<boolean> {
-    return this.#startTask(status, 'run', () => this.#api.backups.run(refOf(status)));
+    return this.#startTask(status, 'run', () => this.api.backups.run(refOf(status)));
   }
 
   drill(status: AppBackupStatus): Promise<boolean> {
-    return this.#startTask(status, 'drill', () => this.#api.backups.drill(refOf(status)));
+    return this.#startTask(status, 'drill', () => this.api.backups.drill(refOf(status)));
   }
 
   /** Restores a point onto a device; the task's id, or the sentence why it did not start. */
@@ -277,11 +244,12 @@ export class BackupsState {
     toDeviceId: string,
   ): Promise<{ taskId: string } | { error: string }> {
     try {
-      const { taskId } = await this.#api.backups.restore({
+      const { taskId } = await this.api.backups.restore({
         deviceId: point.deviceId,
         appId: point.appId,
         pointId: point.id,
         toDeviceId,
+        ...(point.heldBy === undefined ? {} : { heldBy: point.heldBy }),
       });
       this.runs = {
         ...this.runs,
@@ -300,14 +268,14 @@ export class BackupsState {
 
   setSchedule(status: AppBackupStatus, schedule: BackupSchedule): Promise<boolean> {
     return this.#change(status, 'schedule', () =>
-      this.#api.backups.setSchedule({ ...refOf(status), schedule }),
+      this.api.backups.setSchedule({ ...refOf(status), schedule }),
     );
   }
 
   /** Backs the app up to this computer (null) or to another prepared device. */
   setDestination(status: AppBackupStatus, deviceId: string | null): Promise<boolean> {
     return this.#change(status, 'destination', () =>
-      this.#api.backups.setDestination({
+      this.api.backups.setDestination({
         ...refOf(status),
         destination: deviceId === null ? { kind: 'computer' } : { kind: 'device', deviceId },
       }),

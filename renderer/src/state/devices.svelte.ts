@@ -1,41 +1,28 @@
 // The devices Hearth has prepared: one list from devices:list, then kept fresh by
 // devices:changed events (a finished setup or a rename anywhere updates it).
-import type { HearthApi } from '../../../shared/hearth-api';
 import type { DeviceRecord } from '../../../shared/model';
-import type { NoticesState } from './notices.svelte';
+import { LiveState } from './live-state.svelte';
 
-export class DevicesState {
+export class DevicesState extends LiveState {
   list = $state.raw<readonly DeviceRecord[]>([]);
   /** Whether devices:list has answered (the empty state waits for it). */
   loaded = $state(false);
 
-  readonly #api: HearthApi;
-  readonly #notices: NoticesState;
-  #unsubscribe: (() => void) | null = null;
-
-  constructor(api: HearthApi, notices: NoticesState) {
-    this.#api = api;
-    this.#notices = notices;
-  }
-
   async start(): Promise<void> {
-    this.#unsubscribe ??= this.#api.on('devices:changed', (devices) => {
-      this.list = devices;
-      this.loaded = true;
-    });
+    this.listen(() =>
+      this.api.on('devices:changed', (devices) => {
+        this.list = devices;
+        this.loaded = true;
+      }),
+    );
     await this.refresh();
-  }
-
-  stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
   }
 
   async refresh(): Promise<void> {
     try {
-      this.list = await this.#api.devices.list();
+      this.list = await this.api.devices.list();
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     } finally {
       this.loaded = true;
     }
@@ -49,11 +36,11 @@ export class DevicesState {
   /** Forgets a device on this computer; returns whether it worked (owner told why not). */
   async forget(id: string): Promise<boolean> {
     try {
-      await this.#api.devices.forget({ id });
+      await this.api.devices.forget({ id });
       this.list = this.list.filter((device) => device.id !== id);
       return true;
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
       return false;
     }
   }
@@ -61,11 +48,11 @@ export class DevicesState {
   /** Renames a device; returns the updated record, or null (owner told why). */
   async rename(id: string, name: string): Promise<DeviceRecord | null> {
     try {
-      const renamed = await this.#api.devices.rename({ id, name });
+      const renamed = await this.api.devices.rename({ id, name });
       this.list = this.list.map((device) => (device.id === id ? renamed : device));
       return renamed;
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
       return null;
     }
   }

@@ -15,7 +15,7 @@ describe('describeImage', () => {
     ],
     [
       { kind: 'solo5', abi: 'hvt', arch: 'x86_64', networks: [], blocks: [] },
-      'A Solo5 unikernel for the solo5-hvt tender that needs no network or storage.',
+      'A Solo5 unikernel for the solo5-hvt tender (KVM) that needs no network or storage.',
     ],
     [
       { kind: 'kernel', format: 'pvh', arch: 'x86_64' },

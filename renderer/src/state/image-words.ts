@@ -8,8 +8,8 @@ import { listWords } from './app-words';
 const solo5Abis: Record<string, string> = {
   virtio: 'for QEMU (virtio)',
   xen: 'for Xen',
-  hvt: 'for the solo5-hvt tender',
-  spt: 'for Solo5 spt',
+  hvt: 'for the solo5-hvt tender (KVM)',
+  spt: 'for the solo5-spt tender (a sandboxed process)',
   muen: 'for Muen',
   genode: 'for Genode',
   unknown: 'for an unknown Solo5 target',
@@ -65,14 +65,4 @@ export function nameFromFile(fileName: string): string {
   return (stem || fileName).slice(0, 64);
 }
 
-const targetNames: Record<string, string> = {
-  'qemu-x86_64': 'a PC with KVM or QEMU',
-  'qemu-aarch64': 'an ARM board with KVM or QEMU',
-  'xen-x86_64': 'a PC running Xen',
-  'xen-aarch64': 'an ARM board running Xen',
-};
-
-/** "a PC with KVM or QEMU or a PC running Xen": where the image can run. */
-export function targetWords(targets: readonly string[]): string {
-  return targets.map((t) => targetNames[t] ?? t).join(' or ');
-}
+export { targetWords } from './runtime-words';

@@ -1,16 +1,21 @@
 // The owner's settings, loaded from the app and kept in step with settings:changed
 // (another window, or the tray, may change them too). Also resolves "System" to the
 // OS's light or dark preference.
-import type { HearthApi } from '../../../shared/hearth-api';
 import type { Settings, ThemePreference } from '../../../shared/model';
-import type { NoticesState } from './notices.svelte';
+import { LiveState } from './live-state.svelte';
 
 const darkQuery = '(prefers-color-scheme: dark)';
 
 // Used only when the app cannot tell us: show the welcome and follow the OS.
-const fallback: Settings = { theme: 'system', welcomeDone: false, allowUnprotectedKey: false };
+const fallback: Settings = {
+  theme: 'system',
+  welcomeDone: false,
+  allowUnprotectedKey: false,
+  startAtLogin: false,
+  closeToTrayNoticeShown: false,
+};
 
-export class SettingsState {
+export class SettingsState extends LiveState {
   /** Null until the first answer (or failure) arrives, so nothing flashes. */
   current = $state<Settings | null>(null);
   systemDark = $state(false);
@@ -20,30 +25,17 @@ export class SettingsState {
     this.theme === 'system' ? (this.systemDark ? 'dark' : 'light') : this.theme,
   );
 
-  readonly #api: HearthApi;
-  readonly #notices: NoticesState;
-  readonly #cleanups: (() => void)[] = [];
-
-  constructor(api: HearthApi, notices: NoticesState) {
-    this.#api = api;
-    this.#notices = notices;
-  }
-
   async start(): Promise<void> {
-    this.#cleanups.push(this.#api.on('settings:changed', (settings) => (this.current = settings)));
+    this.listen(() => this.api.on('settings:changed', (settings) => (this.current = settings)));
     this.#followSystemTheme();
     try {
-      const settings = await this.#api.settings.get();
+      const settings = await this.api.settings.get();
       // An event may have arrived meanwhile; it is at least as fresh as this answer.
       this.current ??= settings;
     } catch (error) {
       this.current ??= { ...fallback };
-      this.#notices.report(error);
+      this.notices.report(error);
     }
-  }
-
-  stop(): void {
-    for (const cleanup of this.#cleanups.splice(0)) cleanup();
   }
 
   /**
@@ -54,9 +46,9 @@ export class SettingsState {
   async update(patch: Partial<Settings>): Promise<void> {
     this.current = { ...(this.current ?? fallback), ...patch };
     try {
-      this.current = await this.#api.settings.update(patch);
+      this.current = await this.api.settings.update(patch);
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     }
   }
 
@@ -67,6 +59,6 @@ export class SettingsState {
     this.systemDark = query.matches;
     const onChange = (event: MediaQueryListEvent) => (this.systemDark = event.matches);
     query.addEventListener('change', onChange);
-    this.#cleanups.push(() => query.removeEventListener('change', onChange));
+    this.onStop(() => query.removeEventListener('change', onChange));
   }
 }

@@ -1,11 +1,10 @@
 // Running and finished tasks, newest first: one list from tasks:list, then kept fresh
 // by tasks:updated events. Also holds the sentence announced when a task ends.
-import type { HearthApi } from '../../../shared/hearth-api';
 import type { TaskSnapshot } from '../../../shared/model';
-import type { NoticesState } from './notices.svelte';
+import { LiveState } from './live-state.svelte';
 import { announcementFor, isFinished } from './task-words';
 
-export class TasksState {
+export class TasksState extends LiveState {
   // Snapshots are replaced whole on every event, never mutated: raw state is enough,
   // and a household has a handful of tasks, so an array beats a keyed structure.
   #tasks = $state.raw<readonly TaskSnapshot[]>([]);
@@ -19,34 +18,20 @@ export class TasksState {
   );
   readonly hasFinished = $derived(this.#tasks.some(isFinished));
 
-  readonly #api: HearthApi;
-  readonly #notices: NoticesState;
-  #unsubscribe: (() => void) | null = null;
-
-  constructor(api: HearthApi, notices: NoticesState) {
-    this.#api = api;
-    this.#notices = notices;
-  }
-
   async start(): Promise<void> {
     // Subscribe before listing, so nothing that happens in between is missed.
-    this.#unsubscribe ??= this.#api.on('tasks:updated', (task) => this.#receive(task));
+    this.listen(() => this.api.on('tasks:updated', (task) => this.#receive(task)));
     await this.refresh();
-  }
-
-  stop(): void {
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
   }
 
   async refresh(): Promise<void> {
     try {
-      const listed = await this.#api.tasks.list();
+      const listed = await this.api.tasks.list();
       let next = this.#tasks;
       for (const task of listed) next = upsert(next, task);
       this.#tasks = next;
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     } finally {
       this.loaded = true;
     }
@@ -54,17 +39,17 @@ export class TasksState {
 
   async cancel(id: string): Promise<void> {
     try {
-      await this.#api.tasks.cancel({ id });
+      await this.api.tasks.cancel({ id });
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     }
   }
 
   async clearFinished(): Promise<void> {
     try {
-      this.#tasks = await this.#api.tasks.clearFinished();
+      this.#tasks = await this.api.tasks.clearFinished();
     } catch (error) {
-      this.#notices.report(error);
+      this.notices.report(error);
     }
   }
 

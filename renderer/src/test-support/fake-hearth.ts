@@ -13,7 +13,10 @@ import type {
   InvokeResult,
 } from '../../../shared/ipc';
 import type {
+  Alert,
+  AlertsSnapshot,
   AppBackupStatus,
+  AppUpdateStatus,
   BackupPoint,
   BackupSetup,
   CatalogApp,
@@ -40,7 +43,13 @@ export interface RecordedInvoke {
 
 export class FakeHearth implements HearthTransport {
   readonly invokes: RecordedInvoke[] = [];
-  settings: Settings = { theme: 'system', welcomeDone: false, allowUnprotectedKey: false };
+  settings: Settings = {
+    theme: 'system',
+    welcomeDone: false,
+    allowUnprotectedKey: false,
+    startAtLogin: false,
+    closeToTrayNoticeShown: false,
+  };
   tasks: TaskSnapshot[] = [];
   devices: DeviceRecord[] = [];
   discovered: DiscoveredDevice[] = [];
@@ -57,6 +66,15 @@ export class FakeHearth implements HearthTransport {
   /** Every point in the backups (backups:points picks one app's, newest first). */
   backupPoints: BackupPoint[] = [];
   recoveryKit: RecoveryKit = fakeRecoveryKit();
+  /** What updates:list and updates:check answer. */
+  updateStatuses: AppUpdateStatus[] = [];
+  /** What alerts:list answers. */
+  alerts: AlertsSnapshot = {
+    open: [],
+    history: [],
+    overall: 'all-well',
+    summary: '0 devices, 0 apps running',
+  };
   /** The folder the owner picks in backups:chooseFolder; null is a cancelled dialog. */
   chosenFolder: string | null = null;
   /** Where backups:saveKit says it saved; null is a cancelled save dialog. */
@@ -84,6 +102,7 @@ export class FakeHearth implements HearthTransport {
     this.handle('apps:stop', () => null);
     this.handle('apps:restart', () => null);
     this.handle('apps:setMemory', () => null);
+    this.handle('apps:setSleep', () => null);
     this.handle('apps:remove', ({ deviceId, appId, confirmDeleteData }) => {
       const app = this.apps.find((a) => a.deviceId === deviceId && a.appId === appId);
       return { dataDeleted: app !== undefined && confirmDeleteData === app.name };
@@ -92,6 +111,7 @@ export class FakeHearth implements HearthTransport {
     this.handle('apps:chooseImage', () => this.chosenImage);
     this.handle('apps:installFromFile', () => ({ taskId: 'install-file-1', appId: 'counter' }));
     this.#handleBackups();
+    this.handle('alerts:list', () => structuredClone(this.alerts));
     this.handle('app:info', () => ({
       name: 'Hearth',
       version: '0.1.0',
@@ -146,6 +166,8 @@ export class FakeHearth implements HearthTransport {
       return setup();
     });
     this.handle('backups:list', () => structuredClone(this.backupStatuses));
+    this.handle('updates:list', () => structuredClone(this.updateStatuses));
+    this.handle('updates:check', () => structuredClone(this.updateStatuses));
     this.handle('backups:points', ({ deviceId, appId }) =>
       this.backupPoints
         .filter((p) => p.deviceId === deviceId && p.appId === appId)
@@ -243,6 +265,31 @@ export function fakeTask(overrides: Partial<TaskSnapshot> = {}): TaskSnapshot {
     endedAt: null,
     summary: null,
     error: null,
+    ...overrides,
+  };
+}
+
+/** An open alert as alerts:list reports it: Counter on raspberrypi gave up. */
+export function fakeAlert(overrides: Partial<Alert> = {}): Alert {
+  return {
+    key: `app:${sampleDeviceRecord().id}/counter`,
+    kind: 'app-gave-up',
+    severity: 'problem',
+    message:
+      'Counter on raspberrypi kept stopping right after it started, so the device stopped trying.',
+    action: {
+      label: "Open Counter's console",
+      target: {
+        view: 'apps',
+        deviceId: sampleDeviceRecord().id,
+        appId: 'counter',
+        show: 'console',
+      },
+    },
+    raisedAt: 1_700_000_000_000,
+    resolvedAt: null,
+    deviceId: sampleDeviceRecord().id,
+    appId: 'counter',
     ...overrides,
   };
 }
@@ -386,6 +433,22 @@ export function fakeRecoveryKit(overrides: Partial<RecoveryKit> = {}): RecoveryK
     locations: [{ label: 'On this computer, in Hearth Backups', repository: fakeBackupFolder }],
     html: '<!doctype html><title>Hearth recovery kit</title>',
     createdAt: Date.now(),
+    ...overrides,
+  };
+}
+
+/** One app's updates as updates:list reports them: Counter 1.0.0, with 2.0.0 on offer. */
+export function fakeUpdateStatus(overrides: Partial<AppUpdateStatus> = {}): AppUpdateStatus {
+  return {
+    deviceId: '6f1c2a4e-1d2b-4c3d-9e8f-0a1b2c3d4e5f',
+    appId: 'counter',
+    appName: 'Counter',
+    installedVersion: '1.0.0',
+    available: { version: '2.0.0', releaseNotes: 'Counts twice as fast.\nKeeps its count.' },
+    policy: 'ask',
+    previousVersion: null,
+    runningTaskId: null,
+    lastOutcome: null,
     ...overrides,
   };
 }

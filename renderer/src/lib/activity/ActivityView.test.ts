@@ -1,10 +1,12 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
+import type { AlertTarget } from '../../../../shared/model';
+import { AlertsState } from '../../state/alerts.svelte';
 import { NoticesState } from '../../state/notices.svelte';
 import { TasksState } from '../../state/tasks.svelte';
 import type { FakeHearth } from '../../test-support/fake-hearth';
-import { fakeTask, installFakeHearth } from '../../test-support/fake-hearth';
+import { fakeAlert, fakeTask, installFakeHearth } from '../../test-support/fake-hearth';
 import ActivityView from './ActivityView.svelte';
 
 let hearth: FakeHearth;
@@ -15,10 +17,18 @@ beforeEach(() => {
   notices = new NoticesState();
 });
 
-async function showActivity() {
+async function showActivity(onOpen: (target: AlertTarget) => void = () => {}) {
   const tasks = new TasksState(window.hearth, notices);
-  await tasks.start();
-  render(ActivityView, { tasks, focusRequest: 1, checking: false, onCheck: () => {} });
+  const alerts = new AlertsState(window.hearth, notices);
+  await Promise.all([tasks.start(), alerts.start()]);
+  render(ActivityView, {
+    tasks,
+    alerts,
+    onOpen,
+    focusRequest: 1,
+    checking: false,
+    onCheck: () => {},
+  });
   return tasks;
 }
 
@@ -177,5 +187,93 @@ describe('Activity', () => {
     await expect
       .poll(() => within(taskCard('Check this computer')).queryByText('Finished'))
       .toBeInTheDocument();
+  });
+});
+
+describe('Alerts in Activity', () => {
+  const offline = fakeAlert({
+    key: 'device-offline:pi',
+    kind: 'device-offline',
+    message: 'raspberrypi is not answering, so Hearth cannot look after its apps.',
+    action: { label: 'Show the device', target: { view: 'devices', deviceId: 'pi' } },
+    raisedAt: 1_700_000_100_000,
+  });
+  const backOnline = fakeAlert({
+    key: 'device-offline:pi',
+    kind: 'device-offline',
+    severity: 'info',
+    message: 'raspberrypi is back online.',
+    action: null,
+    resolvedAt: 1_700_000_050_000,
+  });
+
+  it('shows what needs the owner first, then the tasks, then the quiet history', async () => {
+    hearth.tasks = [fakeTask()];
+    hearth.alerts = {
+      open: [fakeAlert(), offline],
+      history: [backOnline],
+      overall: 'problem',
+      summary: '1 device, 0 apps running',
+    };
+    await showActivity();
+
+    const attention = screen.getByRole('list', { name: 'Needs your attention' });
+    const open = within(attention).getAllByRole('article');
+    expect(open.map((a) => a.querySelector('p')?.textContent)).toEqual([
+      'Counter on raspberrypi kept stopping right after it started, so the device stopped trying.',
+      'raspberrypi is not answering, so Hearth cannot look after its apps.',
+    ]);
+    expect(within(open[0]!).getByRole('button', { name: "Open Counter's console" })).toBeVisible();
+    expect(within(open[1]!).getByRole('button', { name: 'Show the device' })).toBeVisible();
+
+    const earlier = screen.getByRole('list', { name: 'Earlier alerts' });
+    expect(within(earlier).getByText('raspberrypi is back online.')).toBeVisible();
+    expect(within(earlier).queryByRole('button')).not.toBeInTheDocument();
+
+    // In reading order: attention, tasks, history.
+    const tasks = screen.getByRole('list', { name: 'Tasks' });
+    const follows = (a: Node, b: Node) =>
+      Boolean(a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING);
+    expect(follows(attention, tasks)).toBe(true);
+    expect(follows(tasks, earlier)).toBe(true);
+  });
+
+  it("takes the owner where an alert's action points", async () => {
+    hearth.alerts = { ...hearth.alerts, open: [fakeAlert()], overall: 'problem' };
+    const onOpen = vi.fn();
+    await showActivity(onOpen);
+    await fireEvent.click(screen.getByRole('button', { name: "Open Counter's console" }));
+    expect(onOpen).toHaveBeenCalledWith(fakeAlert().action!.target);
+  });
+
+  it('follows alerts:changed: a new alert appears, a resolved one moves to the history', async () => {
+    await showActivity();
+    expect(screen.queryByRole('heading', { name: 'Needs your attention' })).toBeNull();
+    expect(screen.getByRole('heading', { name: 'Nothing happening right now' })).toBeVisible();
+
+    hearth.emit('alerts:changed', {
+      open: [offline],
+      history: [],
+      overall: 'problem',
+      summary: '1 device, 0 apps running',
+    });
+    await expect
+      .poll(() => screen.queryByRole('heading', { name: 'Needs your attention' }))
+      .toBeInTheDocument();
+    expect(screen.getByText(offline.message)).toBeVisible();
+    expect(screen.queryByRole('heading', { name: 'Nothing happening right now' })).toBeNull();
+
+    hearth.emit('alerts:changed', {
+      open: [],
+      history: [backOnline],
+      overall: 'all-well',
+      summary: '1 device, 0 apps running',
+    });
+    await expect.poll(() => screen.queryByText(offline.message)).toBeNull();
+    expect(
+      within(screen.getByRole('list', { name: 'Earlier alerts' })).getByText(
+        'raspberrypi is back online.',
+      ),
+    ).toBeVisible();
   });
 });

@@ -1,12 +1,9 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
+import { fireEvent, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
-import type { InstalledApp } from '../../../../shared/model';
-import { AppsState } from '../../state/apps.svelte';
-import { CatalogState } from '../../state/catalog.svelte';
-import { DevicesState } from '../../state/devices.svelte';
+import type { AlertTarget, InstalledApp } from '../../../../shared/model';
 import { NoticesState } from '../../state/notices.svelte';
-import { TasksState } from '../../state/tasks.svelte';
+import { showAppsView } from '../../test-support/apps-view';
 import type { FakeHearth } from '../../test-support/fake-hearth';
 import {
   fakeCatalogApp,
@@ -15,7 +12,6 @@ import {
   fakeTask,
   installFakeHearth,
 } from '../../test-support/fake-hearth';
-import AppsView from './AppsView.svelte';
 
 const livingRoom = fakeDevice({
   id: '11111111-1111-4111-8111-111111111111',
@@ -33,15 +29,8 @@ beforeEach(() => {
   hearth.catalog = [fakeCatalogApp()];
 });
 
-async function showApps() {
-  const tasks = new TasksState(window.hearth, notices);
-  const devices = new DevicesState(window.hearth, notices);
-  const catalog = new CatalogState(window.hearth, notices);
-  const apps = new AppsState(window.hearth, tasks, notices);
-  await Promise.all([tasks.start(), devices.start(), catalog.start(), apps.start()]);
-  const onAddDevice = vi.fn();
-  render(AppsView, { apps, catalog, devices, tasks, focusRequest: 1, onAddDevice });
-  return { apps, onAddDevice };
+function showApps(opening: AlertTarget | null = null) {
+  return showAppsView(notices, { opening });
 }
 
 function counter(overrides: Partial<InstalledApp> = {}): InstalledApp {
@@ -150,6 +139,21 @@ describe('installed apps', () => {
 
     await expect.poll(() => within(installedCard('Counter')).queryByText('Running')).toBeVisible();
     expect(apps.announcement).toBe('Counter is running.');
+  });
+
+  it('shows what changed in one app while the others stay as they were', async () => {
+    const visits = counter({ appId: 'visits', name: 'Visit counter' });
+    hearth.apps = [counter(), visits];
+    await showApps();
+
+    // Each event is the whole list, anew: Counter is the same, Visit counter uses more memory.
+    hearth.emit('apps:changed', [counter(), { ...visits, memoryBytes: 20 * 1024 ** 2 }]);
+
+    await expect
+      .poll(() => installedCard('Visit counter').textContent)
+      .toContain('uses 20 MB of 32 MB');
+    expect(installedCard('Counter')).toHaveTextContent('uses 12 MB of 32 MB');
+    expect(within(installedCard('Counter')).getByText('Running')).toBeVisible();
   });
 
   it('tells the owner when a command fails', async () => {
@@ -316,6 +320,64 @@ describe('console', () => {
   });
 });
 
+describe('opened from an alert', () => {
+  const crasher = () => counter({ appId: 'crasher', name: 'Crasher', state: 'gave-up' });
+  const crasherOnLivingRoom: AlertTarget = {
+    view: 'apps',
+    deviceId: livingRoom.id,
+    appId: 'crasher',
+    show: 'console',
+  };
+
+  it("takes the keyboard to the app's card with its console open, and says it did", async () => {
+    hearth.apps = [counter(), crasher()];
+    hearth.consoleLines = ['PANIC: crash mode'];
+    const { onOpened } = await showApps(crasherOnLivingRoom);
+
+    const card = installedCard('Crasher');
+    await expect.poll(() => document.activeElement).toBe(card);
+    const log = within(card).getByRole('log', { name: 'Console of Crasher' });
+    await expect.poll(() => log.textContent).toBe('PANIC: crash mode');
+    expect(within(card).getByRole('button', { name: 'Console of Crasher' })).toHaveAttribute(
+      'aria-expanded',
+      'true',
+    );
+    expect(hearth.invokesOf('apps:console')).toEqual([
+      { deviceId: livingRoom.id, appId: 'crasher' },
+    ]);
+    expect(screen.queryByRole('log', { name: 'Console of Counter' })).toBeNull();
+    expect(onOpened).toHaveBeenCalledTimes(1);
+  });
+
+  it('opens no console when the alert does not ask for it', async () => {
+    hearth.apps = [counter(), crasher()];
+    await showApps({ view: 'apps', deviceId: livingRoom.id, appId: 'crasher' });
+    await expect.poll(() => document.activeElement).toBe(installedCard('Crasher'));
+    expect(screen.queryByRole('log')).toBeNull();
+  });
+
+  it('finds the app on the device the alert names, not a copy elsewhere', async () => {
+    hearth.devices = [livingRoom, study];
+    hearth.apps = [crasher(), { ...crasher(), deviceId: study.id, deviceName: 'Study PC' }];
+    await showApps({ ...crasherOnLivingRoom, deviceId: study.id });
+    const [, onStudy] = within(screen.getByRole('list', { name: 'Installed apps' })).getAllByRole(
+      'article',
+      { name: 'Crasher' },
+    );
+    await expect.poll(() => document.activeElement).toBe(onStudy);
+    expect(onStudy).toHaveTextContent('on Study PC');
+    expect(hearth.invokesOf('apps:console')).toEqual([{ deviceId: study.id, appId: 'crasher' }]);
+  });
+
+  it('stays at the top when the app is no longer installed', async () => {
+    hearth.apps = [counter()];
+    const { onOpened } = await showApps(crasherOnLivingRoom);
+    await expect.poll(() => onOpened.mock.calls.length).toBe(1);
+    expect(screen.getByRole('heading', { level: 1, name: 'Apps' })).toHaveFocus();
+    expect(screen.queryByRole('log')).toBeNull();
+  });
+});
+
 describe('available apps', () => {
   it('shows the catalog with icon, summary and details', async () => {
     await showApps();
@@ -330,12 +392,34 @@ describe('available apps', () => {
     expect(within(card).getByText(/A tiny app that counts/)).toBeVisible();
   });
 
+  it('says in the details what changed in the newest build, one paragraph each', async () => {
+    hearth.catalog = [
+      fakeCatalogApp({
+        changes:
+          'Built by builds.robur.coop on 2026-11-27.\n\nThe build before it made a different image.',
+      }),
+    ];
+    await showApps();
+    const card = catalogCard('Counter');
+    await fireEvent.click(within(card).getByRole('button', { name: 'Show details of Counter' }));
+    expect(within(card).getByRole('heading', { name: 'What changed' })).toBeVisible();
+    expect(within(card).getByText('Built by builds.robur.coop on 2026-11-27.')).toBeVisible();
+    expect(within(card).getByText('The build before it made a different image.')).toBeVisible();
+  });
+
+  it('shows no "What changed" when the catalog says nothing', async () => {
+    await showApps();
+    const card = catalogCard('Counter');
+    await fireEvent.click(within(card).getByRole('button', { name: 'Show details of Counter' }));
+    expect(within(card).queryByRole('heading', { name: 'What changed' })).toBeNull();
+  });
+
   it('shows an icon only as an image, never as markup', async () => {
     const hostile =
       '<svg xmlns="http://www.w3.org/2000/svg"><script>window.pwned = true</script>' +
       '<foreignObject><img src="x" onerror="window.pwned = true"></foreignObject></svg>';
     hearth.catalog = [fakeCatalogApp({ icon: hostile })];
-    const { container } = render(AppsView, await statesOnly());
+    const { container } = await showAppsView(notices);
     const card = within(container).getByRole('article', { name: 'Counter' });
 
     expect(card.querySelector('script')).toBeNull();
@@ -468,15 +552,6 @@ describe('available apps', () => {
     expect(screen.queryByRole('list', { name: 'Available apps' })).not.toBeInTheDocument();
   });
 });
-
-async function statesOnly() {
-  const tasks = new TasksState(window.hearth, notices);
-  const devices = new DevicesState(window.hearth, notices);
-  const catalog = new CatalogState(window.hearth, notices);
-  const apps = new AppsState(window.hearth, tasks, notices);
-  await Promise.all([tasks.start(), devices.start(), catalog.start(), apps.start()]);
-  return { apps, catalog, devices, tasks, focusRequest: 0, onAddDevice: () => {} };
-}
 
 describe('adding a catalog', () => {
   it('sends the address, shows the new apps, and explains a refusal in words', async () => {

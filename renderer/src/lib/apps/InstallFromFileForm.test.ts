@@ -1,11 +1,7 @@
-import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { fireEvent, screen, within } from '@testing-library/svelte';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
-import { AppsState } from '../../state/apps.svelte';
-import { CatalogState } from '../../state/catalog.svelte';
-import { DevicesState } from '../../state/devices.svelte';
-import { NoticesState } from '../../state/notices.svelte';
-import { TasksState } from '../../state/tasks.svelte';
+import { showAppsView } from '../../test-support/apps-view';
 import type { FakeHearth } from '../../test-support/fake-hearth';
 import {
   fakeChosenImage,
@@ -13,7 +9,6 @@ import {
   fakeTask,
   installFakeHearth,
 } from '../../test-support/fake-hearth';
-import AppsView from './AppsView.svelte';
 
 const pc = fakeDevice({
   id: '11111111-1111-4111-8111-111111111111',
@@ -30,13 +25,7 @@ beforeEach(() => {
 });
 
 async function openForm() {
-  const notices = new NoticesState();
-  const tasks = new TasksState(window.hearth, notices);
-  const devices = new DevicesState(window.hearth, notices);
-  const catalog = new CatalogState(window.hearth, notices);
-  const apps = new AppsState(window.hearth, tasks, notices);
-  await Promise.all([tasks.start(), devices.start(), catalog.start(), apps.start()]);
-  render(AppsView, { apps, catalog, devices, tasks, focusRequest: 1, onAddDevice: vi.fn() });
+  const { tasks } = await showAppsView();
   await fireEvent.click(screen.getByRole('button', { name: 'Install from a file' }));
   return { tasks };
 }

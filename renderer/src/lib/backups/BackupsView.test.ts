@@ -230,6 +230,46 @@ describe('setting up backups', () => {
     ]);
   });
 
+  it('offers the copies another device keeps of an app whose device died, and restores from there', async () => {
+    setUp();
+    hearth.backupPoints = [
+      fakeBackupPoint({
+        id: 'f'.repeat(64),
+        deviceId: goneDeviceId,
+        appId: 'counter',
+        appName: 'Counter',
+        takenAt: at(1, 3),
+        sizeBytes: 0,
+        heldBy: kitchen.id,
+      }),
+    ];
+    await showBackups();
+    const others = await screen.findByRole('list', { name: 'Backups of apps no device has now' });
+    const item = within(others).getByRole('listitem');
+    expect(item).toHaveTextContent('kept on Kitchen Pi');
+    expect(item).not.toHaveTextContent(/\d B\b/);
+
+    await fireEvent.click(
+      within(item).getByRole('button', { name: 'Restore Counter onto a device…' }),
+    );
+    const dialog = screen.getByRole('dialog', { name: 'Restore Counter' });
+    const [choice] = await within(dialog).findAllByRole('radio');
+    expect(choice?.closest('label')).toHaveTextContent(/kept on Kitchen Pi$/);
+    await fireEvent.change(within(dialog).getByRole('combobox', { name: 'Restore onto' }), {
+      target: { value: kitchen.id },
+    });
+    await fireEvent.click(within(dialog).getByRole('button', { name: 'Restore' }));
+    expect(hearth.invokesOf('backups:restore')).toEqual([
+      {
+        deviceId: goneDeviceId,
+        appId: 'counter',
+        pointId: 'f'.repeat(64),
+        toDeviceId: kitchen.id,
+        heldBy: kitchen.id,
+      },
+    ]);
+  });
+
   it('lists the apps of the backups it opened', async () => {
     hearth.chosenFolder = '/media/owner/Backups';
     await showBackups();
@@ -562,6 +602,34 @@ describe('the apps and their backups', () => {
     await expect.poll(() => text(card('Counter'))).toContain('Goes to Kitchen Pi');
   });
 
+  it('asks before it stops keeping copies on another device, and changes nothing when told no', async () => {
+    setUp();
+    hearth.backupStatuses = [
+      counter({ destination: { kind: 'device', deviceId: kitchen.id, deviceName: 'Kitchen Pi' } }),
+    ];
+    await showBackups();
+    const where = within(card('Counter')).getByRole('combobox', { name: 'Keep backups on' });
+    await fireEvent.change(where, { target: { value: 'computer' } });
+    const ask = within(card('Counter')).getByRole('group', {
+      name: /^Stop keeping copies of Counter on Kitchen Pi\?/,
+    });
+    expect(ask).toHaveTextContent('The copies already there stay, and you can still restore them.');
+    expect(hearth.invokesOf('backups:setDestination')).toEqual([]);
+
+    await fireEvent.click(within(ask).getByRole('button', { name: 'Keep them there' }));
+    expect(within(card('Counter')).queryByRole('group')).not.toBeInTheDocument();
+    expect(where).toHaveValue(kitchen.id);
+    expect(hearth.invokesOf('backups:setDestination')).toEqual([]);
+
+    await fireEvent.change(where, { target: { value: 'computer' } });
+    await fireEvent.click(
+      within(card('Counter')).getByRole('button', { name: 'Stop keeping copies there' }),
+    );
+    expect(hearth.invokesOf('backups:setDestination')).toEqual([
+      { deviceId: livingRoom.id, appId: 'counter', destination: { kind: 'computer' } },
+    ]);
+  });
+
   it('keeps up with backups:changed', async () => {
     setUp();
     await showBackups();
@@ -624,9 +692,9 @@ describe('restoring', () => {
     expect(
       choices.map((c) => c.closest('label')?.textContent?.replace(/\s+/g, ' ').trim()),
     ).toEqual([
-      `${fullDate(at(1, 3))} today at ${clock(at(1, 3))} · version 1.0.0 · 12.5 MiB`,
-      `${fullDate(at(1, 3) - 86_400_000)} yesterday at ${clock(at(1, 3))} · version 1.0.0 · 12 MiB`,
-      `${fullDate(points[0]!.takenAt)} on ${new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long' }).format(points[0]!.takenAt)} · version 0.9.0 · 10 MiB`,
+      `${fullDate(at(1, 3))} today at ${clock(at(1, 3))} · version 1.0.0 · 12.5 MiB · on this computer`,
+      `${fullDate(at(1, 3) - 86_400_000)} yesterday at ${clock(at(1, 3))} · version 1.0.0 · 12 MiB · on this computer`,
+      `${fullDate(points[0]!.takenAt)} on ${new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'long' }).format(points[0]!.takenAt)} · version 0.9.0 · 10 MiB · on this computer`,
     ]);
     expect(choices[0]).toBeChecked();
 

@@ -1,5 +1,5 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
 import { DevicesState } from '../../state/devices.svelte';
 import { NoticesState } from '../../state/notices.svelte';
@@ -68,5 +68,34 @@ describe('forgetting a device', () => {
     expect(notices.error).toMatch(/could not save/i);
     expect(screen.getByRole('article', { name: 'Attic box' })).toBeInTheDocument();
     expect(screen.getByRole('dialog', { name: 'Forget Attic box?' })).toBeInTheDocument();
+  });
+});
+
+describe('arriving from an alert about a device', () => {
+  async function showAt(deviceId: string) {
+    const devices = new DevicesState(window.hearth, notices);
+    await devices.start();
+    const opened: number[] = [];
+    render(DevicesView, {
+      devices,
+      focusRequest: 1,
+      onAddDevice: () => undefined,
+      opening: { view: 'devices', deviceId },
+      onOpened: () => opened.push(1),
+    });
+    return opened;
+  }
+
+  it('brings that device into sight and gives it the keyboard', async () => {
+    const opened = await showAt('7c9e6679-7425-40de-944b-e07fc1f90ae7');
+    await vi.waitFor(() => expect(opened).toHaveLength(1));
+    expect(screen.getByRole('article', { name: 'Attic box' })).toHaveFocus();
+  });
+
+  it('stays at the top when Hearth no longer looks after that device', async () => {
+    const opened = await showAt('3b241101-e2bb-4255-8caf-4136c566a962');
+    await vi.waitFor(() => expect(opened).toHaveLength(1));
+    for (const name of ['Living-room Pi', 'Attic box'])
+      expect(screen.getByRole('article', { name })).not.toHaveFocus();
   });
 });
