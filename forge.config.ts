@@ -2,13 +2,14 @@
 // with Vite. Installers and auto-update are electron-builder's job (electron-builder.yml).
 import type { ForgeConfig } from '@electron-forge/shared-types';
 import { VitePlugin } from '@electron-forge/plugin-vite';
+import { APP_ID } from './electron/shell/app-id';
 import { flipFusesAfterCopy } from './electron/shell/fuses';
 
 const config: ForgeConfig = {
   packagerConfig: {
     name: 'Hearth',
     executableName: 'hearth',
-    appBundleId: 'org.hearth.desktop',
+    appBundleId: APP_ID,
     icon: 'resources/icons/icon',
     extraResource: ['resources/tray', 'resources/catalog'],
     asar: true,
