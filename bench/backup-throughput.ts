@@ -11,16 +11,24 @@
 //    paused, the copy and the image streamed as one tar into restic) into a fresh restic
 //    repository in a folder here, so the backup is a full one; its pausedMs as measured on the
 //    device;
-//  - a second takeBackup of the unchanged volume into the same repository: its time and the
-//    bytes restic added.
+//  - Counter is stopped: while it runs it writes a heartbeat into its volume every second, so
+//    its volume is never unchanged from one backup to the next;
+//  - a takeBackup given the full one's last point, as "Back up now" is (from the app's backup
+//    state): the heartbeats written since make it a full run; its time and the bytes restic
+//    added show what a full run of data that barely changed costs;
+//  - a second takeBackup of the now unchanged volume, given that run's last point: its time
+//    and the bytes restic added (none when it finds the data unchanged and makes no snapshot);
+//  - Counter is started again, for the next round's pause.
 // Prints one JSON line.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as lab from '../e2e/lab/lab';
 import { fingerprintOfPublicKeyLine } from '../e2e/lab/host-keys';
 import { takeBackup } from '../electron/services/backups/backup-run';
+import type { LastPoint } from '../electron/services/backups/backup-state';
 import { Restic } from '../electron/services/backups/restic';
 import { findRestic } from '../electron/services/backups/restic-binary';
 import { systemClock } from '../electron/services/clock';
@@ -81,9 +89,9 @@ say(`${appId}'s ${volumeName} volume is ${mib} MiB of random data; READY again`)
 async function readies(): Promise<number> {
   return Number((await deviceDoes(`grep -c READY ${shellQuote(consoleLog)} || true`)).trim());
 }
-async function untilReadyAgain(): Promise<void> {
+async function untilReadyAgain(before = readiesBefore): Promise<void> {
   const deadline = performance.now() + 120_000;
-  while ((await readies()) <= readiesBefore) {
+  while ((await readies()) <= before) {
     if (performance.now() > deadline) throw new Error(`${appId} did not reach READY again`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -140,32 +148,65 @@ function sshCat(): Promise<number> {
   });
 }
 
+/**
+ * CPU seconds this process and its waited-for children (ssh, restic) have used: the link's
+ * shared machine makes wall time noisy, what a run costs in CPU is not.
+ */
+function cpuSeconds(): number {
+  const own = process.cpuUsage();
+  // /proc/self/stat after the command's name: fields 14 and 15 (0-based 13, 14 here) are the
+  // reaped children's user and system time, in clock ticks (100 a second on Linux).
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  return (own.user + own.system) / 1e6 + (Number(fields[13]) + Number(fields[14])) / 100;
+}
+async function cpuOf<T>(run: () => Promise<T>): Promise<{ value: T; cpuS: number }> {
+  const before = cpuSeconds();
+  const value = await run();
+  return { value, cpuS: cpuSeconds() - before };
+}
+/** Whether ssh2's native cipher binding loaded; without it ssh2 deciphers in JavaScript. */
+const sshCrypto: 'native' | 'js' = (
+  createRequire(import.meta.url)('ssh2/lib/protocol/crypto.js') as { bindingAvailable: boolean }
+).bindingAvailable
+  ? 'native'
+  : 'js';
+
 const resticBinary = await findRestic();
 const session = await hearth.asHearth();
 const client = new DeviceClient(session, device.id);
 
-async function backup(restic: Restic) {
+async function backup(restic: Restic, previous: LastPoint | null = null) {
   const started = performance.now();
   const result = await takeBackup(
     { device: client, restic, clock: systemClock, log: silentLogger },
-    { deviceId: device.id, spec, signal: new AbortController().signal },
+    { deviceId: device.id, spec, signal: new AbortController().signal, previous },
   );
   return { ms: performance.now() - started, result };
 }
 
 export interface BackupRound {
   sshMs: number;
+  /** The laptop's CPU seconds (ssh's) for the ssh cat, and Hearth's (Node and restic) for the full run. */
+  sshCpuS: number;
+  fullCpuS: number;
   fullMs: number;
   pausedMs: number;
   fullTotalBytes: number;
   fullAddedBytes: number;
+  /** The run after Counter stopped: its heartbeats since the full one changed the volume. */
+  againMs: number;
+  againAddedBytes: number;
+  againUnchanged: boolean;
+  /** The run after that one: nothing wrote the volume in between. */
   secondMs: number;
-  secondPausedMs: number;
   secondTotalBytes: number;
   secondAddedBytes: number;
+  /** Whether it found the data unchanged (no snapshot, nothing streamed). */
+  secondUnchanged: boolean;
 }
 export interface BackupBench {
   volumeBytes: number;
+  sshCrypto: 'native' | 'js';
   shapes: { rate: string; rounds: BackupRound[] }[];
 }
 const shapes: BackupBench['shapes'] = [];
@@ -174,7 +215,7 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
   const done: BackupRound[] = [];
   try {
     for (let i = 0; i < rounds; i++) {
-      const sshMs = await sshCat();
+      const ssh = await cpuOf(sshCat);
       const where = join(hearth.dir, `repo-${rate}-${i}`);
       const restic = new Restic({
         binary: resticBinary,
@@ -183,18 +224,28 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
         cacheDir: join(where, 'cache'),
       });
       await restic.init();
-      const full = await backup(restic);
-      const second = await backup(restic);
+      const { value: full, cpuS: fullCpuS } = await cpuOf(() => backup(restic));
+      await services.appControl.control(device.id, appId, 'stop');
+      const again = await backup(restic, full.result.lastPoint);
+      const second = await backup(restic, again.result.lastPoint);
+      const before = await readies();
+      await services.appControl.control(device.id, appId, 'start');
+      await untilReadyAgain(before);
       done.push({
-        sshMs,
+        sshMs: ssh.value,
+        sshCpuS: ssh.cpuS,
+        fullCpuS,
         fullMs: full.ms,
         pausedMs: full.result.pausedMs,
         fullTotalBytes: full.result.totalBytes,
         fullAddedBytes: full.result.bytesAdded,
+        againMs: again.ms,
+        againAddedBytes: again.result.bytesAdded,
+        againUnchanged: again.result.unchangedSince !== null,
         secondMs: second.ms,
-        secondPausedMs: second.result.pausedMs,
         secondTotalBytes: second.result.totalBytes,
         secondAddedBytes: second.result.bytesAdded,
+        secondUnchanged: second.result.unchangedSince !== null,
       });
       say(`${rate} round ${i + 1}: ${JSON.stringify(done.at(-1))}`);
     }
@@ -204,7 +255,7 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
   shapes.push({ rate, rounds: done });
 }
 
-console.log(JSON.stringify({ volumeBytes, shapes } satisfies BackupBench));
+console.log(JSON.stringify({ volumeBytes, sshCrypto, shapes } satisfies BackupBench));
 session.close();
 hearth.close();
 process.exit(0);

@@ -18,6 +18,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AppSpec } from '../electron/services/apps/app-spec';
+import { deviceRuntimes } from '../shared/runtimes';
 import { agentCommand } from '../electron/services/device/agent-protocol';
 import { appPaths } from '../electron/services/device/layout';
 import { handBootScript, launchSpecFor, parseMicros } from './counter-boot';
@@ -69,7 +70,7 @@ async function byHand(spec: AppSpec): Promise<number> {
   try {
     await session.writeFile(kernel, readFileSync(values.kernel ?? ''), 0o644);
     const r = await session.exec(
-      `sh -c '${handBootScript(scratch, spec.volumes, { pattern, timeoutS: 120 }).replaceAll("'", `'\\''`)}'`,
+      `sh -c '${handBootScript(scratch, spec.volumes, { until: { pattern }, timeoutS: 120 }).replaceAll("'", `'\\''`)}'`,
       { timeoutMs: 180_000 },
     );
     if (r.code !== 0) throw new Error(`the by-hand boot failed: ${r.stderr.trim()}`);
@@ -147,6 +148,9 @@ console.log(
     asProvisioned,
     withoutKvm,
     hypervisor: device.hypervisor,
+    // What Hearth recorded the device as offering, for the boot row's runtimes.
+    runtimes: deviceRuntimes(device),
+    capabilities: device.capabilities,
     accel: last.spec?.accel ?? null,
     failures,
   }),

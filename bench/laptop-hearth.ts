@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DeviceRecord, InstalledApp, TaskSnapshot } from '../shared/model';
 import { createAppServices } from '../electron/app-services';
+import type { AppServicesOptions } from '../electron/app-services';
 import type { Emit } from '../electron/ipc/events';
 import { parseAppSpec } from '../electron/services/apps/app-spec';
 import type { AppSpec } from '../electron/services/apps/app-spec';
@@ -50,7 +51,11 @@ export function sayVerbose(tag: string): (line: string) => void {
 export type LaptopHearth = Awaited<ReturnType<typeof laptopHearth>>;
 
 /** Starts the services in a fresh user-data folder and prepares the device through them. */
-export async function laptopHearth(values: DeviceArgs, say: (line: string) => void) {
+export async function laptopHearth(
+  values: DeviceArgs,
+  say: (line: string) => void,
+  more: Partial<AppServicesOptions> = {},
+) {
   const address = values.address ?? '';
   const fingerprint = values.fingerprint ?? '';
   const trust = values['trust-catalog-key'] ?? '';
@@ -126,6 +131,7 @@ export async function laptopHearth(values: DeviceArgs, say: (line: string) => vo
       : [],
     // "Check this computer" is not used here; keep its mDNS listener off the network anyway.
     listen: () => Promise.resolve([]),
+    ...more,
   });
 
   const provisionTask = services.provisionDevice({
@@ -206,6 +212,7 @@ export async function laptopHearth(values: DeviceArgs, say: (line: string) => vo
     dir,
     privateKey,
     until,
+    taskDone,
     stepDone,
     appOnDevice,
     asHearth,

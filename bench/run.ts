@@ -10,22 +10,57 @@
 //  - start: `systemctl start hearth-app@counter` to READY in its console log, vs the same QEMU
 //    command (rebuilt from spec.json, checked against the device's run script) run by hand on
 //    the same device with a scratch copy of the data disk, same accelerator (counter-boot.ts)
+//  - boot: per runtime (QEMU, Xen, Solo5 hvt and spt), the owner's Start (the root agent's
+//    `start`, as the hearth account, as Hearth sends it) to the image's first console line, vs
+//    the same command by hand timed by the same loop on the device (start-on-device.ts); QEMU's
+//    by-hand command is also timed with -bios qboot.rom. A runtime the Pi does not offer (in
+//    the lab: Xen, hvt, spt) prints its one-line reason and is skipped
+//  - update: "Update to 2.0.0" to the update committed, for Counter 1.0.0 → 2.0.0 from the
+//    signed test catalog (its stability window set to nothing: that is waiting, not work), vs
+//    Install click to Running of the same 2.0.0 image on the same Pi; and the app's downtime
+//    during the update, from the step that stops it to the new version's health probe passing
+//    (update-to-committed.ts)
 //  - backup: Counter's data volume replaced by 1 GiB of random data, the Pi's link shaped to
 //    1 Gbit/s and then 300 Mbit/s; a full first backup (takeBackup into a fresh restic folder
 //    repository on the laptop side) vs `ssh hearth@pi cat VOLUME > /dev/null` on the same link,
-//    the app's paused time per GiB, and a second backup of the unchanged volume against the
-//    first (time and bytes added) (backup-throughput.ts). 1 GiB rounds are slow: this row
+//    the app's paused time per GiB; then, Counter stopped (its heartbeat writes its volume
+//    every second), a backup that saves the heartbeats since in full, and a second backup of
+//    the now unchanged volume against the first (time and bytes added; it finds the data
+//    unchanged and makes no snapshot) (backup-throughput.ts). 1 GiB rounds are slow: this row
 //    does at most 2 rounds unless HEARTH_BENCH_BACKUP_ROUNDS says otherwise
+//  - sleep: 10 Visit counters (the same image under ids and ports of their own) installed
+//    through Hearth and set to sleep when idle (sleep-setup.ts); then, from the laptop side, a
+//    visitor's first request to the sleeping Visit counter (it wakes it) vs a request to the
+//    same app awake (visit-timing.ts), and the device's memory in use (its cgroup, without file
+//    cache) with the 10 asleep vs the same 10 woken by a visit each. A Solo5 runtime the device
+//    lacks (in the lab: hvt, spt) prints its one-line reason and is skipped
+// Two rows need no lab, and run first:
+//  - watching: Hearth's services in a process of their own (bundled as the main process is,
+//    run in plain Node) watching 20 in-process SSH devices with 5 apps each (every service
+//    started, as the window's main process does), its CPU share and resident memory over a
+//    fixed window after a warm-up, vs the same process with no device; idle and watching
+//    processes alternate (watching-cost.ts)
+//  - render: in Chromium, the real window over a fake window.hearth with 50 devices × 20 apps
+//    on the Apps view; the frame in which one app's status change is shown, from its
+//    animation-frame callback to the task after it, vs the same page's idle frame (apps-render.ts)
 // Environment:
 //  - HEARTH_BENCH_ROUNDS=N          rounds per row (default 5; provisioning does at most 3)
-//  - HEARTH_BENCH_ROWS=a,b          only these rows (discovery, provisioning, install, start,
-//                                   backup; default all; `start` alone still installs Counter)
+//  - HEARTH_BENCH_ROWS=a,b          only these rows (watching, render, discovery, provisioning,
+//                                   install, start, boot, update, backup, sleep; default all; `start`
+//                                   or `boot` alone still installs Counter)
+//  - HEARTH_BENCH_WATCH_ROUNDS=N    the watching row's rounds (default 2, or fewer rounds)
+//  - HEARTH_BENCH_WATCH_SECONDS=S   its measuring window (default 30, after a 10 s warm-up)
+//  - HEARTH_BENCH_RENDER_CHANGES=N  the render row's status changes (default 40)
 //  - HEARTH_BENCH_BACKUP_MIB=N      the backup row's volume size (default 1024)
 //  - HEARTH_BENCH_BACKUP_ROUNDS=N   the backup row's rounds (default 2, or fewer rounds)
+//  - HEARTH_BENCH_SLEEP_APPS=N      the sleep row's Visit counters (default 10)
+//  - HEARTH_BENCH_SLEEP_MEMORY_ROUNDS=N  its memory rounds (default 2, or fewer rounds)
 //  - HEARTH_BENCH_VERBOSE=1         every round's numbers (and install steps) on stderr
 // All rows with 5 rounds took about 4 minutes on the 2-core CI machine, and the backup row
-// (2 rounds of 1 GiB at each rate) about 7 minutes more.
+// (2 rounds of 1 GiB at each rate) about 7 minutes more; the watching row about 3 minutes and
+// the render row under a minute.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildCounterKernels } from '../e2e/lab/counter-kernel';
 import { labHandle } from '../e2e/lab/fixture';
@@ -33,21 +68,33 @@ import * as lab from '../e2e/lab/lab';
 import { whyNot } from '../e2e/lab/preflight';
 import { startTestCatalog } from '../e2e/support/test-catalog';
 import type { TestCatalog } from '../e2e/support/test-catalog';
-import { parseAppSpec } from '../electron/services/apps/app-spec';
-import { appPaths, appUnitInShell, deviceLayout } from '../electron/services/device/layout';
-import {
-  assertSameCommand,
-  handBootScript,
-  launcherStartScript,
-  launchSpecFor,
-  parseMicros,
-} from './counter-boot';
+import { appUnitInShell, deviceLayout } from '../electron/services/device/layout';
+import type { DeviceCapabilities } from '../shared/model';
+import { runtimes } from '../shared/runtimes';
+import type { DeviceHypervisor, Runtime } from '../shared/runtimes';
+import { bootSkipReason, qbootRom, startOnDevice } from './start-on-device';
+import { putToSleep, SLEEP_RUNTIMES } from './sleep-on-device';
+import type { SleepSetup } from './sleep-on-device';
+import { deviceMemoryInUse } from '../e2e/lab/cgroups';
 import type { BackupBench } from './backup-throughput';
 import { avahiBrowseFirst, startLaptopAvahi } from '../e2e/lab/laptop-avahi';
+import { measureAppsRender } from './apps-render';
+import { sayVerbose } from './laptop-hearth';
+import { measureWatchingCost } from './watching-cost';
 
 const root = join(import.meta.dirname, '..');
 const ROUNDS = Number(process.env.HEARTH_BENCH_ROUNDS ?? 5);
-const ALL_ROWS = ['discovery', 'provisioning', 'install', 'start', 'backup'] as const;
+const LAB_ROWS = [
+  'discovery',
+  'provisioning',
+  'install',
+  'start',
+  'boot',
+  'update',
+  'backup',
+  'sleep',
+] as const;
+const ALL_ROWS = ['watching', 'render', ...LAB_ROWS] as const;
 const ROWS = new Set(
   (process.env.HEARTH_BENCH_ROWS ?? ALL_ROWS.join(',')).split(',').map((r) => r.trim()),
 );
@@ -56,9 +103,15 @@ for (const r of ROWS)
     console.error(`HEARTH_BENCH_ROWS: unknown row ${r} (rows: ${ALL_ROWS.join(', ')})`);
     process.exit(1);
   }
-const VERBOSE = process.env.HEARTH_BENCH_VERBOSE === '1';
 const BACKUP_MIB = Number(process.env.HEARTH_BENCH_BACKUP_MIB ?? 1024);
 const BACKUP_ROUNDS = Number(process.env.HEARTH_BENCH_BACKUP_ROUNDS ?? Math.min(ROUNDS, 2));
+const WATCH_ROUNDS = Number(process.env.HEARTH_BENCH_WATCH_ROUNDS ?? Math.min(ROUNDS, 2));
+const WATCH_SECONDS = Number(process.env.HEARTH_BENCH_WATCH_SECONDS ?? 30);
+const RENDER_CHANGES = Number(process.env.HEARTH_BENCH_RENDER_CHANGES ?? 40);
+const SLEEP_APPS = Number(process.env.HEARTH_BENCH_SLEEP_APPS ?? 10);
+const SLEEP_MEMORY_ROUNDS = Number(
+  process.env.HEARTH_BENCH_SLEEP_MEMORY_ROUNDS ?? Math.min(ROUNDS, 2),
+);
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -123,130 +176,273 @@ function row(name: string, hearth: number[], baseline: number[], baselineName: s
   );
 }
 
-const why = whyNot();
+/** A row in `unit` with `digits` after the point, and whether Hearth's median is within `goal`. */
+function rowIn(
+  name: string,
+  unit: string,
+  digits: number,
+  [hearth, baseline]: [number[], number[]],
+  baselineName: string,
+  limit: number | null,
+): void {
+  const h = median(hearth);
+  const b = median(baseline);
+  const goal =
+    limit === null
+      ? ''
+      : ` (goal ≤ ${limit}${unit === '%' ? '' : ' '}${unit}${h <= limit ? '' : ', MISSED'})`;
+  console.log(
+    `${name.padEnd(34)} hearth ${h.toFixed(digits).padStart(6)} ${unit.padEnd(2)}   ${baselineName.padEnd(22)} ${b.toFixed(digits).padStart(6)} ${unit.padEnd(2)}   ratio ${(h / b).toFixed(2)}${goal}   (median of ${hearth.length})`,
+  );
+}
+
+const labRows = LAB_ROWS.filter((r) => ROWS.has(r));
+const why = labRows.length ? whyNot() : null;
 if (why) {
-  console.error(`npm run bench needs the lab: ${why}.`);
+  console.error(`npm run bench needs the lab for ${labRows.join(', ')}: ${why}.`);
   process.exit(1);
 }
 
 console.log(
-  `Hearth benchmarks on the lab (${ROUNDS} rounds each; lower is better${ROWS.has('backup') ? `; backup: ${BACKUP_ROUNDS} rounds of ${BACKUP_MIB} MiB, MB/s higher is better` : ''})\n`,
+  `Hearth benchmarks (${ROUNDS} rounds each; lower is better${ROWS.has('backup') ? `; backup: ${BACKUP_ROUNDS} rounds of ${BACKUP_MIB} MiB, MB/s higher is better` : ''})\n`,
 );
-await lab.up({ devices: 1, personas: ['pi'] });
+
+if (ROWS.has('watching')) {
+  const devices = 20;
+  const appsEach = 5;
+  const { idle, watching, asks } = await measureWatchingCost({
+    devices,
+    appsEach,
+    rounds: WATCH_ROUNDS,
+    warmupMs: 10_000,
+    windowMs: WATCH_SECONDS * 1000,
+    say: sayVerbose('watching'),
+  });
+  const unknown = asks.flatMap((a) => a.unknown);
+  if (unknown.length)
+    throw new Error(`the bench's devices were asked what they do not know: ${unknown[0]}`);
+  const name = `watching ${devices}×${appsEach}:`;
+  rowIn(
+    `${name} CPU, % of a core`,
+    '%',
+    2,
+    [watching.map((w) => w.cpuPercent), idle.map((w) => w.cpuPercent)],
+    'same process, idle',
+    5,
+  );
+  rowIn(
+    `${name} resident memory`,
+    'MB',
+    0,
+    [watching.map((w) => w.rssMaxMB), idle.map((w) => w.rssMaxMB)],
+    'same process, idle',
+    150,
+  );
+  const perMinute = median(asks.map((a) => a.status)) / (WATCH_SECONDS / 60) / devices;
+  const others = Object.entries(asks.at(-1)?.other ?? {})
+    .map(([op, n]) => `${n} ${op}`)
+    .join(', ');
+  console.log(
+    `${''.padEnd(34)} (${WATCH_SECONDS} s windows; ${perMinute.toFixed(0)} status scripts a minute per device${others ? `; also ${others}` : ''}; ${watching.at(-1)?.running}/${devices * appsEach} apps running)`,
+  );
+}
+
+if (ROWS.has('render')) {
+  const { cards, changes, idle } = await measureAppsRender({
+    changes: RENDER_CHANGES,
+    say: sayVerbose('render'),
+  });
+  rowIn(
+    'render: one status change, Apps',
+    'ms',
+    1,
+    [changes.map((c) => c.frameMs), idle.map((c) => c.frameMs)],
+    'idle frame',
+    16,
+  );
+  console.log(
+    `${''.padEnd(34)} (${cards} cards; of the frame, state update and Svelte ${median(changes.map((c) => c.scriptMs)).toFixed(1)} ms, the rest style, layout and paint)`,
+  );
+}
+
+/** What Hearth recorded the Pi as (its record after provisioning) and the runtimes it offers. */
+interface RecordedPi {
+  hypervisor: DeviceHypervisor;
+  capabilities: DeviceCapabilities;
+  runtimes: Runtime[];
+}
+
 // Whether the Pi is still as it came from the factory (provisioning rounds change it).
 let factoryFresh = true;
-try {
-  const pi = await lab.device('pi');
+if (labRows.length) await onTheLab();
 
-  if (ROWS.has('discovery')) {
-    const ours: number[] = [];
-    const avahi: number[] = [];
-    for (let i = 0; i < ROUNDS; i++) {
-      ours.push(await onLaptopTs('discovery-first-device.ts', ['--host', pi.hostname]));
-      const daemon = await startLaptopAvahi(lab.laptopArgv);
-      try {
-        const ms = await avahiBrowseFirst(lab.laptopArgv, daemon.env, '_ssh._tcp', pi.hostname);
-        if (ms === null) throw new Error('avahi-browse found nothing');
-        avahi.push(ms);
-      } finally {
-        await daemon.stop();
-      }
-    }
-    row('discovery: first device listed', ours, avahi, 'avahi-browse -rp');
-  }
+async function onTheLab(): Promise<void> {
+  await lab.up({ devices: 1, personas: ['pi'] });
+  try {
+    const pi = await lab.device('pi');
 
-  if (ROWS.has('provisioning')) {
-    const provisioning: number[] = [];
-    const login: number[] = [];
-    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
-      // Factory-fresh each time, with new host keys.
-      await lab.up({ devices: 1, personas: ['pi'] });
-      const fresh = await lab.device('pi');
-      const args = deviceArgs(fresh);
-      login.push(await onLaptopTs('provision-once.ts', [...args, '--baseline']));
-      provisioning.push(await onLaptopTs('provision-once.ts', args));
-    }
-    factoryFresh = false;
-    row('provisioning: fresh Pi, end to end', provisioning, login, 'one SSH sign-in');
-  }
-
-  if (ROWS.has('install') || ROWS.has('start'))
-    await onFreshPiWithCatalog(async (fresh, catalog) => {
-      // The same bytes the catalog serves as Counter 1.0.0.
-      const kernel = (await buildCounterKernels())[1];
-      interface Series {
-        hearth: number[];
-        baseline: number[];
-      }
-      const result = await onLaptopJson<{
-        asProvisioned: Series;
-        withoutKvm: Series | null;
-        hypervisor: string;
-        accel: string;
-        failures: string[];
-      }>('install-to-running.ts', [
-        ...deviceArgs(fresh, catalog),
-        '--kernel',
-        kernel,
-        '--rounds',
-        String(ROWS.has('install') ? ROUNDS : 1),
-      ]);
-      if (ROWS.has('install')) {
-        const { asProvisioned, withoutKvm } = result;
-        const baselineName = 'by hand: ssh+copy+boot';
-        row(
-          'install: click to Running',
-          asProvisioned.hearth,
-          asProvisioned.baseline,
-          baselineName,
-        );
-        // The installer uses KVM only where the hearth account can open /dev/kvm (and falls back
-        // to emulation when an app does not come up under it): say which one this number is.
-        if (result.hypervisor === 'kvm' && result.accel === 'tcg')
-          console.log(
-            `${''.padEnd(34)} (the Pi has /dev/kvm, but not for the hearth account: the app ran under TCG)`,
-          );
-        if (withoutKvm)
-          row(
-            'install: same, Pi without /dev/kvm',
-            withoutKvm.hearth,
-            withoutKvm.baseline,
-            baselineName,
-          );
-        for (const failure of new Set(result.failures)) {
-          const times = result.failures.filter((f) => f === failure).length;
-          console.log(
-            `${''.padEnd(34)} (${times}x an install failed and was done again: ${failure})`,
-          );
+    if (ROWS.has('discovery')) {
+      const ours: number[] = [];
+      const avahi: number[] = [];
+      for (let i = 0; i < ROUNDS; i++) {
+        ours.push(await onLaptopTs('discovery-first-device.ts', ['--host', pi.hostname]));
+        const daemon = await startLaptopAvahi(lab.laptopArgv);
+        try {
+          const ms = await avahiBrowseFirst(lab.laptopArgv, daemon.env, '_ssh._tcp', pi.hostname);
+          if (ms === null) throw new Error('avahi-browse found nothing');
+          avahi.push(ms);
+        } finally {
+          await daemon.stop();
         }
       }
-    });
+      row('discovery: first device listed', ours, avahi, 'avahi-browse -rp');
+    }
 
-  if (ROWS.has('start')) {
-    const [launcher, byHand] = await startToReady('pi', 'counter').catch(async (error: unknown) => {
-      await tellWhatTheDeviceSaid('pi');
-      throw error;
-    });
-    row('start: systemctl start to READY', launcher, byHand, 'same QEMU cmd by hand');
+    if (ROWS.has('provisioning')) {
+      const provisioning: number[] = [];
+      const login: number[] = [];
+      for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+        // Factory-fresh each time, with new host keys.
+        await lab.up({ devices: 1, personas: ['pi'] });
+        const fresh = await lab.device('pi');
+        const args = deviceArgs(fresh);
+        login.push(await onLaptopTs('provision-once.ts', [...args, '--baseline']));
+        provisioning.push(await onLaptopTs('provision-once.ts', args));
+      }
+      factoryFresh = false;
+      row('provisioning: fresh Pi, end to end', provisioning, login, 'one SSH sign-in');
+    }
+
+    // What Hearth recorded the Pi as offering (for the boot row), from the install's device.
+    let recorded = null as RecordedPi | null;
+    if (ROWS.has('install') || ROWS.has('start') || ROWS.has('boot'))
+      await onFreshPiWithCatalog(async (fresh, catalog) => {
+        // The same bytes the catalog serves as Counter 1.0.0.
+        const kernel = (await buildCounterKernels())[1];
+        interface Series {
+          hearth: number[];
+          baseline: number[];
+        }
+        const result = await onLaptopJson<{
+          asProvisioned: Series;
+          withoutKvm: Series | null;
+          hypervisor: DeviceHypervisor;
+          capabilities: DeviceCapabilities;
+          runtimes: Runtime[];
+          accel: string;
+          failures: string[];
+        }>('install-to-running.ts', [
+          ...deviceArgs(fresh, catalog),
+          '--kernel',
+          kernel,
+          '--rounds',
+          String(ROWS.has('install') ? ROUNDS : 1),
+        ]);
+        recorded = result;
+        if (ROWS.has('install')) {
+          const { asProvisioned, withoutKvm } = result;
+          const baselineName = 'by hand: ssh+copy+boot';
+          row(
+            'install: click to Running',
+            asProvisioned.hearth,
+            asProvisioned.baseline,
+            baselineName,
+          );
+          // The installer uses KVM only where the hearth account can open /dev/kvm (and falls back
+          // to emulation when an app does not come up under it): say which one this number is.
+          if (result.hypervisor === 'kvm' && result.accel === 'tcg')
+            console.log(
+              `${''.padEnd(34)} (the Pi has /dev/kvm, but not for the hearth account: the app ran under TCG)`,
+            );
+          if (withoutKvm)
+            row(
+              'install: same, Pi without /dev/kvm',
+              withoutKvm.hearth,
+              withoutKvm.baseline,
+              baselineName,
+            );
+          for (const failure of new Set(result.failures)) {
+            const times = result.failures.filter((f) => f === failure).length;
+            console.log(
+              `${''.padEnd(34)} (${times}x an install failed and was done again: ${failure})`,
+            );
+          }
+        }
+      });
+
+    if (ROWS.has('start')) {
+      const { launcher, byHand } = await startOnDevice('pi', 'counter', {
+        rounds: ROUNDS,
+        until: 'health',
+        via: 'systemctl',
+        say: sayVerbose('start'),
+      }).catch(async (error: unknown) => {
+        await tellWhatTheDeviceSaid('pi');
+        throw error;
+      });
+      row('start: systemctl start to READY', launcher, byHand, 'same QEMU cmd by hand');
+    }
+
+    if (ROWS.has('boot') && recorded) await bootRows(recorded);
+
+    if (ROWS.has('update'))
+      await onFreshPiWithCatalog(async (fresh, catalog) => {
+        // Two signed indexes a round, each later than the last: Counter 1.0.0, then 1.0.0 + 2.0.0.
+        const indexes = Array.from({ length: ROUNDS }, () => ({
+          older: catalog.publish([{ version: '1.0.0', kernel: 1 }]),
+          newer: catalog.publish([
+            { version: '1.0.0', kernel: 1 },
+            { version: '2.0.0', kernel: 2 },
+          ]),
+        }));
+        catalog.restore();
+        const file = join(catalog.dir, 'bench-indexes.json');
+        writeFileSync(file, JSON.stringify(indexes));
+        const result = await onLaptopJson<{
+          update: number[];
+          downtime: number[];
+          install: number[];
+        }>('update-to-committed.ts', [
+          ...deviceArgs(fresh, catalog),
+          '--indexes',
+          file,
+          '--catalog-dir',
+          catalog.dir,
+        ]);
+        row(
+          'update: click to committed',
+          result.update,
+          result.install,
+          'install click to Running',
+        );
+        console.log(
+          `${'update:   app down during it'.padEnd(34)} hearth ${median(result.downtime).toFixed(0).padStart(6)} ms   (stop to the new version ready; median of ${result.downtime.length})`,
+        );
+      });
+
+    if (ROWS.has('backup'))
+      await onFreshPiWithCatalog(async (fresh, catalog) => {
+        const result = await onLaptopJson<BackupBench>('backup-throughput.ts', [
+          ...deviceArgs(fresh, catalog),
+          '--lab-device',
+          'pi',
+          '--mib',
+          String(BACKUP_MIB),
+          '--shapes',
+          '1gbit,300mbit',
+          '--rounds',
+          String(BACKUP_ROUNDS),
+        ]);
+        backupRows(result);
+      });
+
+    if (ROWS.has('sleep'))
+      await onFreshPiWithCatalog((fresh, catalog) => sleepRows(fresh, catalog), {
+        visitCounters: SLEEP_APPS,
+      });
+  } finally {
+    await lab.down();
   }
-
-  if (ROWS.has('backup'))
-    await onFreshPiWithCatalog(async (fresh, catalog) => {
-      const result = await onLaptopJson<BackupBench>('backup-throughput.ts', [
-        ...deviceArgs(fresh, catalog),
-        '--lab-device',
-        'pi',
-        '--mib',
-        String(BACKUP_MIB),
-        '--shapes',
-        '1gbit,300mbit',
-        '--rounds',
-        String(BACKUP_ROUNDS),
-      ]);
-      backupRows(result);
-    });
-} finally {
-  await lab.down();
 }
 
 /**
@@ -255,11 +451,12 @@ try {
  */
 async function onFreshPiWithCatalog(
   fn: (pi: lab.DeviceRecord, catalog: TestCatalog) => Promise<void>,
+  catalogOptions: Parameters<typeof startTestCatalog>[1] = {},
 ): Promise<void> {
   if (!factoryFresh) await lab.up({ devices: 1, personas: ['pi'] });
   factoryFresh = false;
   const fresh = await lab.device('pi');
-  const catalog = await startTestCatalog(labHandle);
+  const catalog = await startTestCatalog(labHandle, catalogOptions);
   try {
     await fn(fresh, catalog);
   } catch (error) {
@@ -277,7 +474,7 @@ async function onFreshPiWithCatalog(
  * and the second backups' apart, scaled from the volume's size), and the second backup of
  * the unchanged volume against the first.
  */
-function backupRows({ volumeBytes, shapes }: BackupBench): void {
+function backupRows({ volumeBytes, sshCrypto, shapes }: BackupBench): void {
   const mib = volumeBytes / 2 ** 20;
   const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
   const mbps = (ms: number) => volumeBytes / 1e6 / (ms / 1000);
@@ -290,15 +487,31 @@ function backupRows({ volumeBytes, shapes }: BackupBench): void {
     console.log(
       `${`backup: ${size} full, ${link}`.padEnd(34)} hearth ${hearth.toFixed(0).padStart(6)} MB/s   ${'ssh cat'.padEnd(22)} ${ssh.toFixed(0).padStart(6)} MB/s   ratio ${(hearth / ssh).toFixed(2)}${goal ? ` (goal ≥ ${goal})` : ''}   ${of}`,
     );
-    // The first and the second backup of a round pause differently (see README), so apart.
+    // The laptop's CPU for those bytes: on a machine shared with other work, throughput is
+    // what the CPU left over allows, and this is the part of it that is Hearth's own.
+    const perGiBCpu = (s: number[]) => (median(s) * (1024 / mib)).toFixed(1);
+    console.log(
+      `${'backup:   laptop CPU per GiB'.padEnd(34)} hearth ${perGiBCpu(rounds.map((r) => r.fullCpuS)).padStart(6)} s    ${'ssh cat'.padEnd(22)} ${perGiBCpu(rounds.map((r) => r.sshCpuS)).padStart(6)} s      (Node and restic; ssh2 ciphers: ${sshCrypto})   ${of}`,
+    );
+    // Only the full backups pause: the later ones run with Counter stopped (see README).
     const perGiB = (ms: number[]) => (median(ms) * (1024 / mib)).toFixed(0);
     console.log(
-      `${'backup:   paused per GiB'.padEnd(34)} hearth ${perGiB(rounds.map((r) => r.pausedMs)).padStart(6)} ms   (goal ≤ 1000; second backups ${perGiB(rounds.map((r) => r.secondPausedMs))} ms)   ${of}`,
+      `${'backup:   paused per GiB'.padEnd(34)} hearth ${perGiB(rounds.map((r) => r.pausedMs)).padStart(6)} ms   (goal ≤ 1000)   ${of}`,
     );
+    // A backup of the unchanged volume (Counter stopped) after one of the same data.
     const time = median(rounds.map((r) => r.secondMs)) / median(rounds.map((r) => r.fullMs));
     const added = median(rounds.map((r) => r.secondAddedBytes / r.secondTotalBytes)) * 100;
+    const skipped = rounds.filter((r) => r.secondUnchanged).length;
     console.log(
-      `${'backup:   second, unchanged'.padEnd(34)} time ${time.toFixed(2)}× the first (goal ≤ 0.3)   added ${added.toFixed(3)}% of the bytes (goal ≤ 0.1%)   ${of}`,
+      `${'backup:   second, unchanged'.padEnd(34)} time ${time.toFixed(2)}× the first (goal ≤ 0.3)   added ${added.toFixed(3)}% of the bytes (goal ≤ 0.1%)   ${of}; found unchanged ${skipped}/${rounds.length}`,
+    );
+    // The run between: Counter's heartbeats changed a sector since the full one, so it saves
+    // everything again; what it adds is what a full run of barely changed data costs.
+    const againTime = median(rounds.map((r) => r.againMs)) / median(rounds.map((r) => r.fullMs));
+    const againAdded = median(rounds.map((r) => r.againAddedBytes / r.secondTotalBytes)) * 100;
+    const againSkipped = rounds.filter((r) => r.againUnchanged).length;
+    console.log(
+      `${'backup:   full again, heartbeats'.padEnd(34)} time ${againTime.toFixed(2)}× the first   added ${againAdded.toFixed(3)}% of the bytes   ${of}; found unchanged ${againSkipped}/${rounds.length}`,
     );
   }
 }
@@ -316,51 +529,118 @@ async function tellWhatTheDeviceSaid(device: string): Promise<void> {
 }
 
 /**
- * Start-to-READY of an installed (stopped) app on one device, alternating Hearth's launcher
- * (`systemctl start hearth-app@APP`) with the QEMU command that launcher execs, run by hand as
- * root in a scratch folder with a copy of the app's data disk and the accelerator spec.json
- * records. Both are timed on the device by the same loop (counter-boot.ts), so the SSH and
- * nsenter hops of the bench itself are in neither number.
+ * Per runtime: the owner's Start (the agent's `start`, as the hearth account) to the image's
+ * first console line, beside the launcher's command by hand; a runtime the Pi does not offer,
+ * or that this row cannot measure yet, gets its one-line reason. QEMU's by-hand command is
+ * also timed with qboot as firmware, the launcher left as it is.
  */
-async function startToReady(device: string, appId: string): Promise<[number[], number[]]> {
-  const appDir = appPaths(appId).dir;
-  const read = async (path: string) => {
-    const r = await lab.exec(device, ['cat', path]);
-    if (r.code !== 0) throw new Error(`reading ${path} on ${device}: ${r.stderr.trim()}`);
-    return r.stdout;
-  };
-  const spec = parseAppSpec(await read(`${appDir}/spec.json`));
-  if (!spec) throw new Error(`no readable spec.json for ${appId} on ${device}`);
-  // The installer takes the arch from the device's capabilities; the target records it.
-  const arch = spec.target.endsWith('aarch64') ? 'aarch64' : 'x86_64';
-  const installed = launchSpecFor(spec, arch);
-  assertSameCommand(await read(`${appDir}/run`), installed);
-  const scratch = launchSpecFor(spec, arch, { appDir: `/root/hearth-bench-hand-${appId}` });
-  const pattern = spec.health.kind === 'console' ? spec.health.pattern : 'READY';
-  const timeoutS = 120;
-  const time = async (what: string, script: string): Promise<number> => {
-    const r = await lab.exec(device, ['sh', '-c', script], { timeoutMs: (timeoutS + 60) * 1000 });
-    if (r.code !== 0) throw new Error(`${what} failed: ${r.stderr.trim()}`);
-    return parseMicros(r.stdout);
-  };
-  const ours: number[] = [];
-  const hand: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    ours.push(await time('systemctl start', launcherStartScript(installed, { pattern, timeoutS })));
-    hand.push(
-      await time(
-        'the QEMU command by hand',
-        handBootScript(scratch, spec.volumes, {
-          pattern,
-          timeoutS,
-          copyVolumesFrom: `${appDir}/data`,
-        }),
-      ),
+async function bootRows(pi: RecordedPi): Promise<void> {
+  for (const runtime of runtimes) {
+    const name = `boot: Start to 1st line, ${runtime}`;
+    const why = bootSkipReason(runtime, pi, pi.runtimes);
+    if (why) {
+      console.log(`${name.padEnd(34)} (skipped: ${why})`);
+      continue;
+    }
+    const series = await startOnDevice('pi', 'counter', {
+      rounds: ROUNDS,
+      until: 'first-line',
+      via: 'agent',
+      qboot: true,
+      say: sayVerbose('boot'),
+    }).catch(async (error: unknown) => {
+      await tellWhatTheDeviceSaid('pi');
+      throw error;
+    });
+    row(name, series.launcher, series.byHand, 'same QEMU cmd by hand');
+    const qboot = series.byHandQboot;
+    console.log(
+      qboot.length
+        ? `${''.padEnd(34)} (${series.accel}; by hand with -bios ${qbootRom}: ${median(qboot).toFixed(0)} ms, ${(median(qboot) / median(series.byHand)).toFixed(2)}× SeaBIOS's)`
+        : `${''.padEnd(34)} (${series.accel}; no ${qbootRom} on the Pi to compare)`,
     );
-    if (VERBOSE)
-      console.error(
-        `  [start] round ${i + 1} (${spec.accel}): launcher ${ours.at(-1)!.toFixed(0)} ms, by hand ${hand.at(-1)!.toFixed(0)} ms`,
-      );
   }
-  return [ours, hand];
+}
+
+/**
+ * The sleep rows: a visitor's first request to the sleeping Visit counter (the wake) beside a
+ * request to it awake, and the device's memory in use with every Visit counter asleep beside
+ * the same apps woken by a visit each (see the header). Solo5 runtimes the device lacks say why.
+ */
+async function sleepRows(pi: lab.DeviceRecord, catalog: TestCatalog): Promise<void> {
+  const say = sayVerbose('sleep');
+  const setup = await onLaptopJson<SleepSetup>('sleep-setup.ts', [
+    ...deviceArgs(pi, catalog),
+    '--apps',
+    String(SLEEP_APPS),
+  ]);
+  const url = (port: number) => `http://${pi.address}:${port}/`;
+  const visit = (ports: number[], awake: number) =>
+    onLaptopJson<{ first: number[]; awake: number[] }>('visit-timing.ts', [
+      ...ports.flatMap((p) => ['--url', url(p)]),
+      '--awake',
+      String(awake),
+    ]);
+  const [one] = setup.apps;
+  if (!one) throw new Error('sleep-setup installed no app');
+  const all = setup.apps.map((a) => a.appId);
+  for (const runtime of SLEEP_RUNTIMES) {
+    const name = `sleep: first visit, ${runtime}`;
+    const why = bootSkipReason(
+      runtime,
+      setup,
+      setup.runtimes,
+      'this row installs only Visit counter (a QEMU image) so far',
+    );
+    if (why) {
+      console.log(`${name.padEnd(34)} (skipped: ${why})`);
+      continue;
+    }
+    const first: number[] = [];
+    const awake: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      await putToSleep('pi', setup.apps);
+      const r = await visit([one.port], 5);
+      first.push(...r.first);
+      awake.push(median(r.awake));
+      say(
+        `round ${i + 1}: first visit ${r.first[0]!.toFixed(0)} ms, awake ${median(r.awake).toFixed(1)} ms`,
+      );
+    }
+    rowIn(name, 'ms', 0, [first, awake], 'same app awake', null);
+    const wake = first.map((f, i) => f - awake[i]!);
+    console.log(
+      `${''.padEnd(34)} (the wake itself, the first visit less an awake one: ${median(wake).toFixed(0)} ms; ${setup.accel})`,
+    );
+  }
+  const asleep: number[] = [];
+  const woken: number[] = [];
+  const settle = () => new Promise((r) => setTimeout(r, 3_000));
+  for (let i = 0; i < SLEEP_MEMORY_ROUNDS; i++) {
+    await putToSleep('pi', setup.apps);
+    await settle();
+    asleep.push(deviceMemoryInUse('pi') / 1e6);
+    // One visitor each, in turn (ten emulated boots at once would only measure the two cores).
+    await visit(
+      setup.apps.map((a) => a.port),
+      0,
+    );
+    await settle();
+    woken.push(deviceMemoryInUse('pi') / 1e6);
+    say(
+      `round ${i + 1}: ${asleep.at(-1)!.toFixed(0)} MB asleep, ${woken.at(-1)!.toFixed(0)} MB awake`,
+    );
+  }
+  await putToSleep('pi', setup.apps);
+  rowIn(
+    `sleep: memory, ${all.length} apps asleep`,
+    'MB',
+    0,
+    [asleep, woken],
+    `same ${all.length} awake`,
+    null,
+  );
+  console.log(
+    `${''.padEnd(34)} (the device's cgroup without file cache; ${all.length} × ${setup.memoryMiB} MiB guests; awake: ${((median(woken) - median(asleep)) / all.length).toFixed(0)} MB more per app)`,
+  );
 }
