@@ -56,3 +56,30 @@ export function labCgroupDirs(): string[] {
     .map((root) => `${root}/${labCgroup}`)
     .filter((dir) => existsSync(dir));
 }
+
+/**
+ * The memory a device uses, in bytes, read from its own cgroup on this machine (the container
+ * sees the machine's /proc/meminfo, shared with everything else here): what it is charged
+ * without its file cache (the active and inactive file pages, which the kernel gives back when
+ * asked), as MemTotal − MemAvailable would count it on a device of its own. cgroup v2's
+ * memory.current, or v1's memory.usage_in_bytes (hierarchical: the device's units included).
+ */
+export function deviceMemoryInUse(device: string): number {
+  for (const root of cgroupRoots()) {
+    const dir = `${root}/${labCgroup}/${device}`;
+    const v2 = existsSync(`${dir}/memory.current`);
+    const usageFile = v2 ? `${dir}/memory.current` : `${dir}/memory.usage_in_bytes`;
+    if (!existsSync(usageFile)) continue;
+    const stat = new Map(
+      readFileSync(`${dir}/memory.stat`, 'utf8')
+        .split('\n')
+        .map((line) => line.split(' '))
+        .map(([key, value]) => [key, Number(value)] as const),
+    );
+    const prefix = v2 ? '' : 'total_';
+    const file =
+      (stat.get(`${prefix}active_file`) ?? 0) + (stat.get(`${prefix}inactive_file`) ?? 0);
+    return Number(readFileSync(usageFile, 'utf8').trim()) - file;
+  }
+  throw new Error(`no memory cgroup for ${device} on this machine`);
+}

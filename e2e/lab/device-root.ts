@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { run } from './command';
 import { cacheDir, debianMirror, debianSuite } from './paths';
 
 /**
  * What every device holds. Later issues need qemu (the runtime), restic (backups), sftp (backups
- * to another device), busybox wget and curl (probes). debootstrap resolves Depends only, so
- * Recommends stay out and the root stays small.
+ * to another device), busybox wget and curl (probes), nftables (a Solo5 tender app's forwarded
+ * ports, as a Debian install has it). debootstrap resolves Depends only, so Recommends stay out
+ * and the root stays small.
  */
 export const devicePackages = [
   'systemd',
@@ -28,6 +29,7 @@ export const devicePackages = [
   'curl',
   'kmod',
   'e2fsprogs',
+  'nftables',
 ] as const;
 
 /** Bump when the build steps below change in a way that must invalidate cached roots. */
@@ -134,14 +136,25 @@ async function removeAbandonedBuilds(): Promise<void> {
   }
 }
 
-/** Roots of older package lists of this suite: `up` runs `down` first, so none is in use any more. */
+/**
+ * Roots of older package lists of this suite (`up` runs `down` first, so none is in use any
+ * more), but the newest of them stays: checkouts of two branches whose lists differ share this
+ * machine's lab, and each would otherwise rebuild its root after the other's build.
+ */
 async function removeOtherRoots(keep: string, suite: DebianSuite): Promise<void> {
   const old = new RegExp(`^${rootPrefix(suite)}[0-9a-f]+$`);
+  const others: { path: string; builtMs: number }[] = [];
   for (const name of await readdir(cacheDir)) {
-    if (old.test(name) && `${cacheDir}/${name}` !== keep) {
-      await rm(`${cacheDir}/${name}`, { recursive: true, force: true });
-    }
+    const path = `${cacheDir}/${name}`;
+    if (!old.test(name) || path === keep) continue;
+    const builtMs = await stat(`${path}/${completeMarker}`).then(
+      (s) => s.mtimeMs,
+      () => 0,
+    );
+    others.push({ path, builtMs });
   }
+  others.sort((a, b) => b.builtMs - a.builtMs);
+  for (const { path } of others.slice(1)) await rm(path, { recursive: true, force: true });
 }
 
 function processAlive(pid: number): boolean {

@@ -100,7 +100,15 @@ export function bootDevice(opts: {
     ...(existsSync('/dev/kvm') ? ['--bind=/dev/kvm'] : []),
   ];
   const log = openSync(d.console, 'a');
-  const options: SpawnOptions = { detached: true, stdio: ['ignore', log, log] };
+  const options: SpawnOptions = {
+    detached: true,
+    stdio: ['ignore', log, log],
+    // nspawn keeps /proc/sys read-only, and makes its net/ part writable only for a network
+    // namespace it made itself, not for one it joins (--network-namespace-path). The device has
+    // its own namespace, so its network settings are its own, as on a real device: a Solo5
+    // app's port forwarding turns IP forwarding on (the agent's net-up).
+    env: { ...process.env, SYSTEMD_NSPAWN_API_VFS_WRITABLE: 'network' },
+  };
   // A shell joins the device's own cgroup, then becomes nspawn (same pid).
   const script = `${joinCgroupScript(opts.name)}\nexec systemd-nspawn "$@"`;
   const child: ChildProcess = spawn('/bin/sh', ['-c', script, 'sh', ...args], options);

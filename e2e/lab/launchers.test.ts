@@ -35,10 +35,25 @@ describe('QEMU launchers', () => {
       initrd: '/i',
       append: 'console=ttyS0',
       disk: '/data.img',
-      port: 8080,
+      net: { port: 8080 },
     });
     expect(after(argv, '-netdev')).toEqual(['user,id=n0,hostfwd=tcp::8080-:80']);
     expect(after(argv, '-drive')).toEqual(['file=/data.img,format=raw,if=virtio']);
     expect(after(argv, '-initrd')).toEqual(['/i']);
+  });
+
+  it("attaches the web app to a device's tap with its MAC, as a tender's unikernel, and no disk", () => {
+    const argv = webAppArgv({
+      accel: 'tcg',
+      kernel: '/v',
+      initrd: '/i',
+      append: 'console=ttyS0',
+      net: { tap: 'hth2n0', mac: '02:00:00:00:00:01' },
+    });
+    expect(after(argv, '-netdev')).toEqual(['tap,id=n0,ifname=hth2n0,script=no,downscript=no']);
+    expect(after(argv, '-device')).toEqual([
+      'virtio-net-pci,netdev=n0,mac=02:00:00:00:00:01,romfile=',
+    ]);
+    expect(argv).not.toContain('-drive');
   });
 });

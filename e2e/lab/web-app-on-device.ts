@@ -4,7 +4,8 @@ import { probeAccel } from './counter-on-device';
 import { exec, putFile } from './lab';
 import { buildWebApp, webAppArgv } from './web-app';
 
-const appDir = '/opt/hearth-lab/web-app';
+/** Where the web app's kernel and initramfs live on a device. */
+export const webAppDir = '/opt/hearth-lab/web-app';
 
 export interface WebAppRun {
   unit: string;
@@ -17,8 +18,8 @@ export interface WebAppRun {
 /** Copies the microVM (kernel + initrd) onto a device, building it first if needed. */
 export async function installWebApp(device: string): Promise<void> {
   const image = await buildWebApp();
-  await putFile(device, `${appDir}/vmlinuz`, await readFile(image.kernel));
-  await putFile(device, `${appDir}/initrd.gz`, await readFile(image.initrd));
+  await putFile(device, `${webAppDir}/vmlinuz`, await readFile(image.kernel));
+  await putFile(device, `${webAppDir}/initrd.gz`, await readFile(image.initrd));
 }
 
 /**
@@ -37,11 +38,11 @@ export async function startWebApp(
   const accel = await probeAccel(device);
   const argv = webAppArgv({
     accel,
-    kernel: `${appDir}/vmlinuz`,
-    initrd: `${appDir}/initrd.gz`,
+    kernel: `${webAppDir}/vmlinuz`,
+    initrd: `${webAppDir}/initrd.gz`,
     append: image.append,
     disk,
-    port,
+    net: { port },
   });
   const prep = await exec(device, [
     'sh',

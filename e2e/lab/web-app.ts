@@ -147,17 +147,23 @@ export async function buildWebApp(
 /**
  * The QEMU command line that runs the web app on a device, as Unikraft images with an initrd
  * rootfs are run: kernel + initrd, virtio-net with user-mode networking publishing `port` on
- * every address of the device, and the data volume as the first virtio disk.
+ * every address of the device (or on a tap the device made, with a MAC of its own, as a
+ * tender's unikernel is attached), and the data volume, if any, as the first virtio disk.
  */
 export function webAppArgv(opts: {
   accel: 'kvm' | 'tcg';
   kernel: string;
   initrd: string;
   append: string;
-  disk: string;
-  port: number;
+  disk?: string;
+  net: { port: number } | { tap: string; mac: string };
   memoryMiB?: number;
 }): string[] {
+  const net = opts.net;
+  const [netdev, mac] =
+    'port' in net
+      ? [`user,id=n0,hostfwd=tcp::${net.port}-:80`, '']
+      : [`tap,id=n0,ifname=${net.tap},script=no,downscript=no`, `,mac=${net.mac}`];
   return [
     'qemu-system-x86_64',
     '-accel',
@@ -178,11 +184,10 @@ export function webAppArgv(opts: {
     '-append',
     opts.append,
     '-netdev',
-    `user,id=n0,hostfwd=tcp::${opts.port}-:80`,
+    netdev,
     // No option ROM: the guest boots from -kernel, not from the network.
     '-device',
-    'virtio-net-pci,netdev=n0,romfile=',
-    '-drive',
-    `file=${opts.disk},format=raw,if=virtio`,
+    `virtio-net-pci,netdev=n0${mac},romfile=`,
+    ...(opts.disk ? ['-drive', `file=${opts.disk},format=raw,if=virtio`] : []),
   ];
 }

@@ -8,6 +8,7 @@ import { startLaptopAvahi } from '../lab/laptop-avahi';
 import { expect } from '../support/browser-mode';
 import { test } from '../support/catalog-test';
 import { attachAppsReportOnFailure } from '../support/device-report';
+import { removeAppFromDevice } from '../support/device-apps';
 import { installFromCatalog, preparePi } from '../support/wizard';
 
 test.afterEach(({ lab }, testInfo) => attachAppsReportOnFailure(lab, testInfo));
@@ -19,6 +20,8 @@ test.use({
 
 /** From first launch: prepare the lab's Pi under `deviceName`, then install `app` from the catalog. */
 async function installOnFreshPi(page: Page, lab: Lab, deviceName: string, app: string) {
+  // The worker's earlier specs may have left the app on the Pi; its card would offer no Install.
+  await removeAppFromDevice(lab, 'pi', app.toLowerCase());
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
   await preparePi(page, lab, deviceName);
   return installFromCatalog(page, app);
@@ -179,17 +182,14 @@ test('a cable cut during the upload leaves no image that could start; installing
 }) => {
   test.setTimeout(10 * 60_000);
   // An earlier spec may have installed Visit counter on this Pi: start without its image.
-  await lab.exec('pi', [
-    'sh',
-    '-c',
-    'systemctl disable --now hearth-app@visits 2>/dev/null; rm -rf /var/lib/hearth/apps/visits',
-  ]);
+  await removeAppFromDevice(lab, 'pi', 'visits');
   // About 1 MB/s: the 8 MiB kernel of Visit counter takes several seconds to send.
   await lab.shape('pi', '8mbit');
   await installOnFreshPi(page, lab, 'Attic Pi', 'Visit counter');
   const tasks = page.getByRole('article', { name: 'Install Visit counter on Attic Pi' });
   await expect(tasks).toContainText(
-    /Sending Visit counter to the device: [1-7]\.\d MiB of 7\.9 MiB/,
+    // Part way (the image's size follows the lab's kernel build, so only its shape is known).
+    /Sending Visit counter to the device: [1-6]\.\d MiB of \d+\.\d MiB/,
     {
       timeout: 180_000,
     },

@@ -8,6 +8,7 @@ import { expect } from '../support/browser-mode';
 import { test } from '../support/catalog-test';
 import { attachAppsReportOnFailure } from '../support/device-report';
 import { installFromCatalog, prepareByAddress } from '../support/wizard';
+import { removeAppFromDevice } from '../support/device-apps';
 
 const agent = '/usr/local/lib/hearth/agent';
 
@@ -256,6 +257,7 @@ test('an app unit runs sandboxed: Counter keeps its data across stop and start',
 }) => {
   test.setTimeout(8 * 60_000);
   await page.getByRole('button', { name: 'Explore Hearth' }).click();
+  await removeAppFromDevice(lab, 'pi', 'counter');
   await prepareByAddress(page, lab, 'pi', 'Study Pi');
   const card = await installFromCatalog(page, 'Counter');
   await expect(card).toContainText('Running', { timeout: 180_000 });

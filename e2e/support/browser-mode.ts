@@ -18,6 +18,8 @@ export interface HearthApp {
   restart(): Promise<void>;
   /** Stops the services (the laptop is closed); start() brings them back on the same data. */
   stop(): Promise<void>;
+  /** Kills the services at once (SIGKILL: a crash, nothing gets to clean up). */
+  kill(): Promise<void>;
   start(): Promise<void>;
 }
 
@@ -72,11 +74,14 @@ export function startBrowserModeProcess(
   });
 }
 
-export function stopProcess(child: ChildProcess): Promise<void> {
+export function stopProcess(
+  child: ChildProcess,
+  signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill('SIGTERM');
+    child.kill(signal);
   });
 }
 
@@ -113,6 +118,7 @@ export const test = labTest.extend<{
           await app.start();
         },
         stop: () => stopProcess(current.child),
+        kill: () => stopProcess(current.child, 'SIGKILL'),
         start: async () => {
           if (current.child.exitCode === null && current.child.signalCode === null) return;
           current = await startBrowserModeProcess(userDataDir, args, onLaptop);

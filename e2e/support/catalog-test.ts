@@ -14,3 +14,8 @@ export const test = base.extend<object, { catalog: TestCatalog }>({
     { scope: 'worker', timeout: 5 * 60_000 },
   ],
 });
+
+/** Browser mode's flags that add the worker's test catalog and trust the key that signed it. */
+export function catalogArgs(catalog: TestCatalog): string[] {
+  return ['--catalog', catalog.url, '--trust-catalog-key', catalog.trustedKey];
+}

@@ -3,9 +3,20 @@ import type { Page } from '@playwright/test';
 import { expect } from '@playwright/test';
 import type { Lab } from '../lab/fixture';
 
+/**
+ * A device the lab just booted announces itself over mDNS a moment before its sshd accepts: an
+ * owner would try again, a spec waits for it, so the wizard's one probe meets a device that is up.
+ */
+async function sshdAnswers(lab: Lab, device: string): Promise<void> {
+  await expect
+    .poll(async () => (await lab.ssh(device, 'true', { timeoutMs: 5_000 })).ok, { timeout: 60_000 })
+    .toBe(true);
+}
+
 /** From the welcome (or the Devices view), prepares the lab's `pi` and names it. */
 export async function preparePi(page: Page, lab: Lab, name: string): Promise<void> {
   const pi = await lab.device('pi');
+  await sshdAnswers(lab, 'pi');
   const add = page.getByRole('button', { name: /^Add (your first )?device$/ }).first();
   await add.click();
   await page
@@ -43,6 +54,7 @@ export async function prepareByAddress(
   name: string,
 ): Promise<void> {
   const d = await lab.device(device);
+  await sshdAnswers(lab, device);
   await page
     .getByRole('button', { name: /^Add (your first )?device$/ })
     .first()
@@ -61,10 +73,17 @@ export async function installFromCatalog(page: Page, app: string) {
     .getByRole('navigation', { name: 'Main' })
     .getByRole('button', { name: 'Apps' })
     .click();
-  await page
+  const install = page
     .getByRole('list', { name: 'Available apps' })
-    .getByRole('article', { name: app })
-    .getByRole('button', { name: `Install ${app}` })
-    .click();
-  return page.getByRole('list', { name: 'Installed apps' }).getByRole('article', { name: app });
+    .getByRole('article', { name: app, exact: true })
+    .getByRole('button', { name: `Install ${app}` });
+  // Fails in a minute, not at the test's timeout, when the device already holds the app.
+  await expect(install, `${app} can be installed (is it still on the device?)`).toBeVisible({
+    timeout: 60_000,
+  });
+  await install.click();
+  // Exact: the lab's Pi is shared by a worker's specs, and "Counter" is also in "Visit counter".
+  return page
+    .getByRole('list', { name: 'Installed apps' })
+    .getByRole('article', { name: app, exact: true });
 }
