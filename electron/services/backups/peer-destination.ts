@@ -93,11 +93,12 @@ export class PeerDestinations {
 
   async points(known: KnownApp): Promise<BackupPoint[]> {
     const list = await peerPoints(await this.#deps.client(known.device.id), known.spec.appId);
+    // Copies taken before the device's runs tagged their name and volumes say nothing of them;
+    // the installed app's spec is the best the owner can be shown then.
     return list.map((p) => ({
       ...p,
-      appName: known.spec.name,
-      sizeBytes: 0,
-      volumes: known.spec.volumes.map((v) => v.name),
+      appName: p.appName === p.appId ? known.spec.name : p.appName,
+      volumes: p.volumes.length > 0 ? p.volumes : known.spec.volumes.map((v) => v.name),
     }));
   }
 

@@ -292,6 +292,36 @@ describe('one backup run of the device’s script', () => {
     expect(left()).toEqual({ work: false, copies: ['data.img'] });
   });
 
+  it('still reads the whole repository once a month when nothing changed, and reports damage', () => {
+    expect(run().status).toBe(0);
+    const fullReads = () => recorded().filter((l) => l === 'restic check --read-data').length;
+    expect(fullReads()).toBe(1);
+    expect(run().status).toBe(0);
+    expect(fullReads()).toBe(1);
+    // The month turned: the next unchanged run owes it a full read.
+    writeFileSync(join(appDir(), 'state', 'peer-backup-checked'), '2000-01\n');
+    expect(run().status).toBe(0);
+    expect(backups()).toBe(1);
+    expect(fullReads()).toBe(2);
+    expect(status()).toMatchObject({ ok: true, sentence: peerSentences.unchanged });
+    writeFileSync(join(appDir(), 'state', 'peer-backup-checked'), '2000-01\n');
+    const restic = join(dir, 'bin', 'restic');
+    writeFileSync(
+      restic,
+      readFileSync(restic, 'utf8').replace(
+        'exit 0\n',
+        '[ "$1" = check ] && { echo "pack damaged" >&2; exit 1; }\nexit 0\n',
+      ),
+    );
+    expect(run().status).toBe(1);
+    expect(backups()).toBe(1);
+    expect(status()).toMatchObject({
+      ok: false,
+      sentence: peerSentences.damaged,
+      snapshotId: fullId,
+    });
+  });
+
   it('backs up again when a volume was touched, the spec changed, or the point is gone', () => {
     expect(run().status).toBe(0);
     // The same bytes written again: the identity differs, so the run is a full one.

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pointTags } from '../backups/backup-format';
 import { fingerprintOf } from '../ssh/host-key-fingerprint';
 import {
   backupServiceTemplate,
@@ -173,12 +174,39 @@ describe('the points in time restic lists', () => {
       'counter',
     );
     expect(points.map((p) => p.id)).toEqual(['c'.repeat(64), 'b'.repeat(64)]);
+    // A copy from a device whose runs tagged only the app and its version.
     expect(points[1]).toEqual({
       id: 'b'.repeat(64),
       deviceId: source,
       appId: 'counter',
+      appName: 'counter',
       appVersion: '1.0.0',
       takenAt: Date.parse('2026-12-01T10:00:00.123Z'),
+      sizeBytes: 0,
+      volumes: [],
+    });
+  });
+
+  it('carry the name, size, volumes and moment of the copy the device tagged them with', () => {
+    const tags = pointTags({
+      appId: 'counter',
+      appName: 'Zähler & Co, 2',
+      appVersion: '2.0.0',
+      sizeBytes: 65_557,
+      volumes: ['data', 'logs'],
+      takenAt: Date.parse('2026-12-01T10:00:05Z'),
+      pausedMs: 40,
+    });
+    const [point] = parsePeerSnapshots(JSON.stringify([snap({ tags })]), source, 'counter');
+    expect(point).toEqual({
+      id: 'b'.repeat(64),
+      deviceId: source,
+      appId: 'counter',
+      appName: 'Zähler & Co, 2',
+      appVersion: '2.0.0',
+      takenAt: Date.parse('2026-12-01T10:00:05Z'),
+      sizeBytes: 65_557,
+      volumes: ['data', 'logs'],
     });
   });
 

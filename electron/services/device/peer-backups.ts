@@ -28,11 +28,11 @@ import {
   VOLUMES_SEPARATOR,
   backupManifestSchema,
   imageMember,
-  parsePointTags,
   snapshotFile,
   snapshotPath,
   volumeMember,
 } from '../backups/backup-format';
+import { toPoint } from '../backups/backup-points';
 import { fingerprintOf } from '../ssh/host-key-fingerprint';
 import {
   ED25519_BLOB,
@@ -470,12 +470,22 @@ else
   members="$members ${imageMember('$image')}"
 fi
 
+# The month the whole repository was last read back; check_all SNAPSHOT BYTES reads it all, and
+# reports damage against that point.
+checked="$appdir/state/peer-backup-checked"
+check_all() {
+  r check --read-data >/dev/null 2>"$err" || { cat "$err" >&2; write_status false ${s.damaged} "\\"$1\\"" "$2"; exit 1; }
+  date +%Y-%m > "$checked"
+}
+
 # Nothing changed since the last point, and it is still in the repository: no new snapshot.
 if [ "$skippable" = yes ] && [ -f "$last" ]; then
   prev=$(sed -n 's/^snapshot \\([0-9a-f]\\{8,64\\}\\)$/\\1/p' "$last" | head -n 1)
   prev_bytes=$(sed -n 's/^bytes \\([0-9]\\{1,15\\}\\)$/\\1/p' "$last" | head -n 1)
   if [ -n "$prev" ] && [ "$(grep -Ev '^(snapshot|taken|bytes) ' "$last")" = "$record" ] &&
     r snapshots --json --host "$device" --path ${snapshotPath('"$app"')} 2>>"$err" | grep -q "\\"id\\":\\"$prev"; then
+    # Unchanged runs still owe the month its full read of the repository.
+    [ "$(cat "$checked" 2>/dev/null)" = "$(date +%Y-%m)" ] || check_all "$prev" "\${prev_bytes:-0}"
     rm -f "$err"
     write_status true ${s.unchanged} "\\"$prev\\"" "\${prev_bytes:-0}"
     echo "$prev"
@@ -510,12 +520,10 @@ full=$(r snapshots --json "$snap" 2>>"$err" | grep -oE '"id":"[0-9a-f]{64}"' | h
 rm -f "$last"
 sentence=${s.ok}
 r forget --host "$device" --path ${snapshotPath('"$app"')} --group-by host,paths --keep-daily ${RETENTION.daily} --keep-weekly ${RETENTION.weekly} --keep-monthly ${RETENTION.monthly} --prune >/dev/null 2>"$err" || { cat "$err" >&2; sentence=${s.okUntidy}; }
-month=$(date +%Y-%m)
-if [ "$(cat "$appdir/state/peer-backup-checked" 2>/dev/null)" = "$month" ]; then
+if [ "$(cat "$checked" 2>/dev/null)" = "$(date +%Y-%m)" ]; then
   r check --read-data-subset=1/10 >/dev/null 2>"$err" || { cat "$err" >&2; write_status false ${s.damaged} "\\"$snap\\"" "\${bytes:-0}"; exit 1; }
 else
-  r check --read-data >/dev/null 2>"$err" || { cat "$err" >&2; write_status false ${s.damaged} "\\"$snap\\"" "\${bytes:-0}"; exit 1; }
-  echo "$month" > "$appdir/state/peer-backup-checked"
+  check_all "$snap" "\${bytes:-0}"
 fi
 rm -f "$err"
 if [ "$skippable" = yes ]; then
@@ -866,12 +874,15 @@ const resticSnapshotSchema = z.object({
   id: z.string().regex(/^[0-9a-f]{64}$/),
 });
 
-/** Parses `restic snapshots --json` strictly: the app's own snapshots from this device only. */
+/**
+ * Parses `restic snapshots --json` strictly: the app's own snapshots from this device only, with
+ * the facts the run tagged them with (the same tags as the laptop's, toPoint reads both).
+ */
 export function parsePeerSnapshots(
   stdout: string,
   sourceId: DeviceId,
   appId: AppId,
-): Omit<BackupPoint, 'appName' | 'sizeBytes' | 'volumes'>[] {
+): BackupPoint[] {
   let value: unknown;
   try {
     value = JSON.parse(stdout.trim() || '[]');
@@ -880,21 +891,16 @@ export function parsePeerSnapshots(
   }
   const list = z.array(resticSnapshotSchema).max(10_000).safeParse(value);
   if (!list.success) throw new HearthError('DEVICE_GARBLED');
-  return list.data
-    .filter(
-      (s) =>
-        s.hostname === sourceId &&
-        s.paths.length === 1 &&
-        s.paths[0] === snapshotPath(appId) &&
-        (s.tags ?? []).includes(TAG_HEARTH),
-    )
-    .map((s) => {
-      const takenAt = Date.parse(s.time);
-      if (!Number.isFinite(takenAt)) throw new HearthError('DEVICE_GARBLED');
-      const version = parsePointTags(s.tags ?? []).appVersion ?? '';
-      return { id: s.id, deviceId: sourceId, appId, appVersion: version, takenAt };
-    })
-    .sort((a, b) => b.takenAt - a.takenAt);
+  const points: BackupPoint[] = [];
+  for (const s of list.data) {
+    if (s.hostname !== sourceId || s.paths.length !== 1 || s.paths[0] !== snapshotPath(appId))
+      continue;
+    const time = Date.parse(s.time);
+    if (!Number.isFinite(time)) throw new HearthError('DEVICE_GARBLED');
+    const point = toPoint({ id: s.id, time, host: s.hostname, paths: s.paths, tags: s.tags ?? [] });
+    if (point?.appId === appId) points.push(point);
+  }
+  return points.sort((a, b) => b.takenAt - a.takenAt);
 }
 
 /** The app's snapshots on the target, newest first, as the source lists them. */
