@@ -117,6 +117,13 @@ export interface DeviceRecord {
   capabilities: DeviceCapabilities;
   hypervisor: DeviceHypervisor;
   provisionedAt: number;
+  /**
+   * The contract (a digest of the files preparing writes) of the Hearth that last prepared it;
+   * absent for a device prepared before Hearth recorded it.
+   */
+  preparedWith?: string;
+  /** Prepared by a Hearth whose device files differ from this one's: "Prepare again". */
+  needsPreparing?: boolean;
 }
 
 /** The device's identity as the owner confirms it in the wizard. */
@@ -370,6 +377,7 @@ export type AlertKind =
   | 'device-offline'
   | 'device-identity-changed'
   | 'device-disk-full'
+  | 'device-needs-preparing'
   | 'app-crashed'
   | 'app-restarting'
   | 'app-gave-up'
@@ -387,8 +395,11 @@ export interface AlertTarget {
   view: 'devices' | 'apps' | 'backups' | 'activity';
   deviceId?: string;
   appId?: string;
-  /** What to open on the app's card there: a failing app's console says why it fails. */
-  show?: 'console';
+  /**
+   * What to open there: a failing app's console says why it fails; a device prepared by an
+   * older Hearth is prepared again.
+   */
+  show?: 'console' | 'prepare-again';
 }
 
 export interface AlertAction {

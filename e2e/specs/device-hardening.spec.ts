@@ -204,13 +204,12 @@ test('the hearth account may run one root command, and a planted link stops "pre
     ]);
     expect(plant.code).toBe(0);
 
-    await page.getByRole('button', { name: 'Add device' }).click();
-    const item = page
-      .getByRole('list', { name: 'Devices found' })
-      .getByRole('listitem')
-      .filter({ hasText: 'Already a Hearth device' });
-    await item.getByRole('button').click({ timeout: 30_000 });
-    await page.getByRole('button', { name: 'Yes, this is my device' }).click();
+    // The Devices view's own way back into preparing, at the address it was last reached at.
+    await page
+      .getByRole('article', { name: 'Hall Pi' })
+      .getByRole('button', { name: 'Prepare Hall Pi again' })
+      .click();
+    await page.getByRole('button', { name: 'Yes, this is my device' }).click({ timeout: 30_000 });
     await page.getByRole('textbox', { name: 'User name' }).fill(pi.user);
     await page.getByLabel('Password', { exact: true }).fill(pi.password);
     await page.getByRole('button', { name: 'Prepare this device' }).click();

@@ -122,6 +122,23 @@ export function conditions(obs: Observations, now: number, options: PolicyOption
         raiseAfterMs: options.offlineAfterMs,
       });
     }
+    if (device.needsPreparing && !unreachable.has(device.id))
+      out.push({
+        key: `device-needs-preparing:${device.id}`,
+        kind: 'device-needs-preparing',
+        severity: 'warning',
+        message:
+          `${name} was prepared by an older Hearth, so some of what this Hearth does cannot ` +
+          'work there yet. Prepare it again; its apps and their data stay as they are.',
+        action: {
+          label: 'Prepare it again',
+          target: { view: 'devices', deviceId: device.id, show: 'prepare-again' },
+        },
+        deviceId: device.id,
+        resolvedMessage: `${name} is prepared by this Hearth now.`,
+        since: now,
+        raiseAfterMs: 0,
+      });
     const disk = obs.disks.get(device.id);
     if (disk && disk.totalBytes > 0 && !unreachable.has(device.id)) {
       const ratio = disk.usedBytes / disk.totalBytes;
@@ -289,6 +306,9 @@ export function isKnown(alert: Alert, obs: PartialObservations): boolean {
     case 'device-offline':
     case 'device-identity-changed':
       return reach !== undefined;
+    case 'device-needs-preparing':
+      // Known from the record alone; an offline device's stays open until it answers.
+      return !unreachable;
     case 'device-disk-full':
       return !unreachable && deviceId !== undefined && (obs.disks?.has(deviceId) ?? false);
     case 'app-crashed':

@@ -82,6 +82,18 @@ const scenarios: Scenario[] = [
     clear: (h) => h.service.observeDisk(PI_ID, { usedBytes: 50, totalBytes: 100 }),
   },
   {
+    kind: 'device-needs-preparing',
+    key: `device-needs-preparing:${PI_ID}`,
+    severity: 'warning',
+    message:
+      'Living room Pi was prepared by an older Hearth, so some of what this Hearth does cannot work there yet.',
+    resolved: 'Living room Pi is prepared by this Hearth now.',
+    label: 'Prepare it again',
+    target: { view: 'devices', ...onPi, show: 'prepare-again' },
+    raise: (h) => h.service.observeDevices([device({ needsPreparing: true })]),
+    clear: (h) => h.service.observeDevices([device({ needsPreparing: false })]),
+  },
+  {
     kind: 'app-crashed',
     key: `app:${PI_ID}/calendar`,
     severity: 'warning',

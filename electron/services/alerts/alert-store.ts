@@ -13,6 +13,7 @@ const alertSchema = z.object({
     'device-offline',
     'device-identity-changed',
     'device-disk-full',
+    'device-needs-preparing',
     'app-crashed',
     'app-restarting',
     'app-gave-up',
@@ -31,7 +32,7 @@ const alertSchema = z.object({
         view: z.enum(['devices', 'apps', 'backups', 'activity']),
         deviceId: z.string().optional(),
         appId: z.string().optional(),
-        show: z.literal('console').optional(),
+        show: z.enum(['console', 'prepare-again']).optional(),
       }),
     })
     .nullable(),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -84,5 +84,36 @@ describe('the devices this computer looks after', () => {
     await store.forget(id);
     await store.save(impostor);
     expect((await store.get(id)).hostKeyFingerprint).toBe(`SHA256:${'c'.repeat(43)}`);
+  });
+});
+
+describe('whether a device needs preparing again', () => {
+  it('follows from the contract it was prepared with, and is never written to disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hearth-devices-'));
+    dirs.push(dir);
+    const published: DeviceRecord[][] = [];
+    const store = new DeviceStore(new AtomicJsonStore(dir), (d) => published.push(d), 'c0ffee');
+    const pi = '0f8fad5b-d9cb-469f-a165-70867728950e';
+    const box = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+    await store.save({ ...device(pi, 'Living-room Pi', 'a'), preparedWith: 'c0ffee' });
+    // Prepared before Hearth recorded what prepared it.
+    await store.save(device(box, 'Attic box', 'b'));
+    const judged = (list: DeviceRecord[]) => list.map((d) => [d.name, d.needsPreparing]);
+    expect(judged(published.at(-1)!)).toEqual([
+      ['Living-room Pi', false],
+      ['Attic box', true],
+    ]);
+    await store.rename(pi, 'Hall Pi');
+    expect((await store.get(pi)).needsPreparing).toBe(false);
+    const file = readFileSync(join(dir, 'devices.json'), 'utf8');
+    expect(file).not.toContain('needsPreparing');
+    // A newer Hearth, whose device files differ: both need preparing, until prepared again.
+    const newer = new DeviceStore(new AtomicJsonStore(dir), () => undefined, 'decade');
+    expect(judged(await newer.list())).toEqual([
+      ['Hall Pi', true],
+      ['Attic box', true],
+    ]);
+    await newer.save({ ...(await newer.get(box)), preparedWith: 'decade' });
+    expect((await newer.get(box)).needsPreparing).toBe(false);
   });
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { HearthError } from '../../../shared/errors';
 import type { DeviceRecord } from '../../../shared/model';
 import { fingerprintSchema } from '../../../shared/schemas';
+import { DEVICE_CONTRACT } from '../provisioning/device-contract';
 import type { AtomicJsonStore } from '../store/atomic-json-store';
 
 const capabilitiesSchema = z.object({
@@ -38,6 +39,7 @@ export const deviceRecordSchema = z.object({
   capabilities: capabilitiesSchema,
   hypervisor: z.enum(['xen', 'kvm', 'qemu']),
   provisionedAt: z.number(),
+  preparedWith: z.string().max(64).optional(),
 });
 
 const fileSchema = z.object({ devices: z.array(deviceRecordSchema) });
@@ -48,16 +50,30 @@ export class DeviceStore {
   #devices: Promise<DeviceRecord[]> | null = null;
   #writing: Promise<void> = Promise.resolve();
 
-  constructor(store: AtomicJsonStore, publish: (devices: DeviceRecord[]) => void) {
+  readonly #contract: string;
+
+  /** `contract`: this Hearth's (device-contract.ts); a device prepared with another needs preparing. */
+  constructor(
+    store: AtomicJsonStore,
+    publish: (devices: DeviceRecord[]) => void,
+    contract = DEVICE_CONTRACT,
+  ) {
     this.#store = store;
     this.#publish = publish;
+    this.#contract = contract;
   }
 
   async list(): Promise<DeviceRecord[]> {
     this.#devices ??= this.#store
       .load('devices', fileSchema, () => ({ devices: [] }))
-      .then((r) => r.value.devices);
+      .then((r) => r.value.devices.map((d) => this.#judged(d)));
     return structuredClone(await this.#devices);
+  }
+
+  /** Whether it needs preparing follows from what prepared it; it is never stored. */
+  #judged(record: DeviceRecord): DeviceRecord {
+    const { needsPreparing: _ignored, ...stored } = record;
+    return { ...stored, needsPreparing: stored.preparedWith !== this.#contract };
   }
 
   async get(id: string): Promise<DeviceRecord> {
@@ -117,8 +133,12 @@ export class DeviceStore {
   /** One change at a time: a rename racing a forget must not write the device back. */
   #write(change: (devices: DeviceRecord[]) => DeviceRecord[]): Promise<void> {
     const write = this.#writing.then(async () => {
-      const next = change(await this.list()).sort((a, b) => a.provisionedAt - b.provisionedAt);
-      await this.#store.save('devices', { devices: next });
+      const next = change(await this.list())
+        .map((d) => this.#judged(d))
+        .sort((a, b) => a.provisionedAt - b.provisionedAt);
+      await this.#store.save('devices', {
+        devices: next.map(({ needsPreparing: _judged, ...stored }) => stored),
+      });
       this.#devices = Promise.resolve(next);
       this.#publish(structuredClone(next));
     });

@@ -28,6 +28,7 @@ import {
 import { provision, provisioningSteps } from './provisioner';
 import { restartXenconsoledScript, xenConsoleFlavourScript } from '../device/prepare-commands';
 import { withGuestConsoleLog } from './xen-host';
+import { DEVICE_CONTRACT, contractFiles } from './device-contract';
 
 const debianAnswer = `@arch\nx86_64\n@os\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\nVERSION_ID="12"\n@xen\n@kvm\n@tools\nqemu-system-x86_64\nsystemctl\n@mem\nMemTotal: 1000000 kB\n@disk\n/dev/sda1 100000000 1000000 90000000 2% /\n@end\n`;
 
@@ -476,6 +477,13 @@ describe('provisioning a Xen dom0', { timeout: 30_000 }, () => {
     const first = await provisionModel(model);
     expect(model.unknown).toEqual([]);
     expect(first.record.hypervisor).toBe('xen');
+    // The record says which Hearth's files it got; each file that contract digests is one
+    // preparing wrote, as written (so a change to any of them asks the owner to prepare again).
+    expect(first.record.preparedWith).toBe(DEVICE_CONTRACT);
+    const written = [...model.files.values()].map((f) => f.content);
+    // (This device has no sshd_config.d, so it got no rule for other devices' accounts.)
+    for (const text of contractFiles().filter((t) => t !== peerSshdDropIn()))
+      expect(written).toContain(text);
     expect(model.files.get(xenUnitDropInPath)).toEqual({
       content: xenUnitDropIn(),
       mode: '0644',

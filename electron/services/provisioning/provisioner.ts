@@ -33,6 +33,7 @@ import { checkPaths, ensureHearthDir, ensureHearthFile } from '../device/hearth-
 import { RemoteShell } from '../device/root-shell';
 import { ensureXenConsoleLogging, ensureXenUnitDropIn } from './xen-host';
 import { ensurePeerBackupFiles } from '../device/peer-backups';
+import { DEVICE_CONTRACT } from './device-contract';
 
 export const provisioningSteps = [
   'Connect securely',
@@ -461,6 +462,7 @@ async function runSteps(
       capabilities: caps,
       hypervisor,
       provisionedAt: Date.parse(identity.provisionedAt) || Date.now(),
+      preparedWith: DEVICE_CONTRACT,
     };
     await deps.saveDevice(record);
     return record;

@@ -150,7 +150,7 @@ export class WizardState {
   }
 
   /** "Enter an address": looks the device up and, when found, chooses it directly. */
-  async lookUp(address: string): Promise<void> {
+  async lookUp(address: string, sshPort?: number): Promise<void> {
     const trimmed = address.trim();
     if (!trimmed || this.busy) return;
     this.busy = 'address';
@@ -163,7 +163,15 @@ export class WizardState {
     } finally {
       this.busy = null;
     }
-    await this.choose(device);
+    await this.choose(sshPort === undefined ? device : { ...device, sshPort });
+  }
+
+  /**
+   * "Prepare again" on a device Hearth already looks after: the same steps as adding it (its
+   * identity confirmed, the owner's password once), at the address it was last reached at.
+   */
+  async prepareAgain(device: DeviceRecord): Promise<void> {
+    await this.lookUp(device.addresses[0] ?? `${device.hostname}.local`, device.sshPort);
   }
 
   /** "Search this network": a task with progress; what it finds joins the live list. */

@@ -146,6 +146,22 @@ describe('Find your device', () => {
     expect(hearth.invokesOf('provisioning:identify')).toEqual([{ address: '10.0.0.7', port: 22 }]);
   });
 
+  it('prepares a device it looks after again at its last address and its own SSH port', async () => {
+    hearth.handle('discovery:addByAddress', ({ address }) =>
+      fakeDiscovered({ key: 'attic', name: 'attic', addresses: [address], sshPort: 22 }),
+    );
+    const { wizard } = await openWizard();
+    await wizard.prepareAgain(
+      fakeDevice({ name: 'Attic box', addresses: ['10.0.0.9'], sshPort: 2222 }),
+    );
+    expect(await screen.findByRole('heading', { name: 'Is this your device?' })).toHaveFocus();
+    expect(hearth.invokesOf('provisioning:identify')).toEqual([
+      { address: '10.0.0.9', port: 2222 },
+    ]);
+    await fireEvent.click(screen.getByRole('button', { name: 'Yes, this is my device' }));
+    expect(screen.getByRole('heading', { name: 'Sign in to your device' })).toHaveFocus();
+  });
+
   it('says why an address could not be found, and stays', async () => {
     hearth.fail('discovery:addByAddress', new HearthError('DEVICE_UNREACHABLE'));
     await openWizard();

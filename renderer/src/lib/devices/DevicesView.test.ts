@@ -1,6 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
+import type { DeviceRecord } from '../../../../shared/model';
 import { DevicesState } from '../../state/devices.svelte';
 import { NoticesState } from '../../state/notices.svelte';
 import type { FakeHearth } from '../../test-support/fake-hearth';
@@ -97,5 +98,54 @@ describe('arriving from an alert about a device', () => {
     await vi.waitFor(() => expect(opened).toHaveLength(1));
     for (const name of ['Living-room Pi', 'Attic box'])
       expect(screen.getByRole('article', { name })).not.toHaveFocus();
+  });
+});
+
+describe('preparing a device again', () => {
+  const attic = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+
+  async function show(
+    opening: { view: 'devices'; deviceId: string; show?: 'prepare-again' } | null,
+  ) {
+    hearth.devices = hearth.devices.map((d) =>
+      d.id === attic ? { ...d, needsPreparing: true } : { ...d, needsPreparing: false },
+    );
+    const devices = new DevicesState(window.hearth, notices);
+    await devices.start();
+    const asked: string[] = [];
+    render(DevicesView, {
+      devices,
+      focusRequest: 1,
+      onAddDevice: () => undefined,
+      onPrepareAgain: (device: DeviceRecord) => asked.push(device.name),
+      opening,
+    });
+    return asked;
+  }
+
+  it('says which device an older Hearth prepared, and prepares any of them again on request', async () => {
+    const asked = await show(null);
+    const attic = screen.getByRole('article', { name: 'Attic box' });
+    expect(within(attic).getByRole('status')).toHaveTextContent(
+      'Prepared by an older Hearth: prepare it again so it can do everything this Hearth does.',
+    );
+    const pi = screen.getByRole('article', { name: 'Living-room Pi' });
+    expect(within(pi).queryByRole('status')).toBeNull();
+    await fireEvent.click(within(attic).getByRole('button', { name: 'Prepare Attic box again' }));
+    await fireEvent.click(within(pi).getByRole('button', { name: 'Prepare Living-room Pi again' }));
+    expect(asked).toEqual(['Attic box', 'Living-room Pi']);
+  });
+
+  it("starts preparing at once when the alert's own action led here", async () => {
+    const asked = await show({ view: 'devices', deviceId: attic, show: 'prepare-again' });
+    await vi.waitFor(() => expect(asked).toEqual(['Attic box']));
+  });
+
+  it('only shows the device when the alert asked for nothing more', async () => {
+    const asked = await show({ view: 'devices', deviceId: attic });
+    await vi.waitFor(() =>
+      expect(screen.getByRole('article', { name: 'Attic box' })).toHaveFocus(),
+    );
+    expect(asked).toEqual([]);
   });
 });
