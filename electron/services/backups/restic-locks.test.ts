@@ -18,7 +18,12 @@ afterAll(async () => {
   await repo.cleanup();
 });
 
-const locks = (r: TestRepo) => readdir(path.join(r.repository, 'locks'));
+/**
+ * The repository's locks. restic's local backend writes each file under `<id>-tmp-<n>` and then
+ * renames it, so a look at the wrong moment sees the temporary name: not a lock yet.
+ */
+const locks = async (r: TestRepo) =>
+  (await readdir(path.join(r.repository, 'locks'))).filter((n) => /^[0-9a-f]{64}$/.test(n));
 
 async function until(what: () => Promise<boolean>, ms = 8000): Promise<void> {
   const deadline = Date.now() + ms;
@@ -42,16 +47,20 @@ describe('Restic and repository locks', () => {
   it('never removes the lock of a backup that is still running', async () => {
     const input = stallingStream(64 * 1024);
     const running = repo.restic.backupStream(input.stream, backup);
-    await until(async () => (await locks(repo)).length === 1);
-    const [live] = await locks(repo);
+    try {
+      await until(async () => (await locks(repo)).length === 1);
+      const [live] = await locks(repo);
 
-    await expect(repo.restic.forget(retention)).rejects.toMatchObject({
-      code: 'BACKUP_LOCKED',
-      message: errorMessages.BACKUP_LOCKED,
-    });
-    expect(await locks(repo)).toEqual([live]);
-
-    input.end();
+      await expect(repo.restic.forget(retention)).rejects.toMatchObject({
+        code: 'BACKUP_LOCKED',
+        message: errorMessages.BACKUP_LOCKED,
+      });
+      expect(await locks(repo)).toEqual([live]);
+    } finally {
+      // Whatever failed above, the backup ends and takes its lock away: the next tests share
+      // this repository.
+      input.end();
+    }
     await expect(running).resolves.toMatchObject({ totalBytes: 64 * 1024 });
     expect(await repo.restic.snapshots()).toHaveLength(1);
   }, 20_000);
