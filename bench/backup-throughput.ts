@@ -20,7 +20,7 @@
 //    and the bytes restic added (none when it finds the data unchanged and makes no snapshot);
 //  - Counter is started again, for the next round's pause.
 // Prints one JSON line.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +47,8 @@ const { values } = parseArgs({
     mib: { type: 'string', default: '1024' },
     shapes: { type: 'string', default: '1gbit,300mbit' },
     rounds: { type: 'string', default: '2' },
+    /** The restic the laptop runs; default: the one Hearth would find (bundled, then PATH). */
+    restic: { type: 'string' },
   },
 });
 const appId = values.app;
@@ -171,7 +173,10 @@ const sshCrypto: 'native' | 'js' = (
   ? 'native'
   : 'js';
 
-const resticBinary = await findRestic();
+const resticBinary = values.restic ?? (await findRestic());
+/** "0.18.0" from `restic 0.18.0 compiled with go1.24.4 on linux/amd64`. */
+const resticVersion =
+  /^restic (\S+)/.exec(execFileSync(resticBinary, ['version'], { encoding: 'utf8' }))?.[1] ?? '?';
 const session = await hearth.asHearth();
 const client = new DeviceClient(session, device.id);
 
@@ -207,6 +212,7 @@ export interface BackupRound {
 export interface BackupBench {
   volumeBytes: number;
   sshCrypto: 'native' | 'js';
+  resticVersion: string;
   shapes: { rate: string; rounds: BackupRound[] }[];
 }
 const shapes: BackupBench['shapes'] = [];
@@ -255,7 +261,9 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
   shapes.push({ rate, rounds: done });
 }
 
-console.log(JSON.stringify({ volumeBytes, sshCrypto, shapes } satisfies BackupBench));
+console.log(
+  JSON.stringify({ volumeBytes, sshCrypto, resticVersion, shapes } satisfies BackupBench),
+);
 session.close();
 hearth.close();
 process.exit(0);

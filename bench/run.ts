@@ -53,6 +53,8 @@
 //  - HEARTH_BENCH_RENDER_CHANGES=N  the render row's status changes (default 40)
 //  - HEARTH_BENCH_BACKUP_MIB=N      the backup row's volume size (default 1024)
 //  - HEARTH_BENCH_BACKUP_ROUNDS=N   the backup row's rounds (default 2, or fewer rounds)
+//  - HEARTH_BENCH_RESTIC=path       the laptop-side restic of the backup row (default: the
+//                                   release line the installers bundle, scripts/laptop-restic.ts)
 //  - HEARTH_BENCH_SLEEP_APPS=N      the sleep row's Visit counters (default 10)
 //  - HEARTH_BENCH_SLEEP_MEMORY_ROUNDS=N  its memory rounds (default 2, or fewer rounds)
 //  - HEARTH_BENCH_VERBOSE=1         every round's numbers (and install steps) on stderr
@@ -76,6 +78,7 @@ import { bootSkipReason, qbootRom, startOnDevice } from './start-on-device';
 import { putToSleep, SLEEP_RUNTIMES } from './sleep-on-device';
 import type { SleepSetup } from './sleep-on-device';
 import { deviceMemoryInUse } from '../e2e/lab/cgroups';
+import { ensureLaptopRestic } from '../scripts/laptop-restic';
 import type { BackupBench } from './backup-throughput';
 import { avahiBrowseFirst, startLaptopAvahi } from '../e2e/lab/laptop-avahi';
 import { measureAppsRender } from './apps-render';
@@ -432,6 +435,8 @@ async function onTheLab(): Promise<void> {
           '1gbit,300mbit',
           '--rounds',
           String(BACKUP_ROUNDS),
+          '--restic',
+          await benchRestic(),
         ]);
         backupRows(result);
       });
@@ -474,7 +479,17 @@ async function onFreshPiWithCatalog(
  * and the second backups' apart, scaled from the volume's size), and the second backup of
  * the unchanged volume against the first.
  */
-function backupRows({ volumeBytes, sshCrypto, shapes }: BackupBench): void {
+/**
+ * The restic the backup row runs on the laptop side: the release line the installers bundle
+ * (scripts/laptop-restic.ts), as owners run it; HEARTH_BENCH_RESTIC=path picks another (such
+ * as Debian 12's /usr/bin/restic 0.14, what these machines have on PATH).
+ */
+async function benchRestic(): Promise<string> {
+  return process.env.HEARTH_BENCH_RESTIC ?? (await ensureLaptopRestic());
+}
+
+function backupRows({ volumeBytes, sshCrypto, resticVersion, shapes }: BackupBench): void {
+  console.log(`backup: restic ${resticVersion} on the laptop side`);
   const mib = volumeBytes / 2 ** 20;
   const size = mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`;
   const mbps = (ms: number) => volumeBytes / 1e6 / (ms / 1000);
