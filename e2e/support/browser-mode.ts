@@ -4,7 +4,7 @@
 // virtual LAN, never the network of the machine the tests run on.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -104,7 +104,7 @@ export const test = labTest.extend<{
   checkListenMs: [3_000, { option: true }],
   // auto: every test gets the app opened in its page, whether or not it names `hearth`.
   hearth: [
-    async ({ page, lab, checkListenMs, serveArgs }, use) => {
+    async ({ page, lab, checkListenMs, serveArgs }, use, testInfo) => {
       const userDataDir = mkdtempSync(join(tmpdir(), 'hearth-e2e-'));
       const args = ['--check-listen-ms', String(checkListenMs), ...serveArgs];
       const onLaptop = lab.laptopArgv([]);
@@ -129,6 +129,10 @@ export const test = labTest.extend<{
       await page.goto(app.url);
       await use(app);
       await stopProcess(current.child);
+      // What Hearth itself logged (a failure's cause rides along there, never in the window).
+      const log = join(userDataDir, 'logs', 'hearth.log');
+      if (testInfo.status !== testInfo.expectedStatus && existsSync(log))
+        await testInfo.attach('hearth log', { path: log, contentType: 'text/plain' });
       rmSync(userDataDir, { recursive: true, force: true });
     },
     { auto: true },

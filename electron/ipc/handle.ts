@@ -63,6 +63,8 @@ export function createHandle({
         return { ok: true, value };
       } catch (error) {
         if (!(error instanceof HearthError)) log.error({ channel, err: error }, 'handler failed');
+        // The owner reads the code's sentence; what caused it (a socket's errno) is for the log.
+        else log.info({ channel, code: error.code, err: error }, 'request failed');
         return { ok: false, error: serializeError(error) };
       }
     });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AtomicJsonStore } from '../store/atomic-json-store';
+import { HearthError } from '../../../shared/errors';
 import { DeviceStore } from './device-store';
 import { identifyDevice } from './identify-device';
 import { sampleDeviceRecord } from '../../../shared/sample-device';
@@ -84,5 +85,39 @@ describe('"Is this your device?"', () => {
       22,
     );
     expect(identity).toMatchObject({ previousFingerprint: null, impersonates: null });
+  });
+
+  it('tries once more when the first look met no device, and not when the device answered wrongly', async () => {
+    const devices = await storeWithPi();
+    const answers = [new HearthError('DEVICE_UNREACHABLE'), null];
+    const tries: string[] = [];
+    const probe = (address: string) => {
+      tries.push(address);
+      const next = answers.shift();
+      return next
+        ? Promise.reject(next)
+        : Promise.resolve({ fingerprint: FP_PI, algorithm: 'ssh-ed25519', banner: 'SSH-2.0-x' });
+    };
+    const identity = await identifyDevice({ probe, devices, retryAfterMs: 0 }, '198.18.0.10', 22);
+    expect(identity.fingerprint).toBe(FP_PI);
+    expect(tries).toEqual(['198.18.0.10', '198.18.0.10']);
+
+    // Twice unreachable: the owner reads that, after the second try.
+    tries.length = 0;
+    answers.push(new HearthError('DEVICE_TIMEOUT'), new HearthError('DEVICE_UNREACHABLE'));
+    await expect(
+      identifyDevice({ probe, devices, retryAfterMs: 0 }, '198.18.0.10', 22),
+    ).rejects.toMatchObject({ code: 'DEVICE_UNREACHABLE' });
+    expect(tries).toHaveLength(2);
+
+    // Refused, or garbage instead of SSH: asking again would not change it.
+    for (const code of ['DEVICE_REFUSED', 'DEVICE_GARBLED'] as const) {
+      tries.length = 0;
+      answers.push(new HearthError(code));
+      await expect(
+        identifyDevice({ probe, devices, retryAfterMs: 0 }, '198.18.0.10', 22),
+      ).rejects.toMatchObject({ code });
+      expect(tries).toHaveLength(1);
+    }
   });
 });
