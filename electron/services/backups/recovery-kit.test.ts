@@ -1,5 +1,7 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import QRCode from 'qrcode';
+import { RESTIC_BINARY, TEST_PASSWORD, makeTestRepo } from './restic-test-kit';
 import {
   buildRecoveryKit,
   escapeHtml,
@@ -87,6 +89,23 @@ describe('buildRecoveryKit', () => {
     expect(html).toContain('volumes/&lt;name&gt;.img');
     expect(html).toMatch(/Keep it safe and private/);
   });
+
+  it('names the oldest restic that reads the backups (format 2, which both restics Hearth runs make)', async () => {
+    const { html } = await buildRecoveryKit(input);
+    expect(html).toContain('Install restic 0.14 or newer: older ones cannot read these backups');
+    const repo = await makeTestRepo();
+    try {
+      const config = JSON.parse(
+        execFileSync(RESTIC_BINARY, ['-r', repo.repository, 'cat', 'config'], {
+          env: { ...process.env, RESTIC_PASSWORD: TEST_PASSWORD },
+          encoding: 'utf8',
+        }),
+      ) as { version: number };
+      expect(config.version).toBe(2);
+    } finally {
+      await repo.cleanup();
+    }
+  }, 30_000);
 });
 
 describe('escapeHtml', () => {

@@ -134,8 +134,9 @@ ${apps}
 <h2>Restoring without Hearth</h2>
 <p>Hearth’s backups are ordinary restic repositories. If Hearth is gone:</p>
 <ol>
-<li>Install restic (on Debian or Ubuntu: <code>sudo apt install restic</code>; it is also
-available for Windows and macOS).</li>
+<li>Install restic 0.14 or newer: older ones cannot read these backups (on Debian 12 or
+Ubuntu 24.04 and later: <code>sudo apt install restic</code>; for older systems, Windows and
+macOS, from restic.net). <code>restic version</code> says which one you have.</li>
 <li>List the backups (one command per place; restic asks for the password above):
 <pre>${listCommands.join('\n')}</pre>
 Each app’s backups appear under the path <code>/&lt;app&gt;.tar</code>, such as
