@@ -164,6 +164,11 @@ exit 0
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Rewrites one of the fake programs in bin/: `from` becomes `to` (a case it should fail in). */
+function rewriteFake(program: string, from: string, to: string): void {
+  const file = join(dir, 'bin', program);
+  writeFileSync(file, readFileSync(file, 'utf8').replace(from, to));
+}
 const run = (args = ['run', 'counter']) =>
   spawnSync(join(dir, 'peer-backup'), args, { encoding: 'utf8', env: {} });
 const recorded = () =>
@@ -305,13 +310,10 @@ describe('one backup run of the device’s script', () => {
     expect(fullReads()).toBe(2);
     expect(status()).toMatchObject({ ok: true, sentence: peerSentences.unchanged });
     writeFileSync(join(appDir(), 'state', 'peer-backup-checked'), '2000-01\n');
-    const restic = join(dir, 'bin', 'restic');
-    writeFileSync(
-      restic,
-      readFileSync(restic, 'utf8').replace(
-        'exit 0\n',
-        '[ "$1" = check ] && { echo "pack damaged" >&2; exit 1; }\nexit 0\n',
-      ),
+    rewriteFake(
+      'restic',
+      'exit 0\n',
+      '[ "$1" = check ] && { echo "pack damaged" >&2; exit 1; }\nexit 0\n',
     );
     expect(run().status).toBe(1);
     expect(backups()).toBe(1);
@@ -343,13 +345,10 @@ describe('one backup run of the device’s script', () => {
       join(dir, 'bin', 'restic-check-fails'),
       '', // marker only
     );
-    const restic = join(dir, 'bin', 'restic');
-    writeFileSync(
-      restic,
-      readFileSync(restic, 'utf8').replace(
-        'exit 0\n',
-        `[ "$1" = check ] && [ -e ${dir}/bin/restic-check-fails ] && { echo "pack damaged" >&2; exit 1; }\nexit 0\n`,
-      ),
+    rewriteFake(
+      'restic',
+      'exit 0\n',
+      `[ "$1" = check ] && [ -e ${dir}/bin/restic-check-fails ] && { echo "pack damaged" >&2; exit 1; }\nexit 0\n`,
     );
     expect(run().status).toBe(1);
     expect(status()).toMatchObject({ ok: false, sentence: peerSentences.damaged });
@@ -482,14 +481,7 @@ describe('a Xen app’s run: xl pause and unpause through the root agent', () =>
   });
 
   it('says the app could not be paused when xl refuses', () => {
-    const xl = join(dir, 'bin', 'xl');
-    writeFileSync(
-      xl,
-      readFileSync(xl, 'utf8').replace(
-        '  pause)',
-        '  pause) echo "libxl: error" >&2; exit 1 ;;\n  x)',
-      ),
-    );
+    rewriteFake('xl', '  pause)', '  pause) echo "libxl: error" >&2; exit 1 ;;\n  x)');
     expect(run().status).toBe(1);
     expect(status()).toMatchObject({ ok: false, sentence: peerSentences.pause });
     expect(backups()).toBe(0);

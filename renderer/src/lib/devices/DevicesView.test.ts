@@ -1,7 +1,7 @@
 import { fireEvent, render, screen, within } from '@testing-library/svelte';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { HearthError } from '../../../../shared/errors';
-import type { DeviceRecord } from '../../../../shared/model';
+import type { AlertTarget, DeviceRecord } from '../../../../shared/model';
 import { DevicesState } from '../../state/devices.svelte';
 import { NoticesState } from '../../state/notices.svelte';
 import type { FakeHearth } from '../../test-support/fake-hearth';
@@ -24,11 +24,21 @@ beforeEach(() => {
   });
 });
 
-async function showDevices() {
+/** The view over the fake's devices; what it asked of the window is recorded. */
+async function showDevices(opening: AlertTarget | null = null) {
   const devices = new DevicesState(window.hearth, notices);
   await devices.start();
-  render(DevicesView, { devices, focusRequest: 0, onAddDevice: () => undefined });
-  return devices;
+  const opened: number[] = [];
+  const preparing: string[] = [];
+  render(DevicesView, {
+    devices,
+    focusRequest: 1,
+    onAddDevice: () => undefined,
+    onPrepareAgain: (device: DeviceRecord) => preparing.push(device.name),
+    opening,
+    onOpened: () => opened.push(1),
+  });
+  return { devices, opened, preparing };
 }
 
 describe('forgetting a device', () => {
@@ -73,19 +83,8 @@ describe('forgetting a device', () => {
 });
 
 describe('arriving from an alert about a device', () => {
-  async function showAt(deviceId: string) {
-    const devices = new DevicesState(window.hearth, notices);
-    await devices.start();
-    const opened: number[] = [];
-    render(DevicesView, {
-      devices,
-      focusRequest: 1,
-      onAddDevice: () => undefined,
-      opening: { view: 'devices', deviceId },
-      onOpened: () => opened.push(1),
-    });
-    return opened;
-  }
+  const showAt = async (deviceId: string) =>
+    (await showDevices({ view: 'devices', deviceId })).opened;
 
   it('brings that device into sight and gives it the keyboard', async () => {
     const opened = await showAt('7c9e6679-7425-40de-944b-e07fc1f90ae7');
@@ -104,23 +103,9 @@ describe('arriving from an alert about a device', () => {
 describe('preparing a device again', () => {
   const attic = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 
-  async function show(
-    opening: { view: 'devices'; deviceId: string; show?: 'prepare-again' } | null,
-  ) {
-    hearth.devices = hearth.devices.map((d) =>
-      d.id === attic ? { ...d, needsPreparing: true } : { ...d, needsPreparing: false },
-    );
-    const devices = new DevicesState(window.hearth, notices);
-    await devices.start();
-    const asked: string[] = [];
-    render(DevicesView, {
-      devices,
-      focusRequest: 1,
-      onAddDevice: () => undefined,
-      onPrepareAgain: (device: DeviceRecord) => asked.push(device.name),
-      opening,
-    });
-    return asked;
+  async function show(opening: AlertTarget | null) {
+    hearth.devices = hearth.devices.map((d) => ({ ...d, needsPreparing: d.id === attic }));
+    return (await showDevices(opening)).preparing;
   }
 
   it('says which device an older Hearth prepared, and prepares any of them again on request', async () => {
