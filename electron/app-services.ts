@@ -248,6 +248,7 @@ export function createAppServices(options: AppServicesOptions): AppServices {
     probe: probeOnce,
     installing: (deviceId, appId, busy) => appMonitor.setInstalling(deviceId, appId, busy),
     refresh: (device) => appMonitor.refreshDevice(device),
+    neighbours: (deviceId) => appMonitor.specsOn(deviceId),
   });
   const appControl = new AppController({ monitor: appMonitor, client, launcher });
   const fileInstaller = new FileInstaller({

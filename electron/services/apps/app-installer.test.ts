@@ -13,7 +13,8 @@ import { TaskManager } from '../tasks/task-manager';
 import { AppInstaller, installSteps } from './app-installer';
 import type { AppCatalogPort, ArtifactRef } from './app-ports';
 import { parseAppSpec } from './app-spec';
-import { deviceRecord, resolvedApp, testClock, testLauncher } from './apps-test-kit';
+import type { AppSpec } from './app-spec';
+import { appSpec, deviceRecord, resolvedApp, testClock, testLauncher } from './apps-test-kit';
 import { probeOnce } from './health-probe';
 
 const KERNEL = 'counter unikernel image, version 1.0.0';
@@ -33,6 +34,7 @@ function setup(
   behaviour?: FakeAppBehaviour,
   withInitrd = false,
   sleepWhenIdle = false,
+  neighbours: AppSpec[] = [],
 ) {
   const time = testClock();
   const fake = new FakeDevice();
@@ -101,6 +103,7 @@ function setup(
       refreshed.push(d.id);
       return Promise.resolve();
     },
+    neighbours: () => neighbours,
   });
   const finished = (id: string) =>
     new Promise<TaskSnapshot>((resolve) => {
@@ -139,6 +142,37 @@ function setup(
 const states = (task: TaskSnapshot) => task.steps.map((s) => s.state);
 
 describe('AppInstaller', () => {
+  it('refuses at once an app whose port another app on the device publishes, and sends nothing', async () => {
+    const visits = appSpec({
+      appId: 'visits',
+      name: 'Visit counter',
+      ports: [{ name: 'http', guest: 80, host: 8080, protocol: 'tcp' }],
+    });
+    const s = setup(deviceRecord(), undefined, false, false, [visits]);
+    const before = new Map(s.fake.files);
+    const name = resolvedApp().name;
+    await expect(s.installer.install(deviceRecord().id, 'counter')).rejects.toMatchObject({
+      code: 'APP_UNSUITABLE',
+      message: `${name} needs port 8080 on Living room Pi, which Visit counter already uses. Install ${name} on another device, or remove Visit counter from Living room Pi first.`,
+    });
+    expect(s.tasks.list()).toEqual([]);
+    expect(s.downloads()).toBe(0);
+    expect(s.fake.files).toEqual(before);
+  });
+
+  it('installs beside an app on other ports, and over its own install', async () => {
+    const other = appSpec({
+      appId: 'notes',
+      name: 'Notes',
+      ports: [{ name: 'http', guest: 80, host: 8080, protocol: 'udp' }],
+    });
+    const s = setup(deviceRecord(), undefined, false, false, [
+      other,
+      appSpec({ appId: 'counter' }),
+    ]);
+    expect((await s.install()).state).toBe('succeeded');
+  });
+
   it('installs an app: seven steps done, the app in its folder, running and enabled', async () => {
     const s = setup();
     const task = await s.install();

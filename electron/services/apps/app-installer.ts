@@ -16,6 +16,7 @@ import { readSolo5Manifest } from '../runtimes/solo5-manifest';
 import type { TaskContext, TaskManager } from '../tasks/task-manager';
 import { appFiles } from './app-files';
 import type { AppCatalogPort, LauncherPort, ResolvedApp } from './app-ports';
+import { refusePortClash } from './port-clash';
 import type { AppSpec } from './app-spec';
 import { parseAppSpec } from './app-spec';
 import { sleepsWhenIdle } from './app-sleep';
@@ -44,6 +45,8 @@ export interface AppInstallerDeps extends HealthWaitDeps {
   installing: (deviceId: DeviceId, appId: AppId, busy: boolean) => void;
   /** Reads the device's apps again (after the install, and if it fails). */
   refresh: (device: DeviceRecord) => Promise<void>;
+  /** The apps Hearth last saw on the device, whose ports a new app must not take. */
+  neighbours?: (deviceId: DeviceId) => AppSpec[];
 }
 
 /** How long a start may take to become ready: KVM fails fast when it fails at all. */
@@ -132,6 +135,11 @@ export class AppInstaller {
   ): Promise<string> {
     const device = await this.#deps.devices.get(deviceId);
     const resolved = await resolveForDevice(catalog, appId, device);
+    refusePortClash(
+      { appId, name: resolved.name, ports: resolved.resources.ports },
+      device.name,
+      this.#deps.neighbours?.(deviceId) ?? [],
+    );
     const handle = this.#deps.tasks.run(
       {
         kind: 'app-install',

@@ -81,6 +81,13 @@ export class AppMonitor {
       .map((k) => k.spec.appId);
   }
 
+  /** The specs of the apps Hearth sees on the device right now. */
+  specsOn(deviceId: DeviceId): AppSpec[] {
+    return [...this.#known.values()]
+      .filter((k) => k.device.id === deviceId)
+      .map((k) => structuredClone(k.spec));
+  }
+
   /** While an install runs, its card says Installing rather than Starting or Crashed. */
   setInstalling(deviceId: DeviceId, appId: AppId, busy: boolean): void {
     if (busy) this.#installing.add(key(deviceId, appId));
