@@ -41,12 +41,19 @@ async function removeTree(dir: string): Promise<void> {
 
 /** Removes the lab's (empty, once its processes are gone) cgroups; returns those left behind. */
 export async function removeLabCgroups(): Promise<string[]> {
-  const left: string[] = [];
-  for (const root of cgroupRoots()) {
-    const dir = `${root}/${labCgroup}`;
-    if (!existsSync(dir)) continue;
-    await removeTree(dir);
-    if (existsSync(dir)) left.push(dir);
+  // A device's last processes may still be exiting when down gets here, and rmdir of a cgroup
+  // that still holds one fails (EBUSY): try again for a few seconds before calling it left.
+  let left: string[] = [];
+  for (let attempt = 0; attempt < 25; attempt++) {
+    left = [];
+    for (const root of cgroupRoots()) {
+      const dir = `${root}/${labCgroup}`;
+      if (!existsSync(dir)) continue;
+      await removeTree(dir);
+      if (existsSync(dir)) left.push(dir);
+    }
+    if (left.length === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
   }
   return left;
 }
