@@ -2,6 +2,7 @@
 // receiveVolume, swapInVolume, ...). Every value in them was validated by the caller and is
 // single-quoted again here; none of them ever writes through or reads through a symlink.
 import { appPauseFunctions } from './app-pause';
+import { liveCopyFunctions } from './live-copy';
 import { shellQuote } from './shell-quote';
 
 /** The exit status a script uses for "the device's disk cannot hold this". */
@@ -37,18 +38,22 @@ export function dataDirCheck(dataDir: string): string {
  *
  * The order is what keeps the app safe: the free-space check happens before the pause; the
  * pause is followed at once by a watchdog that resumes the VM (and ends this worker) after
- * the given seconds even if cp hangs; the EXIT trap resumes on every way out, removes the
- * partial copies (and, on failure, the finished ones), and writes the verdict last.
+ * the given seconds even if cp hangs; the EXIT trap resumes on every way out, cancels QEMU's
+ * copy jobs, removes the partial copies (and, on failure, the finished ones), and writes the
+ * verdict last. A running QEMU app is resumed as soon as its copy jobs have started
+ * (live-copy.ts); every other app stays paused until cp is done.
  */
 export const snapshotWorker = `# hearth:snapshot-worker
 trap '' HUP PIPE
 d=$1; spec=$2; qmp=$3; unit=$4; app=$5; tag=$6; wd=$7; shift 7
 vols="$*"
 res="$d/.hearth-snapshot-$tag"
-paused=no; was=no; verdict="fail copy"
+paused=no; was=no; verdict="fail copy"; jobs=no; n=$#
 ${appPauseFunctions}app_how
+${liveCopyFunctions}live_how
 on_exit() {
   [ "$paused" = yes ] && app_resume
+  [ "$jobs" = no ] || live_qmp clean "$n" >/dev/null 2>&1
   : > "$res.done"
   # Its once-a-second look could miss the marker (removed below): a watchdog left behind would
   # resume the app minutes later, in the middle of another run's pause.
@@ -72,8 +77,12 @@ done
 # Room for full copies (allocated blocks, so sparse volumes count as what they hold), plus
 # 1 MiB so that the copies never leave the apps with no space at all. Reflinks may need
 # none, but that cannot be known before.
-need=1024
-for v in $vols; do k=$(du -k -- "$d/$v.img" | cut -f1); need=$((need + k)); done
+need=1024; whole=1024
+for v in $vols; do
+  k=$(du -k -- "$d/$v.img" | cut -f1); need=$((need + k))
+  # QEMU's job writes the holes out as zeros: it needs the whole size, or cp does the copy.
+  k=$(( ($(stat -c %s -- "$d/$v.img") + 1023) / 1024 )); whole=$((whole + k))
+done
 avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
 if [ "$need" -gt "$avail" ]; then verdict="fail disk-full"; exit ${DISK_FULL_STATUS}; fi
 for v in $vols; do rm -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag"; done
@@ -104,17 +113,47 @@ for v in $vols; do
   # nanosecond, inode): the next run hashes its copy only if this is still the same.
   ids="$ids
 identity $v $(stat -c '%s %.9Y %.9Z %i' -- "$d/$v.img" 2>/dev/null)"
-  # Its message is kept in memory: on a full disk no log file could be written.
-  if ! err=$(cp --reflink=auto --sparse=always -- "$d/$v.img" "$d/$v.img.$tag.partial" 2>&1); then
-    echo "$err" >&2
-    case "$err" in *[Nn]o\\ space*) verdict="fail disk-full"; exit ${DISK_FULL_STATUS} ;; esac
-    exit 1
-  fi
 done
+# Started while the VM is paused, QEMU's jobs copy every volume as it is at this instant.
+copied=no
+if [ "$live" = yes ] && [ "$was" = yes ] && [ "$whole" -le "$avail" ]; then
+  set --
+  for v in $vols; do
+    truncate -s "$(stat -c %s -- "$d/$v.img")" -- "$d/$v.img.$tag.partial" || break
+    set -- "$@" "$d/$v.img" "$d/$v.img.$tag.partial"
+  done
+  jobs=yes
+  if [ $# -eq $((n * 2)) ] && said=$(live_qmp start "$@" 2>&1); then
+    copied=live
+  else
+    # QEMU refused (a drive it names otherwise, an older QEMU): cp, still paused.
+    echo "hearth: copied while paused, as QEMU could not copy: $said" >&2
+    live_qmp clean "$n" >/dev/null 2>&1; jobs=no
+    for v in $vols; do rm -f -- "$d/$v.img.$tag.partial"; done
+  fi
+fi
+if [ "$copied" = no ]; then
+  for v in $vols; do
+    # Its message is kept in memory: on a full disk no log file could be written.
+    if ! err=$(cp --reflink=auto --sparse=always -- "$d/$v.img" "$d/$v.img.$tag.partial" 2>&1); then
+      echo "$err" >&2
+      case "$err" in *[Nn]o\\ space*) verdict="fail disk-full"; exit ${DISK_FULL_STATUS} ;; esac
+      exit 1
+    fi
+  done
+fi
 if [ "$paused" = yes ] && ! app_resume; then
   verdict="fail resume"; echo "hearth: the app could not be resumed" >&2; exit 3
 fi
 t1=$(date +%s%N)
+if [ "$copied" = live ]; then
+  if ! err=$(live_qmp wait "$n" 2>&1); then
+    echo "$err" >&2
+    case "$err" in *[Nn]o\\ space*) verdict="fail disk-full"; exit ${DISK_FULL_STATUS} ;; esac
+    exit 1
+  fi
+  live_qmp clean "$n" >/dev/null 2>&1; jobs=no
+fi
 if [ "$was" = no ]; then
   # Not paused, as it was not running: a visit may have woken it (an app that sleeps when idle)
   # or the owner started it meanwhile. A copy its writes went into is no backup: refused whole.

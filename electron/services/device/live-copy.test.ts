@@ -1,0 +1,158 @@
+// The snapshot worker against a real QEMU on this machine (TCG): the counter unikernel, started
+// by Hearth's own launcher scripts, runs and writes its heartbeat while QEMU's backup job copies
+// its volume. What an owner relies on: the copy holds the volume's data, the app runs on
+// afterwards, and nothing of the copy is left behind, in QEMU or on disk.
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildCounterKernels } from '../../../e2e/lab/counter-kernel';
+import { parseCounterDisk } from '../../../e2e/lab/kernel-record';
+import type { LaunchSpec } from '../runtimes/launch-spec';
+import { launcherFor } from '../runtimes/launcher';
+import { snapshotScript } from './volume-scripts';
+
+const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+const missing = ['qemu-system-x86_64', 'gcc', 'perl'].filter((c) => !has(c));
+const skip = missing.length ? ` (skipped: ${missing.join(', ')} not installed; CI has them)` : '';
+
+const mib = 1024 * 1024;
+/** Random data a MiB in, after the kernel's own sectors, and a hole after it. */
+const dataAt = 1 * mib;
+const volumeSize = 24 * mib;
+
+let root = '';
+let appDir = '';
+let vm: ChildProcess | undefined;
+let data: Buffer;
+
+async function bootCounter(volumePath: string): Promise<void> {
+  const kernels = await buildCounterKernels();
+  const spec: LaunchSpec = {
+    appId: 'counter',
+    appDir,
+    arch: 'x86_64',
+    kernelPath: kernels[1],
+    memoryMiB: 32,
+    volumes: [{ name: 'disk', path: volumePath }],
+    disk: 'ide',
+    ports: [],
+    bootArgs: '',
+    accel: 'tcg',
+  };
+  for (const f of launcherFor('qemu', spec, { stopTimeoutS: 1 }).files)
+    await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
+  await writeFile(`${appDir}/spec.json`, '{"appId":"counter","target":"qemu-x86_64"}\n');
+  vm = spawn('sh', [`${appDir}/run`], { cwd: appDir, stdio: 'ignore' });
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const log = existsSync(`${appDir}/console.log`)
+      ? await readFile(`${appDir}/console.log`, 'utf8')
+      : '';
+    if (log.includes('READY')) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('the counter kernel printed no READY');
+}
+
+function qmp(command: string): string {
+  return spawnSync('sh', [`${appDir}/qmp`, command], { encoding: 'utf8' }).stdout;
+}
+
+/** What QEMU still holds of a copy: its jobs and its nodes. */
+function qemuLeftovers(): string {
+  const perl = `use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => shift) or die; <$s>;
+for my $c ('{"execute":"qmp_capabilities"}', '{"execute":"query-jobs"}', '{"execute":"query-named-block-nodes"}') {
+  print $s "$c\\n"; while (my $l = <$s>) { next if $l =~ /"event"/; print $l if $c =~ /query/; last } }`;
+  const out = spawnSync('perl', ['-e', perl, `${appDir}/qmp.sock`], { encoding: 'utf8' }).stdout;
+  return (out.match(/hearth-copy-\d+/g) ?? []).join(' ');
+}
+
+function snapshot(tag: string) {
+  const script = snapshotScript({
+    dataDir: `${appDir}/data`,
+    lockPath: `${appDir}/.hearth-copy.lock`,
+    spec: `${appDir}/spec.json`,
+    qmp: `${appDir}/qmp`,
+    appId: 'counter',
+    unit: 'hearth-app@counter.service',
+    tag,
+    watchdogSeconds: 60,
+    volumes: ['disk'],
+  });
+  return spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+}
+
+beforeEach(async () => {
+  root = await mkdtemp(`${tmpdir()}/hearth-live-copy-`);
+  appDir = `${root}/counter`;
+  await mkdir(`${appDir}/data`, { recursive: true });
+  data = randomBytes(4 * mib);
+  const f = await open(`${root}/disk.img`, 'w');
+  await f.write(data, 0, data.length, dataAt);
+  await f.truncate(volumeSize);
+  await f.close();
+});
+afterEach(async () => {
+  if (existsSync(`${appDir}/qmp.sock`)) qmp('quit');
+  vm?.kill('SIGKILL');
+  vm = undefined;
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('a running QEMU app is copied by QEMU while it runs', () => {
+  it.skipIf(missing.length > 0)(
+    `the copy holds the volume, the app runs on, and QEMU and the disk keep nothing of it${skip}`,
+    async () => {
+      const volume = `${appDir}/data/disk.img`;
+      await rm(volume, { force: true });
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await bootCounter(volume);
+
+      const r = snapshot('t1');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('was-running yes\n');
+      expect(r.stdout).toContain(`copy disk ${volumeSize}\n`);
+      expect(qmp('query-status')).toContain('"status": "running"');
+      expect(qemuLeftovers()).toBe('');
+      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t1']);
+
+      const copy = readFileSync(`${appDir}/data/disk.img.t1`);
+      expect(copy.length).toBe(volumeSize);
+      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+      // The kernel's boot record came along (sector 0), and its holes read as zeros.
+      expect(parseCounterDisk(copy).boot).toEqual({ version: 1, counter: 1, checksumOk: true });
+      expect(
+        copy.subarray(dataAt + data.length).equals(Buffer.alloc(volumeSize - dataAt - data.length)),
+      ).toBe(true);
+    },
+    60_000,
+  );
+
+  it.skipIf(missing.length > 0)(
+    `a drive QEMU knows by another name is copied with cp while paused, and resumed${skip}`,
+    async () => {
+      // QEMU opened the volume through a link: its drive's file is not the volume's path.
+      const volume = `${appDir}/data/disk.img`;
+      await rm(volume, { force: true });
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await symlink(volume, `${root}/via-link.img`);
+      await bootCounter(`${root}/via-link.img`);
+
+      const r = snapshot('t2');
+      expect(r.stderr).toContain('hearth: copied while paused, as QEMU could not copy');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('was-running yes\n');
+      expect(qmp('query-status')).toContain('"status": "running"');
+      expect(qemuLeftovers()).toBe('');
+      const copy = readFileSync(`${appDir}/data/disk.img.t2`);
+      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t2']);
+    },
+    60_000,
+  );
+});
