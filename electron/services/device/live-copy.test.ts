@@ -71,7 +71,7 @@ for my $c ('{"execute":"qmp_capabilities"}', '{"execute":"query-jobs"}', '{"exec
   return (out.match(/hearth-copy-\d+/g) ?? []).join(' ');
 }
 
-function snapshot(tag: string) {
+function snapshot(tag: string, path?: string) {
   const script = snapshotScript({
     dataDir: `${appDir}/data`,
     lockPath: `${appDir}/.hearth-copy.lock`,
@@ -83,7 +83,11 @@ function snapshot(tag: string) {
     watchdogSeconds: 60,
     volumes: ['disk'],
   });
-  return spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+  return spawnSync('sh', ['-c', script], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    ...(path ? { env: { ...process.env, PATH: `${path}:${process.env.PATH ?? ''}` } } : {}),
+  });
 }
 
 beforeEach(async () => {
@@ -96,10 +100,14 @@ beforeEach(async () => {
   await f.truncate(volumeSize);
   await f.close();
 });
+let mounted = '';
 afterEach(async () => {
   if (existsSync(`${appDir}/qmp.sock`)) qmp('quit');
   vm?.kill('SIGKILL');
   vm = undefined;
+  // Lazily: QEMU may still be on its way out of it.
+  if (mounted) spawnSync('umount', ['-l', mounted]);
+  mounted = '';
   await rm(root, { recursive: true, force: true });
 });
 
@@ -152,6 +160,39 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
       const copy = readFileSync(`${appDir}/data/disk.img.t2`);
       expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
       expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t2']);
+    },
+    60_000,
+  );
+
+  it.skipIf(missing.length > 0 || process.getuid?.() !== 0)(
+    `the disk filling up during QEMU's copy: disk-full, the app runs, nothing of the copy left${skip || (process.getuid?.() !== 0 ? ' (skipped: a small disk needs a tmpfs mount, which needs root; CI runs as root)' : '')}`,
+    async () => {
+      // A 24 MiB data disk: the 8 MiB volume and its copy fit when the check is made, but
+      // something else fills the disk as the copy starts (here: right after its file is made).
+      mounted = `${appDir}/data`;
+      expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', mounted]).status).toBe(
+        0,
+      );
+      const volume = `${mounted}/disk.img`;
+      await writeFile(volume, randomBytes(8 * mib));
+      await bootCounter(volume);
+      const bin = `${root}/bin`;
+      await mkdir(bin);
+      await writeFile(
+        `${bin}/truncate`,
+        `#!/bin/sh\n/usr/bin/truncate "$@" || exit\nhead -c 24M /dev/zero > ${mounted}/.filler 2>/dev/null\nexit 0\n`,
+        { mode: 0o755 },
+      );
+
+      const r = snapshot('t3', bin);
+      expect(r.status).toBe(28);
+      // QEMU's job met the full disk (not the check before it, nor cp).
+      expect(r.stderr).toContain('qmp: No space left on device');
+      expect(r.stderr).toContain('hearth: disk-full');
+      expect(qmp('query-status')).toContain('"status": "running"');
+      expect(qemuLeftovers()).toBe('');
+      // Only the live volume and what filled the disk (not Hearth's) remain.
+      expect(readdirSync(mounted).sort()).toEqual(['.filler', 'disk.img']);
     },
     60_000,
   );
