@@ -180,13 +180,34 @@ const resticVersion =
 const session = await hearth.asHearth();
 const client = new DeviceClient(session, device.id);
 
+/** The device client takeBackup is given, timing its copy (snapshotVolumes: pause, copy, resume). */
+let copyMs = 0;
+const timedClient = new Proxy(client, {
+  get(target, prop) {
+    if (prop === 'snapshotVolumes')
+      return async (...args: Parameters<DeviceClient['snapshotVolumes']>) => {
+        const started = performance.now();
+        try {
+          return await target.snapshotVolumes(...args);
+        } finally {
+          copyMs = performance.now() - started;
+        }
+      };
+    const value: unknown = Reflect.get(target, prop, target);
+    return typeof value === 'function'
+      ? (value as (...a: unknown[]) => unknown).bind(target)
+      : value;
+  },
+});
+
 async function backup(restic: Restic, previous: LastPoint | null = null) {
   const started = performance.now();
+  copyMs = 0;
   const result = await takeBackup(
-    { device: client, restic, clock: systemClock, log: silentLogger },
+    { device: timedClient, restic, clock: systemClock, log: silentLogger },
     { deviceId: device.id, spec, signal: new AbortController().signal, previous },
   );
-  return { ms: performance.now() - started, result };
+  return { ms: performance.now() - started, copyMs, result };
 }
 
 export interface BackupRound {
@@ -195,6 +216,8 @@ export interface BackupRound {
   sshCpuS: number;
   fullCpuS: number;
   fullMs: number;
+  /** Of fullMs: the device's copy (snapshotVolumes), before anything is streamed. */
+  copyMs: number;
   pausedMs: number;
   fullTotalBytes: number;
   fullAddedBytes: number;
@@ -211,10 +234,57 @@ export interface BackupRound {
 }
 export interface BackupBench {
   volumeBytes: number;
+  /** restic alone on the laptop side, per round: the same amount of random data from a local file, no link. */
+  resticAlone: { ms: number; cpuS: number }[];
   sshCrypto: 'native' | 'js';
   resticVersion: string;
   shapes: { rate: string; rounds: BackupRound[] }[];
 }
+// restic by itself, as Hearth runs it (stdin, JSON progress, the repository's default
+// compression), from a local file of random data into a fresh folder repository: what this
+// machine's CPU lets a laptop-side restic do with no link and no Node in front of it.
+const localData = join(hearth.dir, 'alone.bin');
+execFileSync('sh', ['-c', `head -c ${mib}M /dev/urandom > ${shellQuote(localData)}`]);
+const resticAlone: BackupBench['resticAlone'] = [];
+for (let i = 0; i < rounds; i++) {
+  const repo = join(hearth.dir, `alone-${i}`);
+  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_PROGRESS_FPS: '2' };
+  execFileSync(resticBinary, ['init', '-q', '-r', repo], { env });
+  const started = performance.now();
+  const { cpuS } = await cpuOf(
+    () =>
+      new Promise<void>((resolve, reject) => {
+        const input = openSync(localData, 'r');
+        const child = spawn(
+          resticBinary,
+          [
+            '-r',
+            repo,
+            'backup',
+            '--json',
+            '--stdin',
+            '--stdin-filename',
+            '/alone',
+            '--host',
+            'bench',
+          ],
+          { env, stdio: [input, 'ignore', 'pipe'] },
+        );
+        let stderr = '';
+        child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+        child.on('error', reject);
+        child.on('exit', (code) => {
+          closeSync(input);
+          if (code === 0) resolve();
+          else reject(new Error(`restic alone exited ${code}: ${stderr.trim()}`));
+        });
+      }),
+  );
+  resticAlone.push({ ms: performance.now() - started, cpuS });
+  execFileSync('rm', ['-rf', repo]);
+}
+execFileSync('rm', ['-f', localData]);
+
 const shapes: BackupBench['shapes'] = [];
 for (const rate of values.shapes.split(',').map((s) => s.trim())) {
   await lab.shape(labDevice, rate);
@@ -242,6 +312,7 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
         sshCpuS: ssh.cpuS,
         fullCpuS,
         fullMs: full.ms,
+        copyMs: full.copyMs,
         pausedMs: full.result.pausedMs,
         fullTotalBytes: full.result.totalBytes,
         fullAddedBytes: full.result.bytesAdded,
@@ -262,7 +333,13 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
 }
 
 console.log(
-  JSON.stringify({ volumeBytes, sshCrypto, resticVersion, shapes } satisfies BackupBench),
+  JSON.stringify({
+    volumeBytes,
+    resticAlone,
+    sshCrypto,
+    resticVersion,
+    shapes,
+  } satisfies BackupBench),
 );
 session.close();
 hearth.close();
