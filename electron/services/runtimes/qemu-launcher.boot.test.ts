@@ -13,7 +13,7 @@ import { buildCounterKernels, crashExitStatus } from '../../../e2e/lab/counter-k
 import { parseCounterDisk } from '../../../e2e/lab/kernel-record';
 import { buildWebApp } from '../../../e2e/lab/web-app';
 import type { LaunchSpec } from './launch-spec';
-import { launcherFor } from './launcher';
+import { counterLaunchSpec, writeLauncher } from './counter-test-kit';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 const missing = ['qemu-system-x86_64', 'gcc', 'perl'].filter((c) => !has(c));
@@ -34,11 +34,6 @@ async function freePort(): Promise<number> {
       );
     });
   });
-}
-
-async function writeLauncher(spec: LaunchSpec): Promise<void> {
-  for (const f of launcherFor('qemu', spec, { stopTimeoutS: 1 }).files)
-    await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
 }
 
 interface Running {
@@ -100,18 +95,7 @@ describe('the QEMU launcher boots the lab fixtures', () => {
       const volume = `${appDir}/data/disk.img`;
       await writeFile(volume, '');
       await truncate(volume, 1024 * 1024);
-      const spec: LaunchSpec = {
-        appId: 'counter',
-        appDir,
-        arch: 'x86_64',
-        kernelPath: kernels[1],
-        memoryMiB: 32,
-        volumes: [{ name: 'disk', path: volume }],
-        disk: 'ide',
-        ports: [],
-        bootArgs: '',
-        accel: 'tcg',
-      };
+      const spec = counterLaunchSpec(appDir, kernels[1], volume);
       await writeLauncher(spec);
 
       for (const boot of [1, 2]) {
