@@ -11,8 +11,7 @@ import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildCounterKernels } from '../../../e2e/lab/counter-kernel';
 import { parseCounterDisk } from '../../../e2e/lab/kernel-record';
-import type { LaunchSpec } from '../runtimes/launch-spec';
-import { launcherFor } from '../runtimes/launcher';
+import { counterLaunchSpec, writeLauncher } from '../runtimes/counter-test-kit';
 import { snapshotScript } from './volume-scripts';
 
 const has = (cmd: string): boolean => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -31,20 +30,8 @@ let data: Buffer;
 
 async function bootCounter(volumePath: string): Promise<void> {
   const kernels = await buildCounterKernels();
-  const spec: LaunchSpec = {
-    appId: 'counter',
-    appDir,
-    arch: 'x86_64',
-    kernelPath: kernels[1],
-    memoryMiB: 32,
-    volumes: [{ name: 'disk', path: volumePath }],
-    disk: 'ide',
-    ports: [],
-    bootArgs: '',
-    accel: 'tcg',
-  };
-  for (const f of launcherFor('qemu', spec, { stopTimeoutS: 1 }).files)
-    await writeFile(f.path, f.content, { mode: parseInt(f.mode, 8) });
+  const spec = counterLaunchSpec(appDir, kernels[1], volumePath);
+  await writeLauncher(spec);
   await writeFile(`${appDir}/spec.json`, '{"appId":"counter","target":"qemu-x86_64"}\n');
   vm = spawn('sh', [`${appDir}/run`], { cwd: appDir, stdio: 'ignore' });
   const deadline = Date.now() + 20_000;
@@ -62,13 +49,20 @@ function qmp(command: string): string {
   return spawnSync('sh', [`${appDir}/qmp`, command], { encoding: 'utf8' }).stdout;
 }
 
+/** Sends QMP lines to the VM in one connection; prints the replies to the query ones. */
+function qmpLines(...lines: string[]): string {
+  const perl = `use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => shift) or die; <$s>;
+for my $c ('{"execute":"qmp_capabilities"}', @ARGV) {
+  print $s "$c\\n"; while (my $l = <$s>) { next if $l =~ /"event"/; print $l if $c =~ /query/; last } }`;
+  return spawnSync('perl', ['-e', perl, `${appDir}/qmp.sock`, ...lines], { encoding: 'utf8' })
+    .stdout;
+}
+
 /** What QEMU still holds of a copy: its jobs and its nodes. */
 function qemuLeftovers(): string {
-  const perl = `use IO::Socket::UNIX; my $s = IO::Socket::UNIX->new(Peer => shift) or die; <$s>;
-for my $c ('{"execute":"qmp_capabilities"}', '{"execute":"query-jobs"}', '{"execute":"query-named-block-nodes"}') {
-  print $s "$c\\n"; while (my $l = <$s>) { next if $l =~ /"event"/; print $l if $c =~ /query/; last } }`;
-  const out = spawnSync('perl', ['-e', perl, `${appDir}/qmp.sock`], { encoding: 'utf8' }).stdout;
-  return (out.match(/hearth-copy-\d+/g) ?? []).join(' ');
+  const out = qmpLines('{"execute":"query-jobs"}', '{"execute":"query-named-block-nodes"}');
+  // A node shows once per name it is listed under (node and its file child are distinct).
+  return [...new Set(out.match(/hearth-copy-\d+/g) ?? [])].join(' ');
 }
 
 function snapshot(tag: string, path?: string) {
@@ -152,7 +146,9 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
       await bootCounter(`${root}/via-link.img`);
 
       const r = snapshot('t2');
-      expect(r.stderr).toContain('hearth: copied while paused, as QEMU could not copy');
+      expect(r.stderr).toContain(
+        'hearth: copied with cp, as QEMU could not copy: qmp: QEMU has no drive for',
+      );
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('was-running yes\n');
       expect(qmp('query-status')).toContain('"status": "running"');
@@ -193,6 +189,58 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
       expect(qemuLeftovers()).toBe('');
       // Only the live volume and what filled the disk (not Hearth's) remain.
       expect(readdirSync(mounted).sort()).toEqual(['.filler', 'disk.img']);
+    },
+    60_000,
+  );
+
+  it.skipIf(missing.length > 0)(
+    `what a killed worker left in QEMU is cleared first, and the copy is still QEMU's${skip}`,
+    async () => {
+      const volume = `${appDir}/data/disk.img`;
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await bootCounter(volume);
+      // A node under the first job's name, as a worker killed mid-copy leaves it.
+      await writeFile(`${root}/left.img`, Buffer.alloc(mib));
+      qmpLines(
+        `{"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"hearth-copy-0","file":{"driver":"file","filename":"${root}/left.img"}}}`,
+      );
+      expect(qemuLeftovers()).toBe('hearth-copy-0');
+
+      const r = snapshot('t4');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(qemuLeftovers()).toBe('');
+      const copy = readFileSync(`${appDir}/data/disk.img.t4`);
+      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+    },
+    60_000,
+  );
+
+  it.skipIf(missing.length > 0)(
+    `QEMU refusing the job once the VM is stopped: cp while still stopped, then resumed${skip}`,
+    async () => {
+      const volume = `${appDir}/data/disk.img`;
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await bootCounter(volume);
+      // A copy file one sector longer than the volume: QEMU refuses a backup job onto it.
+      const bin = `${root}/bin`;
+      await mkdir(bin);
+      await writeFile(
+        `${bin}/truncate`,
+        `#!/bin/sh\n[ "$1" = -s ] && { s=$(( $2 + 512 )); shift 2; set -- -s "$s" "$@"; }\nexec /usr/bin/truncate "$@"\n`,
+        { mode: 0o755 },
+      );
+
+      const r = snapshot('t5', bin);
+      expect(r.stderr).toContain('hearth: copied while paused, as QEMU could not copy: qmp:');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('was-running yes\n');
+      expect(r.stdout).toContain(`copy disk ${volumeSize}\n`);
+      expect(qmp('query-status')).toContain('"status": "running"');
+      expect(qemuLeftovers()).toBe('');
+      const copy = readFileSync(`${appDir}/data/disk.img.t5`);
+      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t5']);
     },
     60_000,
   );

@@ -22,30 +22,47 @@ import { qmpSocketName } from '../runtimes/qemu-launcher';
 // A QMP client in Perl for the jobs (perl-base is Essential in Debian, JSON::PP is not: the
 // replies are read with patterns, which QEMU's fixed output format allows). No single quotes:
 // it is embedded in single quotes.
-//   start SRC DST [SRC DST...]  adds each DST (an existing file) as a node and starts its job
-//   wait N                      until jobs 0..N-1 have concluded; status 1 and the reason if one failed
-//   clean N                     cancels, dismisses and removes whatever of jobs 0..N-1 exists
+//   copy SRC DST [SRC DST...]  if the VM runs: finds each SRC's drive, stops the VM, adds each DST
+//                              (an existing file) as a node, starts its job, and lets the VM run
+//                              on, in one connection. Status 0 done; 10 the VM does not run; 6
+//                              nothing stopped (no drive of that file, QEMU gone); 1 the stop
+//                              failed (it may have taken effect); 2 the VM is stopped and the
+//                              jobs failed; 3 the jobs run and cont went unanswered
+//   wait N                     until jobs 0..N-1 have concluded; status 1 and the reason if one failed
+//   clean N                    cancels, dismisses and removes whatever of jobs 0..N-1 exists
 const liveCopyPerl = [
   'use strict; use IO::Socket::UNIX;',
   'my ($path, $mode, @args) = @ARGV;',
-  '$SIG{ALRM} = sub { print STDERR "qmp: QEMU did not answer\\n"; exit 3 };',
-  'alarm 10; my $s = IO::Socket::UNIX->new(Peer => $path) or do { print STDERR "qmp: cannot reach $path: $!\\n"; exit 4 };',
+  // How far `copy` got decides its status when QEMU fails to answer: 0 nothing asked yet, 1 the
+  // stop asked, 2 the VM stopped, 3 the jobs started.
+  'my $phase = 0;',
+  'sub fail { print STDERR "qmp: $_[0]\\n"; exit($mode eq "copy" ? (6, 1, 2, 3)[$phase] : 1) }',
+  '$SIG{ALRM} = sub { fail("QEMU did not answer") };',
+  'alarm 10; my $s = IO::Socket::UNIX->new(Peer => $path) or fail("cannot reach $path: $!");',
   '$s->autoflush(1); my $greeting = <$s>;',
   'sub ask { my ($line) = @_; alarm 10; print $s "$line\\n";',
-  '  while (1) { my $l = <$s>; defined $l or do { print STDERR "qmp: QEMU closed the connection\\n"; exit 5 };',
+  '  while (1) { my $l = <$s>; defined $l or fail("QEMU closed the connection");',
   '    next if $l =~ /"event"/; return $l } }',
   'sub job { my ($jobs, $i) = @_; return $jobs =~ /(\\{[^{}]*"id": "hearth-copy-$i"[^{}]*\\})/ ? $1 : "" }',
   'ask(q({"execute":"qmp_capabilities"}));',
-  'if ($mode eq "start") {',
-  '  my $blocks = ask(q({"execute":"query-block"}));',
+  'if ($mode eq "copy") {',
+  '  my $status = ask(q({"execute":"query-status"}));',
+  '  $status =~ /"running": *true/ or exit 10;',
+  '  my $blocks = ask(q({"execute":"query-block"})); my @devs;',
   '  for (my $i = 0; $i * 2 < @args; $i++) { my ($src, $dst) = @args[2 * $i, 2 * $i + 1];',
-  '    if ("$src$dst" =~ /["\\\\\\x00-\\x1f]/) { print STDERR "qmp: a path Hearth does not send\\n"; exit 2 }',
+  '    if ("$src$dst" =~ /["\\\\\\x00-\\x1f]/) { print STDERR "qmp: a path Hearth does not send\\n"; exit 6 }',
   '    $blocks =~ /"device": "([^"]+)"(?:(?!"device":).)*?"file": "\\Q$src\\E"/ or do { print STDERR "qmp: QEMU has no drive for $src\\n"; exit 6 };',
-  '    my $dev = $1;',
-  '    my $r = ask(qq({"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"hearth-copy-$i","file":{"driver":"file","filename":"$dst"}}}));',
-  '    if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 1 }',
-  '    $r = ask(qq({"execute":"blockdev-backup","arguments":{"job-id":"hearth-copy-$i","device":"$dev","target":"hearth-copy-$i","sync":"full","auto-dismiss":false}}));',
-  '    if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 1 } }',
+  '    push @devs, $1 }',
+  '  $phase = 1; my $r = ask(q({"execute":"stop"}));',
+  '  if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 1 }',
+  '  $phase = 2;',
+  '  for my $i (0 .. $#devs) { my $dst = $args[2 * $i + 1];',
+  '    $r = ask(qq({"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"hearth-copy-$i","file":{"driver":"file","filename":"$dst"}}}));',
+  '    if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 2 }',
+  '    $r = ask(qq({"execute":"blockdev-backup","arguments":{"job-id":"hearth-copy-$i","device":"$devs[$i]","target":"hearth-copy-$i","sync":"full","auto-dismiss":false}}));',
+  '    if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 2 } }',
+  '  $phase = 3; $r = ask(q({"execute":"cont"}));',
+  '  if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 3 }',
   '  exit 0 }',
   'my $n = $args[0] // 0; $n =~ /^[0-9]+$/ or exit 2;',
   'if ($mode eq "wait") {',

@@ -86,14 +86,63 @@ done
 avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
 if [ "$need" -gt "$avail" ]; then verdict="fail disk-full"; exit ${DISK_FULL_STATUS}; fi
 for v in $vols; do rm -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag"; done
-app_pause
-case $? in
-  0) ;;
-  2) verdict="fail cannot-pause"; echo "hearth: the app runs and cannot be paused" >&2; exit 3 ;;
-  *) verdict="fail pause"; exit 3 ;;
-esac
-if [ "$paused" = yes ]; then
-  # The watchdog does not hold the copy lock (fd 9): the lock ends with this worker.
+ids=
+identities() {
+  ids=
+  for v in $vols; do
+    # The volume's identity (size, mtime and ctime to the nanosecond, inode): the next run
+    # hashes its copy only if this is still the same (the hash decides).
+    ids="$ids
+identity $v $(stat -c '%s %.9Y %.9Z %i' -- "$d/$v.img" 2>/dev/null)"
+  done
+}
+# A running QEMU app: everything that can be done before the pause is, so that one QMP
+# connection stops the VM, starts QEMU's copy jobs (the volumes as they are at that instant)
+# and lets it run on (live-copy.ts). Its identities are taken just before: a write after them
+# changes them, so they can only make the next run hash for nothing, never skip a change.
+copied=no
+if [ "$live" = yes ] && [ "$whole" -le "$avail" ]; then
+  set --
+  for v in $vols; do
+    truncate -s "$(stat -c %s -- "$d/$v.img")" -- "$d/$v.img.$tag.partial" || break
+    set -- "$@" "$d/$v.img" "$d/$v.img.$tag.partial"
+  done
+  if [ $# -eq $((n * 2)) ]; then
+    # What a worker that was killed (its EXIT trap never ran) left in QEMU would refuse the jobs.
+    live_qmp clean "$n" >/dev/null 2>&1
+    identities
+    # Marked before asking, as app_pause does: a stop that took effect is always resumed.
+    jobs=yes; paused=yes; was=yes
+    t0=$(date +%s%N)
+    said=$(live_qmp copy "$@" 2>&1) && st=0 || st=$?
+    case $st in
+      0) paused=no; copied=live ;;
+      3) copied=live ;; # the jobs run, cont went unanswered: app_resume below tries again
+      2) # QEMU refused the jobs (an older QEMU, say) and the VM is stopped: cp while paused.
+        echo "hearth: copied while paused, as QEMU could not copy: $said" >&2
+        live_qmp clean "$n" >/dev/null 2>&1; jobs=no; copied=paused ;;
+      10) jobs=no; paused=no; was=no ;; # not running: copied as any app is, below
+      1) echo "$said" >&2; verdict="fail pause"; exit 3 ;;
+      *) # Nothing was stopped (no drive of that file, QEMU gone): the usual way, below.
+        [ -z "$said" ] || echo "hearth: copied with cp, as QEMU could not copy: $said" >&2
+        jobs=no; paused=no; was=no ;;
+    esac
+  fi
+  [ "$copied" != no ] || for v in $vols; do rm -f -- "$d/$v.img.$tag.partial"; done
+fi
+if [ "$copied" = no ]; then
+  app_pause
+  case $? in
+    0) ;;
+    2) verdict="fail cannot-pause"; echo "hearth: the app runs and cannot be paused" >&2; exit 3 ;;
+    *) verdict="fail pause"; exit 3 ;;
+  esac
+  identities
+fi
+if [ "$was" = yes ]; then
+  # Resumes the app and ends this worker after the given seconds, whatever hangs (cp, or
+  # QEMU's jobs: the EXIT trap cancels them). It does not hold the copy lock (fd 9): the lock
+  # ends with this worker.
   (
     trap '' TERM
     i=0
@@ -107,32 +156,7 @@ if [ "$paused" = yes ]; then
   ) </dev/null >/dev/null 2>&1 9>&- &
   watchdog=$!
 fi
-ids=
-for v in $vols; do
-  # The volume's identity while nothing can write it (size, mtime and ctime to the
-  # nanosecond, inode): the next run hashes its copy only if this is still the same.
-  ids="$ids
-identity $v $(stat -c '%s %.9Y %.9Z %i' -- "$d/$v.img" 2>/dev/null)"
-done
-# Started while the VM is paused, QEMU's jobs copy every volume as it is at this instant.
-copied=no
-if [ "$live" = yes ] && [ "$was" = yes ] && [ "$whole" -le "$avail" ]; then
-  set --
-  for v in $vols; do
-    truncate -s "$(stat -c %s -- "$d/$v.img")" -- "$d/$v.img.$tag.partial" || break
-    set -- "$@" "$d/$v.img" "$d/$v.img.$tag.partial"
-  done
-  jobs=yes
-  if [ $# -eq $((n * 2)) ] && said=$(live_qmp start "$@" 2>&1); then
-    copied=live
-  else
-    # QEMU refused (a drive it names otherwise, an older QEMU): cp, still paused.
-    echo "hearth: copied while paused, as QEMU could not copy: $said" >&2
-    live_qmp clean "$n" >/dev/null 2>&1; jobs=no
-    for v in $vols; do rm -f -- "$d/$v.img.$tag.partial"; done
-  fi
-fi
-if [ "$copied" = no ]; then
+if [ "$copied" != live ]; then
   for v in $vols; do
     # Its message is kept in memory: on a full disk no log file could be written.
     if ! err=$(cp --reflink=auto --sparse=always -- "$d/$v.img" "$d/$v.img.$tag.partial" 2>&1); then
