@@ -6,6 +6,7 @@ import type { HearthApi } from '../../../shared/hearth-api';
 import type { InvokeRequest } from '../../../shared/ipc';
 import type { ChosenImage, InstalledApp } from '../../../shared/model';
 import { appStateSentence } from './app-words';
+import { KeyedActions } from './keyed-actions.svelte';
 import { messageOf } from './notices.svelte';
 import type { NoticesState } from './notices.svelte';
 import type { TasksState } from './tasks.svelte';
@@ -39,8 +40,11 @@ export class AppsState {
   announcement = $state('');
   /** Install runs by catalog app id (the latest per app). */
   installs = $state.raw<Readonly<Record<string, InstallRun>>>({});
-  /** Apps with a command on its way, by appKey: their buttons wait. */
-  busy = $state.raw<Readonly<Record<string, AppAction>>>({});
+  readonly #actions = new KeyedActions<AppAction>();
+  /** Apps with a command on its way, by appKey (and installs by `install/<id>`): their buttons wait. */
+  get busy(): Readonly<Record<string, AppAction>> {
+    return this.#actions.busy;
+  }
   /** The latest install from a file: its task, and the app it becomes where. */
   fileInstall = $state.raw<(InstallRun & { appId: string }) | null>(null);
 
@@ -81,18 +85,17 @@ export class AppsState {
 
   /** Starts installing; the task's progress shows on the app's catalog card. */
   async install(appId: string, deviceId: string): Promise<void> {
-    if (this.busy[`install/${appId}`]) return;
-    this.busy = { ...this.busy, [`install/${appId}`]: 'start' };
-    try {
-      const { taskId } = await this.#api.apps.install({ deviceId, appId });
-      this.installs = { ...this.installs, [appId]: { taskId, deviceId } };
-      // The task's events are already arriving; the list also covers a missed first one.
-      await this.#tasks.refresh();
-    } catch (error) {
-      this.#notices.report(error);
-    } finally {
-      this.busy = without(this.busy, `install/${appId}`);
-    }
+    await this.#actions.run(
+      `install/${appId}`,
+      'start',
+      async () => {
+        const { taskId } = await this.#api.apps.install({ deviceId, appId });
+        this.installs = { ...this.installs, [appId]: { taskId, deviceId } };
+        // The task's events are already arriving; the list also covers a missed first one.
+        await this.#tasks.refresh();
+      },
+      (error) => this.#notices.report(error),
+    );
   }
 
   /** Asks the app to open its file dialog; the sentence comes back if the file will not do. */
@@ -170,18 +173,7 @@ export class AppsState {
   }
 
   async #run(app: InstalledApp, action: AppAction, call: () => Promise<unknown>): Promise<boolean> {
-    const key = appKey(app);
-    if (this.busy[key]) return false;
-    this.busy = { ...this.busy, [key]: action };
-    try {
-      await call();
-      return true;
-    } catch (error) {
-      this.#notices.report(error);
-      return false;
-    } finally {
-      this.busy = without(this.busy, key);
-    }
+    return this.#actions.run(appKey(app), action, call, (error) => this.#notices.report(error));
   }
 
   #receive(apps: InstalledApp[]): void {
@@ -254,11 +246,7 @@ export class AppConsole {
   }
 }
 
-function refOf(app: AppRef): AppRef {
+/** Only the reference of an app (or of anything that names one), as the API takes it. */
+export function refOf(app: AppRef): AppRef {
   return { deviceId: app.deviceId, appId: app.appId };
-}
-
-function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
-  const { [key]: _dropped, ...rest } = record;
-  return rest;
 }

@@ -13,7 +13,8 @@ import type {
 } from '../../../shared/model';
 import { deserializeError } from '../../../shared/errors';
 import type { AppRef } from './apps.svelte';
-import { appKey } from './apps.svelte';
+import { appKey, refOf } from './apps.svelte';
+import { KeyedActions } from './keyed-actions.svelte';
 import { messageOf } from './notices.svelte';
 import { AppStatusList } from './app-status-list.svelte';
 import type { NoticesState } from './notices.svelte';
@@ -50,12 +51,17 @@ export class BackupsState extends AppStatusList<AppBackupStatus> {
   points = $state.raw<Readonly<Record<string, readonly BackupPoint[]>>>({});
   /** Every point in the backups, once asked for (restoring apps no device has). */
   allPoints = $state.raw<readonly BackupPoint[] | null>(null);
+  readonly #actions = new KeyedActions<BackupAction>();
   /** Apps with a request on its way, by appKey: their buttons wait. */
-  busy = $state.raw<Readonly<Record<string, BackupAction>>>({});
+  get busy(): Readonly<Record<string, BackupAction>> {
+    return this.#actions.busy;
+  }
   /** The latest task started here per app (appKey). */
   runs = $state.raw<Readonly<Record<string, BackupRun>>>({});
   /** The last refusal per app (appKey), as the owner's sentence, until the next try. */
-  problems = $state.raw<Readonly<Record<string, string>>>({});
+  get problems(): Readonly<Record<string, string>> {
+    return this.#actions.problems;
+  }
 
   /** Backups are set up and may run: the owner kept the recovery kit. */
   readonly ready = $derived(this.setup?.repository?.kitConfirmed === true);
@@ -288,21 +294,12 @@ export class BackupsState extends AppStatusList<AppBackupStatus> {
     call: () => Promise<{ taskId: string }>,
   ): Promise<boolean> {
     const key = appKey(status);
-    if (this.busy[key]) return false;
-    this.busy = { ...this.busy, [key]: action };
-    this.problems = without(this.problems, key);
-    try {
+    return this.#actions.run(key, action, async () => {
       const { taskId } = await call();
       this.runs = { ...this.runs, [key]: { taskId, action } };
       // The task's events are already arriving; the list also covers a missed first one.
       await this.#tasks.refresh();
-      return true;
-    } catch (error) {
-      this.problems = { ...this.problems, [key]: messageOf(error) };
-      return false;
-    } finally {
-      this.busy = without(this.busy, key);
-    }
+    });
   }
 
   async #change(
@@ -311,31 +308,13 @@ export class BackupsState extends AppStatusList<AppBackupStatus> {
     call: () => Promise<AppBackupStatus>,
   ): Promise<boolean> {
     const key = appKey(status);
-    if (this.busy[key]) return false;
-    this.busy = { ...this.busy, [key]: action };
-    this.problems = without(this.problems, key);
-    try {
+    return this.#actions.run(key, action, async () => {
       const updated = await call();
       this.list = this.list.map((s) => (appKey(s) === key ? updated : s));
-      return true;
-    } catch (error) {
-      this.problems = { ...this.problems, [key]: messageOf(error) };
-      return false;
-    } finally {
-      this.busy = without(this.busy, key);
-    }
+    });
   }
-}
-
-function refOf(ref: AppRef): AppRef {
-  return { deviceId: ref.deviceId, appId: ref.appId };
 }
 
 function newestFirst(points: readonly BackupPoint[]): BackupPoint[] {
   return [...points].sort((a, b) => b.takenAt - a.takenAt);
-}
-
-function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
-  const { [key]: _dropped, ...rest } = record;
-  return rest;
 }

@@ -4,8 +4,8 @@
 // the owner's sentence, shown on the app's card.
 import type { HearthApi } from '../../../shared/hearth-api';
 import type { AppUpdateStatus, TaskSnapshot } from '../../../shared/model';
-import type { AppRef } from './apps.svelte';
-import { appKey } from './apps.svelte';
+import { appKey, refOf } from './apps.svelte';
+import { KeyedActions } from './keyed-actions.svelte';
 import { messageOf } from './notices.svelte';
 import { AppStatusList } from './app-status-list.svelte';
 import type { NoticesState } from './notices.svelte';
@@ -22,12 +22,17 @@ export class UpdatesState extends AppStatusList<AppUpdateStatus> {
   /** "Check for updates" is on its way. */
   checking = $state(false);
   lastCheck = $state.raw<CheckResult | null>(null);
+  readonly #actions = new KeyedActions<UpdateAction>();
   /** Apps with a request on its way, by appKey: their buttons wait. */
-  busy = $state.raw<Readonly<Record<string, UpdateAction>>>({});
+  get busy(): Readonly<Record<string, UpdateAction>> {
+    return this.#actions.busy;
+  }
   /** The latest update or "go back" task started here, by appKey. */
   runs = $state.raw<Readonly<Record<string, string>>>({});
   /** The last refusal per app, as the owner's sentence, until the next try. */
-  problems = $state.raw<Readonly<Record<string, string>>>({});
+  get problems(): Readonly<Record<string, string>> {
+    return this.#actions.problems;
+  }
 
   readonly #tasks: TasksState;
 
@@ -112,32 +117,11 @@ export class UpdatesState extends AppStatusList<AppUpdateStatus> {
     action: UpdateAction,
     call: () => Promise<void>,
   ): Promise<boolean> {
-    const key = appKey(status);
-    if (this.busy[key]) return false;
-    this.busy = { ...this.busy, [key]: action };
-    this.problems = without(this.problems, key);
-    try {
-      await call();
-      return true;
-    } catch (error) {
-      this.problems = { ...this.problems, [key]: messageOf(error) };
-      return false;
-    } finally {
-      this.busy = without(this.busy, key);
-    }
+    return this.#actions.run(appKey(status), action, call);
   }
 }
 
 /** Whether the app came from a catalog (a file install's version reads "file 3f2a…"). */
 export function fromCatalog(status: AppUpdateStatus): boolean {
   return !status.installedVersion.startsWith('file ');
-}
-
-function refOf(ref: AppRef): AppRef {
-  return { deviceId: ref.deviceId, appId: ref.appId };
-}
-
-function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
-  const { [key]: _dropped, ...rest } = record;
-  return rest;
 }
