@@ -2,42 +2,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { HearthError } from '../../../shared/errors';
-import { FakeSshDevice, type FakeSshDeviceOptions } from './fake-ssh-device';
-import { connectSsh } from './ssh-connect';
+import { useFakeDevices } from './ssh-test-kit';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const { deviceWith, signIn } = useFakeDevices();
 
 const image = randomBytes(600 * 1024 + 123);
 const dir = mkdtempSync(join(tmpdir(), 'hearth-upload-'));
 const local = join(dir, 'image');
 writeFileSync(local, image);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function deviceWith(options: FakeSshDeviceOptions = {}) {
-  const device = await FakeSshDevice.start({ password: 'right', ...options });
-  cleanups.push(() => device.stop());
-  return device;
-}
-
-async function signIn(device: FakeSshDevice) {
-  const session = await connectSsh({
-    host: '127.0.0.1',
-    port: device.port,
-    username: 'pi',
-    auth: { password: 'right' },
-    hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
-  });
-  cleanups.push(async () => {
-    session.close();
-    await session.closed;
-  });
-  return session;
-}
 
 const REMOTE = '/var/lib/hearth/apps/notes/images/.partial';
 

@@ -1,47 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { HearthError, type ErrorCode } from '../../../shared/errors';
-import { FakeSshDevice, type CommandHandler } from './fake-ssh-device';
-import { connectSsh } from './ssh-connect';
+import { describe, expect, it } from 'vitest';
+import { HearthError } from '../../../shared/errors';
+import type { CommandHandler } from './fake-ssh-device';
 import { MAX_STREAM_STDERR_BYTES } from './ssh-exec-stream';
-import type { SshSession } from './ssh-session';
+import { failsWith, useFakeDevices } from './ssh-test-kit';
 
 const MiB = 1024 * 1024;
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function sessionOn(
-  onCommand: CommandHandler,
-): Promise<{ device: FakeSshDevice; session: SshSession }> {
-  const device = await FakeSshDevice.start({ password: 'right', onCommand });
-  cleanups.push(() => device.stop());
-  const session = await connectSsh({
-    host: '127.0.0.1',
-    port: device.port,
-    username: 'pi',
-    auth: { password: 'right' },
-    hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
-  });
-  cleanups.push(async () => {
-    session.close();
-    await session.closed;
-  });
-  return { device, session };
-}
-
-async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<HearthError> {
-  const error = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HearthError);
-  expect((error as HearthError).code).toBe(code);
-  return error as HearthError;
-}
+const { sessionOn } = useFakeDevices();
 
 /** The byte at `offset` of every payload here: not all one value, so order errors show. */
 function block(offset: number, size: number): Buffer {

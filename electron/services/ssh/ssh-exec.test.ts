@@ -1,44 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { HearthError, type ErrorCode } from '../../../shared/errors';
-import { FakeSshDevice, type CommandHandler } from './fake-ssh-device';
-import { connectSsh } from './ssh-connect';
-import type { SshSession } from './ssh-session';
+import { describe, expect, it } from 'vitest';
+import type { CommandHandler } from './fake-ssh-device';
+import { failsWith, useFakeDevices } from './ssh-test-kit';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function sessionOn(
-  onCommand: CommandHandler,
-  signal?: AbortSignal,
-): Promise<{ device: FakeSshDevice; session: SshSession }> {
-  const device = await FakeSshDevice.start({ password: 'right', onCommand });
-  cleanups.push(() => device.stop());
-  const session = await connectSsh({
-    host: '127.0.0.1',
-    port: device.port,
-    username: 'pi',
-    auth: { password: 'right' },
-    hostKey: { kind: 'pinned', fingerprint: device.hostKeyFingerprint },
-    ...(signal ? { signal } : {}),
-  });
-  cleanups.push(async () => {
-    session.close();
-    await session.closed;
-  });
-  return { device, session };
-}
-
-async function failsWith(promise: Promise<unknown>, code: ErrorCode): Promise<HearthError> {
-  const error = await promise.then(
-    () => new Error('expected a failure'),
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(HearthError);
-  expect((error as HearthError).code).toBe(code);
-  return error as HearthError;
-}
+const { sessionOn } = useFakeDevices();
 
 const neverEnds: CommandHandler = (_command, channel) => {
   channel.write('started\n');
