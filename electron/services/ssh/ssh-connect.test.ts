@@ -1,29 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HearthError, type ErrorCode } from '../../../shared/errors';
-import {
-  FakeSshDevice,
-  RawTcpDevice,
-  closedPort,
-  newHostKey,
-  type FakeSshDeviceOptions,
-} from './fake-ssh-device';
+import { RawTcpDevice, closedPort, newHostKey } from './fake-ssh-device';
 import { generateEd25519 } from '../keys/ed25519-keygen';
 import { fingerprintOf } from './host-key-fingerprint';
 import { publicBlobOf } from './fake-ssh-device';
 import { connectSsh, type ConnectOptions } from './ssh-connect';
+import { useFakeDevices } from './ssh-test-kit';
 import type { SshSession } from './ssh-session';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function device(options: FakeSshDeviceOptions = {}): Promise<FakeSshDevice> {
-  const d = await FakeSshDevice.start({ password: 'right', ...options });
-  cleanups.push(() => d.stop());
-  return d;
-}
+const { cleanups, deviceWith: device } = useFakeDevices();
 
 async function raw(onSocket: Parameters<typeof RawTcpDevice.start>[0]): Promise<RawTcpDevice> {
   const d = await RawTcpDevice.start(onSocket);
