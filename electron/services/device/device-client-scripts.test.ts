@@ -381,14 +381,16 @@ function standInQmp() {
   const state = join(root, 'vm-state');
   put(
     p.qmp,
+    // The command is logged once it has taken effect: a test that sees "cont" in the log
+    // must find the VM running.
     `#!/bin/sh
-echo "$1" >> ${root}/qmp.log
-[ -e ${state} ] || { echo "qmp: cannot reach" >&2; exit 4; }
+[ -e ${state} ] || { echo "$1" >> ${root}/qmp.log; echo "qmp: cannot reach" >&2; exit 4; }
 case "$1" in
   query-status) if [ "$(cat ${state})" = running ]; then echo '{"return": {"status": "running", "running": true}}'; else echo '{"return": {"status": "paused", "running": false}}'; fi ;;
   stop) echo paused > ${state}.new && mv ${state}.new ${state} ;;
   cont) echo running > ${state}.new && mv ${state}.new ${state} ;;
 esac
+echo "$1" >> ${root}/qmp.log
 `,
   );
   spawnSync('chmod', ['0755', local(p.qmp)]);
