@@ -30,6 +30,9 @@ export const devicePackages = [
   'kmod',
   'e2fsprogs',
   'nftables',
+  // Real devices have it (ca-certificates needs it); the device scripts hash with it when
+  // it is there (sha256-script.ts).
+  'openssl',
 ] as const;
 
 /** Bump when the build steps below change in a way that must invalidate cached roots. */

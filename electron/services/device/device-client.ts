@@ -12,6 +12,7 @@ import { BOOT_MARKER, parseStatus, statusScript } from './app-status-report';
 import { appPaths, appUnit, deviceLayout } from './layout';
 import type { ScriptOptions } from './remote-script';
 import { checkOperation, operationFailed, runOperation, streamOperation } from './remote-script';
+import { sha256Function } from './sha256-script';
 import { shellQuote } from './shell-quote';
 import {
   BUSY_STATUS,
@@ -313,7 +314,8 @@ export class DeviceClient {
       this.session,
       'image-hash',
       [appId, sha256],
-      `if [ -f ${final} ]; then sha256sum ${final} | cut -d' ' -f1; fi`,
+      `${sha256Function}
+if [ -f ${final} ]; then sha256_of ${final} | cut -d' ' -f1; fi`,
       'look at its images',
       options,
     );
@@ -327,7 +329,8 @@ export class DeviceClient {
       this.session,
       'partial-hash',
       [appId, sha256],
-      `sha256sum ${shellQuote(partial)} | cut -d' ' -f1`,
+      `${sha256Function}
+sha256_of ${shellQuote(partial)} | cut -d' ' -f1`,
       'check the image',
       options,
     );
@@ -689,7 +692,7 @@ exec cat -- "$f"`;
       .map((volume) => {
         const f = shellQuote(p.volumeCopy(volume, tag));
         return `if [ -L ${f} ] || [ ! -f ${f} ]; then echo "hearth: no such copy" >&2; exit 3; fi
-h=$(sha256sum < ${f}) || exit 1
+h=$(sha256_of ${f}) || exit 1
 echo "${volume} \${h%% *}"`;
       })
       .join('\n');
@@ -698,6 +701,7 @@ echo "${volume} \${h%% *}"`;
       'hash-copies',
       [appId, tag, ...volumes],
       `${dataDirCheck(p.data)}
+${sha256Function}
 ${checks}`,
       'check its data',
       { timeoutMs: HASH_TIMEOUT_MS, ...options },
@@ -825,12 +829,13 @@ if ! cat > ${partial}; then rm -f -- ${partial}; exit 1; fi`,
       'keep-restore',
       [appId, volume, tag],
       `${dataDirCheck(p.data)}
+${sha256Function}
 if [ -L ${partial} ] || [ ! -f ${partial} ]; then echo "hearth: nothing was received" >&2; exit 3; fi
 # Zeroed blocks become holes in place (no second copy needs room). Before the hash, so the
 # hash is of the file that is swapped in; a filesystem that cannot punch holes keeps it whole.
 fallocate --dig-holes -- ${partial} 2>/dev/null
 sync -- ${partial} || exit 1
-h=$(sha256sum < ${partial}) || exit 1
+h=$(sha256_of ${partial}) || exit 1
 mv -f -- ${partial} ${shellQuote(restored)} || exit 1
 sync -- ${d} 2>/dev/null
 echo "\${h%% *}"`,

@@ -1,0 +1,8 @@
+// How a device script hashes a file: `sha256_of FILE` prints its sha256 first on the line (the
+// text after a space is not the hash) and fails if the file cannot be read. OpenSSL where the
+// device has it (most have: ca-certificates needs it) uses the CPU's SHA instructions: 0.9 s a
+// GiB on the lab machine, against 4 s for Debian 12's sha256sum, which uses none. Volumes are
+// gigabytes, and a backup's unchanged check and a restore's verification hash all of them.
+export const sha256Function = `sha256_of() {
+  if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r < "$1"; else sha256sum < "$1"; fi
+}`;
