@@ -95,7 +95,10 @@ beforeEach(async () => {
   await f.close();
 });
 let mounted = '';
+let proxied: ChildProcess | undefined;
 afterEach(async () => {
+  proxied?.kill('SIGKILL');
+  proxied = undefined;
   if (existsSync(`${appDir}/qmp.sock`)) qmp('quit');
   vm?.kill('SIGKILL');
   vm = undefined;
@@ -131,6 +134,47 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
       expect(
         copy.subarray(dataAt + data.length).equals(Buffer.alloc(volumeSize - dataAt - data.length)),
       ).toBe(true);
+    },
+    60_000,
+  );
+
+  it.skipIf(missing.length > 0)(
+    `a QEMU that does not know x-perf still copies while the app runs${skip}`,
+    async () => {
+      const volume = `${appDir}/data/disk.img`;
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await bootCounter(volume);
+      // Between the worker and QEMU: a QMP proxy that answers any command naming x-perf as a
+      // QEMU without it would, and counts them.
+      spawnSync('mv', [`${appDir}/qmp.sock`, `${appDir}/qemu.sock`]);
+      const proxy = `use strict; use IO::Socket::UNIX; use IO::Select;
+my ($at, $qemu, $log) = @ARGV; my $l = IO::Socket::UNIX->new(Local => $at, Listen => 5) or die;
+open(my $f, ">>", $log) or die; $f->autoflush(1); print $f "listening\n";
+while (my $c = $l->accept) { my $q = IO::Socket::UNIX->new(Peer => $qemu) or die;
+  $c->autoflush(1); $q->autoflush(1); my $sel = IO::Select->new($c, $q);
+  # Raw reads: a client sends one command and waits for its answer, so one read is one line.
+  LINE: while (1) { for my $h ($sel->can_read) { sysread($h, my $b, 65536) or last LINE;
+    if ($h != $c) { syswrite($c, $b) } elsif ($b =~ /x-perf/) {
+      print $f "refused\\n"; syswrite($c, qq({"error": {"class": "GenericError", "desc": "Parameter 'x-perf' is unexpected"}}\\r\\n)) }
+    else { syswrite($q, $b) } } }
+  close $q; close $c }`;
+      const log = `${root}/proxy.log`;
+      proxied = spawn('perl', ['-e', proxy, `${appDir}/qmp.sock`, `${appDir}/qemu.sock`, log], {
+        stdio: 'ignore',
+      });
+      while (!existsSync(log)) await new Promise((r) => setTimeout(r, 20));
+
+      const r = snapshot('t6');
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      expect(readFileSync(log, 'utf8')).toBe('listening\nrefused\n');
+      expect(r.stdout).toContain('was-running yes\n');
+      expect(Number(/paused-ms (\d+)/.exec(r.stdout)?.[1])).toBeLessThan(2000);
+      expect(qmp('query-status')).toContain('"status": "running"');
+      expect(qemuLeftovers()).toBe('');
+      const copy = readFileSync(`${appDir}/data/disk.img.t6`);
+      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t6']);
     },
     60_000,
   );
