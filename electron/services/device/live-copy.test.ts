@@ -65,6 +65,16 @@ function qemuLeftovers(): string {
   return [...new Set(out.match(/hearth-copy-\d+/g) ?? [])].join(' ');
 }
 
+/** How every good copy ends: the app runs, QEMU keeps nothing of it, the data folder holds the volume and this copy only, and the copy holds the volume's data. */
+function expectCopyKept(tag: string): Buffer {
+  expect(qmp('query-status')).toContain('"status": "running"');
+  expect(qemuLeftovers()).toBe('');
+  expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', `disk.img.${tag}`]);
+  const copy = readFileSync(`${appDir}/data/disk.img.${tag}`);
+  expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+  return copy;
+}
+
 function snapshot(tag: string, path?: string) {
   const script = snapshotScript({
     dataDir: `${appDir}/data`,
@@ -122,13 +132,8 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('was-running yes\n');
       expect(r.stdout).toContain(`copy disk ${volumeSize}\n`);
-      expect(qmp('query-status')).toContain('"status": "running"');
-      expect(qemuLeftovers()).toBe('');
-      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t1']);
-
-      const copy = readFileSync(`${appDir}/data/disk.img.t1`);
+      const copy = expectCopyKept('t1');
       expect(copy.length).toBe(volumeSize);
-      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
       // The kernel's boot record came along (sector 0), and its holes read as zeros.
       expect(parseCounterDisk(copy).boot).toEqual({ version: 1, counter: 1, checksumOk: true });
       expect(
@@ -170,11 +175,7 @@ while (my $c = $l->accept) { my $q = IO::Socket::UNIX->new(Peer => $qemu) or die
       expect(readFileSync(log, 'utf8')).toBe('listening\nrefused\n');
       expect(r.stdout).toContain('was-running yes\n');
       expect(Number(/paused-ms (\d+)/.exec(r.stdout)?.[1])).toBeLessThan(2000);
-      expect(qmp('query-status')).toContain('"status": "running"');
-      expect(qemuLeftovers()).toBe('');
-      const copy = readFileSync(`${appDir}/data/disk.img.t6`);
-      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
-      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t6']);
+      expectCopyKept('t6');
     },
     60_000,
   );
@@ -195,11 +196,7 @@ while (my $c = $l->accept) { my $q = IO::Socket::UNIX->new(Peer => $qemu) or die
       );
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('was-running yes\n');
-      expect(qmp('query-status')).toContain('"status": "running"');
-      expect(qemuLeftovers()).toBe('');
-      const copy = readFileSync(`${appDir}/data/disk.img.t2`);
-      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
-      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t2']);
+      expectCopyKept('t2');
     },
     60_000,
   );
@@ -253,9 +250,7 @@ while (my $c = $l->accept) { my $q = IO::Socket::UNIX->new(Peer => $qemu) or die
       const r = snapshot('t4');
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      expect(qemuLeftovers()).toBe('');
-      const copy = readFileSync(`${appDir}/data/disk.img.t4`);
-      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
+      expectCopyKept('t4');
     },
     60_000,
   );
@@ -280,11 +275,7 @@ while (my $c = $l->accept) { my $q = IO::Socket::UNIX->new(Peer => $qemu) or die
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('was-running yes\n');
       expect(r.stdout).toContain(`copy disk ${volumeSize}\n`);
-      expect(qmp('query-status')).toContain('"status": "running"');
-      expect(qemuLeftovers()).toBe('');
-      const copy = readFileSync(`${appDir}/data/disk.img.t5`);
-      expect(copy.subarray(dataAt, dataAt + data.length).equals(data)).toBe(true);
-      expect(readdirSync(`${appDir}/data`).sort()).toEqual(['disk.img', 'disk.img.t5']);
+      expectCopyKept('t5');
     },
     60_000,
   );
