@@ -23,3 +23,11 @@ it('draws the same picture as ssh-keygen for the same key', () => {
 it('refuses what is not a fingerprint', () => {
   expect(() => fingerprintArt('SHA256:not base64!')).toThrow();
 });
+
+it('draws the end over the start where the walk comes back to it, as ssh-keygen does', () => {
+  // A fingerprint whose walk ends where it began (found by trying random ones); CI once drew
+  // such a key with ssh-keygen, which shows E there.
+  const art = fingerprintArt('SHA256:mlAiDIsXLtg9+VqwmQ21iEkPDFLz3b8BjXMu3WyI+ZA', 'ED25519 256');
+  expect(art[5]).toBe('|    = + E * +    |');
+  expect(art.slice(1, -1).join('')).not.toContain('S');
+});

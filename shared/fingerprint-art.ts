@@ -45,8 +45,9 @@ export function fingerprintArt(fingerprint: string, keyLabel = ''): string[] {
   const rows = field.map((row, ry) =>
     row
       .map((count, rx) => {
-        if (rx === startX && ry === startY) return 'S';
+        // The end is drawn over the start where the walk comes back to it, as ssh-keygen does.
         if (rx === x && ry === y) return 'E';
+        if (rx === startX && ry === startY) return 'S';
         return SYMBOLS[count] ?? ' ';
       })
       .join(''),
