@@ -639,6 +639,58 @@ describe('backups and restores', () => {
     ]);
   });
 
+  it('reports the pause as soon as the app runs again, while the device is still copying', async () => {
+    fake.installed(spec);
+    const events: string[] = [];
+    fake.whileCopying = async () => {
+      events.push(`copying; app paused: ${fake.unit('counter').paused}`);
+      await new Promise((r) => setTimeout(r, 20));
+    };
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
+      onResumed: (report) => {
+        events.push(`resumed after ${report.pausedMs} ms, ${report.copies[0]?.sizeBytes} bytes`);
+      },
+    });
+    events.push('copied');
+    expect(events).toEqual([
+      'resumed after 42 ms, 8 bytes',
+      'copying; app paused: false',
+      'copied',
+    ]);
+    expect(result).toMatchObject({ pausedMs: 42, wasRunning: true });
+    expect(result.copies).toMatchObject([
+      { volume: 'storage', sizeBytes: 8, path: copyOf('storage') },
+    ]);
+  });
+
+  it('takes the final report for the result, and a garbled early one for none', async () => {
+    fake.earlySnapshotReports = false;
+    const original = fake.exec.bind(fake);
+    fake.exec = async (command, options) => {
+      if (!command.includes('# hearth:snapshot-volumes')) return original(command, options);
+      const garbled = 'copy storage x\nresumed\n';
+      options?.onStdout?.(Buffer.from(garbled));
+      const result = await original(command, options);
+      return { ...result, stdout: `${garbled}${result.stdout}` };
+    };
+    const early: unknown[] = [];
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
+      onResumed: (r) => early.push(r),
+    });
+    expect(early).toEqual([]);
+    expect(result.copies[0]?.sizeBytes).toBe(8);
+  });
+
+  it('never reports early for a device that does not', async () => {
+    fake.earlySnapshotReports = false;
+    const early: unknown[] = [];
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
+      onResumed: (r) => early.push(r),
+    });
+    expect(early).toEqual([]);
+    expect(result.copies[0]?.sizeBytes).toBe(8);
+  });
+
   it('snapshots a stopped app without pausing it', async () => {
     const result = await client.snapshotVolumes('counter', ['storage'], TAG);
     expect(result).toMatchObject({ wasRunning: false, pausedMs: 0 });

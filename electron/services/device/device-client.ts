@@ -19,6 +19,7 @@ import {
   DISK_FULL_STATUS,
   copyLock,
   dataDirCheck,
+  RESUMED_LINE,
   snapshotScript,
 } from './volume-scripts';
 
@@ -97,6 +98,12 @@ export interface SnapshotOptions {
   signal?: AbortSignal;
   /** The device resumes the app after this long even if a copy hangs (the run then fails). */
   watchdogSeconds?: number;
+  /**
+   * Called once, as soon as the app runs again, with what the copies will be (sizes, identities,
+   * the pause), while the device may still be copying: the copies can be read only once the
+   * snapshot resolves. A device (or run) that has no early report does not call it.
+   */
+  onResumed?: (report: SnapshotResult) => void;
 }
 
 export interface StreamOptions {
@@ -575,6 +582,10 @@ sha256_of ${shellQuote(partial)} | cut -d' ' -f1`,
       watchdogSeconds,
       volumes,
     });
+    const pathOf = (v: string) => p.volumeCopy(v, tag);
+    const { onResumed } = options;
+    let early = '';
+    let told = !onResumed;
     const result = await runOperation(
       this.session,
       'snapshot-volumes',
@@ -583,10 +594,28 @@ sha256_of ${shellQuote(partial)} | cut -d' ' -f1`,
       {
         timeoutMs: (watchdogSeconds + 120) * 1000,
         ...(options.signal ? { signal: options.signal } : {}),
+        onStdout: (chunk) => {
+          if (told) return;
+          early += chunk.toString('utf8');
+          const end = early.indexOf(`\n${RESUMED_LINE}\n`);
+          if (end < 0) return;
+          told = true;
+          // A garbled early report only means no early start; the final one is judged below.
+          let report: SnapshotResult;
+          try {
+            report = parseSnapshot(early.slice(0, end), volumes, pathOf);
+          } catch {
+            return;
+          }
+          onResumed?.(report);
+        },
       },
     );
     if (result.code !== 0) throw copyFailure('copy its data', result);
-    return parseSnapshot(result.stdout, volumes, (v) => p.volumeCopy(v, tag));
+    const resumed = result.stdout.indexOf(`\n${RESUMED_LINE}\n`);
+    const body =
+      resumed < 0 ? result.stdout : result.stdout.slice(resumed + RESUMED_LINE.length + 2);
+    return parseSnapshot(body, volumes, pathOf);
   }
 
   /** Deletes the copies (and restores) of one run, whole or partial; never a live volume. */

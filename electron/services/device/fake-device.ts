@@ -12,6 +12,7 @@ import type { ExecStream, ExecStreamOptions, ExecStreamResult } from '../ssh/ssh
 import type { UploadOptions, UploadResult } from '../ssh/ssh-session';
 import { BOOT_MARKER } from './app-status-report';
 import { appPaths, deviceLayout } from './layout';
+import { RESUMED_LINE } from './volume-scripts';
 
 /** How an app behaves when its unit starts. */
 export type FakeAppBehaviour =
@@ -85,6 +86,10 @@ export class FakeDevice implements SshSession {
   snapshotPausedMs = 42;
   /** Called while a snapshot has the app paused (after the pause, before the copies). */
   onSnapshotPaused: ((appId: string) => void) | null = null;
+  /** Whether a snapshot reports early, as snapshotScript does once the app runs again. */
+  earlySnapshotReports = true;
+  /** Awaited between a snapshot's early report and its end (the device still copying). */
+  whileCopying: ((appId: string) => Promise<void>) | null = null;
   now = 1_795_000_000_000;
   readonly closed: Promise<void>;
   #close: () => void = () => undefined;
@@ -176,7 +181,17 @@ export class FakeDevice implements SshSession {
     }
     const out = this.#run(op, args);
     if (out === null) return this.#unknown(command);
-    return typeof out === 'string' ? ok(out) : out;
+    const result = typeof out === 'string' ? ok(out) : out;
+    // As a device streams it: a snapshot's early report (up to the resumed line) first, then,
+    // once whatever a test does while the copy is finishing is done, the rest.
+    const resumed = `\n${RESUMED_LINE}\n`;
+    const split = op === 'snapshot-volumes' ? result.stdout.indexOf(resumed) : -1;
+    if (split >= 0) {
+      options.onStdout?.(Buffer.from(result.stdout.slice(0, split + resumed.length)));
+      await this.whileCopying?.(args[0] ?? '');
+      options.onStdout?.(Buffer.from(result.stdout.slice(split + resumed.length)));
+    } else if (result.stdout) options.onStdout?.(Buffer.from(result.stdout));
+    return result;
   }
 
   execStream(command: string, options: ExecStreamOptions = {}): ExecStream {
@@ -551,7 +566,7 @@ export class FakeDevice implements SshSession {
         out += `copy ${volume} ${data.length}\nidentity ${volume} ${this.#identity(live)}\n`;
       }
       out += `paused-ms ${wasRunning ? this.snapshotPausedMs : 0}\nwas-running ${wasRunning ? 'yes' : 'no'}\n`;
-      return ok(out);
+      return ok(this.earlySnapshotReports ? `${out}${RESUMED_LINE}\n${out}` : out);
     } finally {
       // Never left paused, whatever a test's hook does.
       if (wasRunning) {

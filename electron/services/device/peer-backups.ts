@@ -59,7 +59,7 @@ import type { RemoteShell } from './root-shell';
 import type { SshSession } from '../ssh/ssh-session';
 import { shellQuote } from './shell-quote';
 import { unitSandbox } from './unit-sandbox';
-import { DISK_FULL_STATUS, snapshotWorker } from './volume-scripts';
+import { DISK_FULL_STATUS, WORKER_FILES, snapshotWorker } from './volume-scripts';
 
 /** What peer operations need of a session: scripts, and SFTP for files that must not ride on a command line. */
 export type PeerSession = ScriptSession & Pick<SshSession, 'writeFile'>;
@@ -415,7 +415,7 @@ report="paused-ms 0"
 if [ -n "$volumes" ]; then
   exec 9>>${rel((p) => p.copyLock)} || fail ${s.copy}
   flock -w 600 9 || fail ${s.copy}
-  rm -f -- "$res" "$res.body" "$res.done" "$res.log"
+  rm -f -- ${WORKER_FILES}
   # 8>&-: the worker (and its watchdog) must not hold the backup lock after this run.
   setsid -w sh -c ${shellQuote(snapshotWorker)} hearth-snapshot "$data" "$spec" ${rel((p) => p.qmp)} "${appUnitInShell('$app')}" "$app" "$tag" ${WATCHDOG_SECONDS} $volumes </dev/null >/dev/null 2>"$res.log" 8>&- &
   wait $!
@@ -431,7 +431,7 @@ if [ -n "$volumes" ]; then
   esac
   for v in $volumes; do mv -f -- "$data/$v.img.$tag" "$work/volumes/$v.img" 2>"$err" || fail ${s.copy}; done
   report=$(cat -- "$res.body")
-  rm -f -- "$res" "$res.body" "$res.log"
+  rm -f -- ${WORKER_FILES}
   exec 9>&-
 fi
 paused_ms=$(printf '%s\\n' "$report" | sed -n 's/^paused-ms \\([0-9]\\{1,12\\}\\)$/\\1/p')

@@ -12,6 +12,11 @@ export interface ScriptOptions {
   timeoutMs?: number;
 }
 
+export interface RunOptions extends ScriptOptions {
+  /** stdout as it arrives (a report that comes before the script ends). */
+  onStdout?: (chunk: Buffer) => void;
+}
+
 export type ScriptSession = Pick<SshSession, 'exec'>;
 
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -32,11 +37,12 @@ export function runOperation(
   op: string,
   args: readonly (string | number)[],
   script: string,
-  options: ScriptOptions = {},
+  options: RunOptions = {},
 ): Promise<ExecResult> {
   return session.exec(operationCommand(op, args, script), {
     timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.onStdout ? { onStdout: options.onStdout } : {}),
   });
 }
 

@@ -87,6 +87,13 @@ avail=$(df -Pk -- "$d" | awk 'NR == 2 { print $4 }')
 if [ "$need" -gt "$avail" ]; then verdict="fail disk-full"; exit ${DISK_FULL_STATUS}; fi
 for v in $vols; do rm -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag"; done
 ids=
+# The report (volumes' sizes, their identities, the pause), of the copies named "$d/<v>.img.$tag$1".
+report() {
+  for v in $vols; do echo "copy $v $(stat -c %s -- "$d/$v.img.$tag$1")"; done
+  echo "$ids"
+  if [ "$was" = yes ]; then echo "paused-ms $(( (t1 - t0) / 1000000 ))"; else echo "paused-ms 0"; fi
+  echo "was-running $was"
+}
 identities() {
   ids=
   for v in $vols; do
@@ -170,6 +177,9 @@ if [ "$paused" = yes ] && ! app_resume; then
   verdict="fail resume"; echo "hearth: the app could not be resumed" >&2; exit 3
 fi
 t1=$(date +%s%N)
+# The app runs again: the same report, early, while QEMU's jobs may still be copying (the laptop
+# opens its repository meanwhile). Only a hint: the exit status and the body are the answer.
+report .partial > "$res.early.partial" 2>/dev/null && mv -f -- "$res.early.partial" "$res.early" 2>/dev/null
 if [ "$copied" = live ]; then
   if ! err=$(live_qmp wait "$n" 2>&1); then
     echo "$err" >&2
@@ -189,18 +199,18 @@ if [ "$was" = no ]; then
   done
 fi
 : > "$res.done"
-{
-  for v in $vols; do
-    mv -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag" || exit 1
-    echo "copy $v $(stat -c %s -- "$d/$v.img.$tag")"
-  done
-  echo "$ids"
-  if [ "$was" = yes ]; then echo "paused-ms $(( (t1 - t0) / 1000000 ))"; else echo "paused-ms 0"; fi
-  echo "was-running $was"
-} > "$res.body" || exit 1
+for v in $vols; do mv -f -- "$d/$v.img.$tag.partial" "$d/$v.img.$tag" || exit 1; done
+report "" > "$res.body" || exit 1
 verdict=ok
 exit 0
 `;
+
+/** Every file the worker may leave beside the copies (`$res` is its verdict), in shell words. */
+export const WORKER_FILES =
+  '"$res" "$res.body" "$res.done" "$res.log" "$res.early" "$res.early.partial"';
+
+/** The line that ends snapshotScript's early report (what follows it is the final one). */
+export const RESUMED_LINE = 'resumed';
 
 export interface SnapshotScriptInput {
   dataDir: string;
@@ -217,7 +227,8 @@ export interface SnapshotScriptInput {
 /**
  * Starts the detached worker and waits for it; prints its report (`copy <vol> <size>`,
  * `identity <vol> <size> <mtime> <ctime> <inode>`, `paused-ms`, `was-running`) when it
- * succeeded. If this foreground part dies with the SSH
+ * succeeded. The same report comes early, followed by RESUMED_LINE, as soon as the app runs
+ * again (QEMU's jobs may still be copying): the laptop starts its side then. If this foreground part dies with the SSH
  * connection, the worker still resumes the app, finishes or removes its copies, and leaves
  * its verdict in `.hearth-snapshot-<tag>` (removed by removeStaleCopies).
  */
@@ -238,15 +249,20 @@ export function snapshotScript(input: SnapshotScriptInput): string {
   return `${dataDirCheck(input.dataDir)}
 ${copyLock(input.lockPath)}
 res=${res}
-rm -f -- "$res" "$res.body" "$res.done" "$res.log"
+rm -f -- ${WORKER_FILES}
 # setsid -w: the worker gets a session of its own (a dead SSH session's signals do not reach
 # it) and this part still gets its exit status while it is alive to wait.
 setsid -w sh -c ${shellQuote(snapshotWorker)} hearth-snapshot ${args} </dev/null >/dev/null 2>"$res.log" &
-wait $!
+worker=$!
+# The early report as soon as the worker has resumed the app, then ${RESUMED_LINE}; a worker that
+# ends before (its verdict written) or dies (killed, so no verdict) has none.
+while [ ! -e "$res.early" ] && [ ! -e "$res" ] && kill -0 "$worker" 2>/dev/null; do sleep 0.05; done
+[ -e "$res.early" ] && cat -- "$res.early" && echo ${RESUMED_LINE}
+wait "$worker"
 status=$?
 cat -- "$res.log" >&2 2>/dev/null
 [ $status -eq 0 ] && cat -- "$res.body"
-rm -f -- "$res" "$res.body" "$res.log"
+rm -f -- ${WORKER_FILES}
 case $status in
   0) exit 0 ;;
   ${DISK_FULL_STATUS}) echo "hearth: disk-full" >&2; exit ${DISK_FULL_STATUS} ;;

@@ -46,6 +46,43 @@ describe('SshSession.exec bounds', () => {
     expect((await session.exec('true')).code).toBe(0);
   });
 
+  it('hands stdout over as it arrives, before the command ends, and still returns all of it', async () => {
+    let finish = (): void => undefined;
+    const { session } = await sessionOn((_c, channel) => {
+      channel.write('early\n');
+      finish = () => {
+        channel.write('late\n');
+        channel.exit(0);
+        channel.end();
+      };
+    });
+    const seen: string[] = [];
+    const pending = session.exec('report', {
+      onStdout: (chunk) => {
+        seen.push(chunk.toString());
+        if (seen.length === 1) finish();
+      },
+    });
+    const result = await pending;
+    expect(seen.join('')).toBe('early\nlate\n');
+    expect(seen[0]).toBe('early\n');
+    expect(result.stdout).toBe('early\nlate\n');
+  });
+
+  it('runs on when whoever listens to its stdout throws', async () => {
+    const { session } = await sessionOn((_c, channel) => {
+      channel.write('x\n');
+      channel.exit(0);
+      channel.end();
+    });
+    const result = await session.exec('report', {
+      onStdout: () => {
+        throw new Error('a broken listener');
+      },
+    });
+    expect(result).toMatchObject({ code: 0, stdout: 'x\n' });
+  });
+
   it('honours a smaller maxOutputBytes, stderr included', async () => {
     const { session } = await sessionOn((_c, channel) => {
       channel.stderr.write('x'.repeat(600));

@@ -12,6 +12,8 @@ export interface ExecOptions {
   /** stdout + stderr together; default 1 MiB. Past it: DEVICE_GARBLED, channel closed. */
   maxOutputBytes?: number;
   signal?: AbortSignal;
+  /** Each piece of stdout as it arrives (it is in the result too), for a report that comes early. */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -112,7 +114,17 @@ export function runExec(
           stream.close();
           return;
         }
-        stream.on('data', collect(stdout));
+        const keep = collect(stdout);
+        stream.on('data', (chunk: Buffer) => {
+          keep(chunk);
+          if (settled || !options.onStdout) return;
+          // A listener's fault must not take the command down (nor throw in a stream handler).
+          try {
+            options.onStdout(chunk);
+          } catch {
+            /* the result still has all of stdout */
+          }
+        });
         stream.stderr.on('data', collect(stderr));
         stream.on('exit', (code: number | null, signalName?: string) => {
           exitCode = typeof code === 'number' ? code : null;
