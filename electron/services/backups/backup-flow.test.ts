@@ -32,6 +32,7 @@ import type { LastPoint } from './backup-state';
 import { BackupStateStore } from './backup-state';
 import { packBackup } from './backup-tar';
 import { runBackupTask } from './backup-task';
+import { RepositoryGate, gated } from './repository-gate';
 import { fetchPoint, installFromPoint, restoreInPlace, restoreTag } from './restore-run';
 import type { TestRepo } from './restic-test-kit';
 import { makeTestRepo } from './restic-test-kit';
@@ -71,7 +72,14 @@ afterEach(async () => {
 });
 
 const clock = testClock();
-const deps = () => ({ device: client, restic: repo.restic, clock: clock.clock, log: silentLogger });
+// As the app runs it: one restic command at a time on the repository (a run that asked restic
+// for two things at once, one waiting on the other, would hang here as it would there).
+const deps = () => ({
+  device: client,
+  restic: gated(repo.restic, new RepositoryGate()),
+  clock: clock.clock,
+  log: silentLogger,
+});
 const restoreDeps = {
   clock: clock.clock,
   sleep: clock.sleep,
@@ -189,6 +197,39 @@ describe('a backup', { timeout: 60_000 }, () => {
     expect(copiesLeft()).toEqual([]);
     expect(fake.unit('counter').paused).toBe(false);
     expect(fake.unit('counter').activeState).toBe('active');
+  });
+
+  it('starts restic while the device is still copying, and saves the copy once it is whole', async () => {
+    const events: string[] = [];
+    const backupStream = repo.restic.backupStream.bind(repo.restic);
+    repo.restic.backupStream = (input, o) => {
+      events.push('restic started');
+      return backupStream(input, o);
+    };
+    fake.whileCopying = async () => {
+      events.push(`copying; app paused: ${fake.unit('counter').paused}`);
+      const deadline = Date.now() + 5_000;
+      while (!events.includes('restic started') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 10));
+      events.push('copied');
+    };
+    const result = await backUp();
+    expect(events).toEqual(['copying; app paused: false', 'restic started', 'copied']);
+    expect(backupManifestSchema.parse(result.manifest).volumes).toEqual([
+      { name: 'storage', sizeBytes: volume.length, sha256: sha256(volume) },
+    ]);
+    expect(copiesLeft()).toEqual([]);
+  });
+
+  it('leaves no point when the copy fails after the app was resumed and restic had started', async () => {
+    fake.whileCopying = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return { code: 28, signal: null, stdout: '', stderr: 'hearth: disk-full\n' };
+    };
+    await expect(backUp()).rejects.toMatchObject({ code: 'BACKUP_DEVICE_DISK_FULL' });
+    expect(await repo.restic.snapshots()).toEqual([]);
+    expect(copiesLeft()).toEqual([]);
+    expect(fake.unit('counter').paused).toBe(false);
   });
 
   it('says the device’s disk is full and leaves nothing behind', async () => {

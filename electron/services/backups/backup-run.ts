@@ -3,13 +3,15 @@
 // spec.json, so a new device can be given the app) streamed as one tar into restic, and the
 // copies removed whatever happens. The device resumes the app by itself if this laptop dies.
 // When the copies hold exactly the last point's data (backup-unchanged.ts), nothing is streamed
-// and no snapshot is made: the run ends as "unchanged since" that point.
+// and no snapshot is made: the run ends as "unchanged since" that point. restic opens the
+// repository (a key derivation, most of a second) while the device still copies: the device
+// reports the pause as soon as the app runs again, and the tags need nothing more.
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { HearthError } from '../../../shared/errors';
 import type { AppSpec } from '../apps/app-spec';
 import type { Clock } from '../clock';
-import type { DeviceClient } from '../device/device-client';
+import type { DeviceClient, SnapshotResult } from '../device/device-client';
 import type { Logger } from '../logger';
 import {
   BACKUP_FORMAT,
@@ -24,7 +26,7 @@ import type { BackupManifest } from './backup-format';
 import type { LastPoint } from './backup-state';
 import type { BackupMember } from './backup-tar';
 import { packBackup } from './backup-tar';
-import { unchangedSinceLastPoint } from './backup-unchanged';
+import { mayBeUnchanged, unchangedSinceLastPoint } from './backup-unchanged';
 import type { Restic } from './restic';
 
 export interface BackupRunDeps {
@@ -64,6 +66,24 @@ export interface BackupRunResult {
 /** A short name for this run's copies on the device (`<volume>.img.<tag>`). */
 export const copyTag = (now: number) => `b${now.toString(36)}`;
 
+/** What the run needs of the image (and initrd) on the device, checked against spec.json. */
+async function checkImages(device: DeviceClient, spec: AppSpec, signal: AbortSignal) {
+  const image = await device.imageSize(spec.appId, { signal });
+  // The image on the device must be the one spec.json names, or the app is not as Hearth left it.
+  if (!image || image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
+  // An app that boots with an initrd keeps it beside the image: a new device needs both.
+  const initrd = spec.initrdSha256
+    ? {
+        sha256: spec.initrdSha256,
+        sizeBytes: await device.imageFileSize(spec.appId, spec.initrdSha256, { signal }),
+      }
+    : null;
+  if (initrd && initrd.sizeBytes === null) throw new HearthError('DEVICE_GARBLED');
+  return { image, initrd: initrd && { sha256: initrd.sha256, sizeBytes: initrd.sizeBytes ?? 0 } };
+}
+
+const ignore = () => undefined;
+
 export async function takeBackup(
   deps: BackupRunDeps,
   input: BackupRunInput,
@@ -74,37 +94,47 @@ export async function takeBackup(
   await device.removeStaleCopies(appId, { signal });
   const tag = copyTag(clock.now());
   const takenAt = clock.now();
+  // The device's copy, the image checks and restic's start overlap: restic starts as soon as the
+  // device says the app runs again, and its input waits for the copies to be whole. Copies that
+  // may be the last point's are hashed first (below), as restic may then not be needed at all.
+  let onResumed: (report: SnapshotResult) => void = ignore;
+  const resumed = new Promise<SnapshotResult>((resolve) => (onResumed = resolve));
   // An app that keeps no data still has its image and spec backed up (a new device needs them).
-  const snap =
+  const copying: Promise<SnapshotResult> =
     spec.volumes.length === 0
-      ? { copies: [], pausedMs: 0, wasRunning: false }
-      : await device.snapshotVolumes(
+      ? Promise.resolve({ copies: [], pausedMs: 0, wasRunning: false })
+      : device.snapshotVolumes(
           appId,
           spec.volumes.map((v) => v.name),
           tag,
-          { signal },
+          { signal, onResumed: (report) => onResumed(report) },
         );
-  input.onCopied?.();
+  const checking = checkImages(device, spec, signal);
+  // Each is awaited below; these only keep one that fails early from going unhandled.
+  copying.catch(ignore);
+  checking.catch(ignore);
   try {
-    const image = await device.imageSize(appId, { signal });
-    // The image on the device must be the one spec.json names, or the app is not as Hearth left it.
-    if (!image || image.sha256 !== spec.sha256) throw new HearthError('DEVICE_GARBLED');
+    const pause = await Promise.race([resumed, copying]);
+    const { image, initrd } = await checking;
     const imageBytes = image.sizeBytes;
-    // An app that boots with an initrd keeps it beside the image: a new device needs both.
-    const initrd = spec.initrdSha256
-      ? {
-          sha256: spec.initrdSha256,
-          sizeBytes: await device.imageFileSize(appId, spec.initrdSha256, { signal }),
-        }
-      : null;
-    if (initrd && initrd.sizeBytes === null) throw new HearthError('DEVICE_GARBLED');
     const initrdBytes = initrd?.sizeBytes ?? 0;
-    const total = snap.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes + initrdBytes;
+    const total = pause.copies.reduce((sum, c) => sum + c.sizeBytes, 0) + imageBytes + initrdBytes;
     const specText = `${JSON.stringify(spec)}\n`;
     const specSha256 = createHash('sha256').update(specText).digest('hex');
+    const copied = copying.then((snap) => {
+      input.onCopied?.();
+      // The early report gave the tags their sizes: the copies must be what it said.
+      if (snap.copies.some((c, i) => c.sizeBytes !== pause.copies[i]?.sizeBytes))
+        throw new HearthError('DEVICE_GARBLED');
+      return snap;
+    });
+    copied.catch(ignore);
     const previous = input.previous;
+    // Copies that may hold the last point's data are waited for and hashed before restic is
+    // asked anything (the check lists the repository's points, one restic command at a time).
     if (
       previous &&
+      mayBeUnchanged({ previous, copies: pause.copies, imageSha256: image.sha256, specSha256 }) &&
       (await unchangedSinceLastPoint({
         device,
         restic,
@@ -113,7 +143,7 @@ export async function takeBackup(
         appId,
         tag,
         previous,
-        copies: snap.copies,
+        copies: (await copied).copies,
         imageSha256: image.sha256,
         specSha256,
         signal,
@@ -123,7 +153,7 @@ export async function takeBackup(
       return {
         snapshotId: previous.snapshotId,
         takenAt,
-        pausedMs: snap.pausedMs,
+        pausedMs: pause.pausedMs,
         totalBytes: total,
         bytesAdded: 0,
         unchangedSince: { snapshotId: previous.snapshotId, takenAt: previous.takenAt },
@@ -141,10 +171,14 @@ export async function takeBackup(
         throw error;
       });
       streams.push(done);
-      done.catch(() => undefined);
+      done.catch(ignore);
       return s.stdout;
     };
+    let snapCopies: SnapshotResult['copies'] = [];
     async function* members(): AsyncGenerator<BackupMember> {
+      // A copy that fails throws here: the tar fails, so restic never sees a clean end.
+      const snap = await copied;
+      snapCopies = snap.copies;
       for (const c of snap.copies)
         yield { name: volumeMember(c.volume), size: c.sizeBytes, stream: open({ copy: c.path }) };
       yield {
@@ -169,7 +203,7 @@ export async function takeBackup(
         appId,
         appName: spec.name,
         appVersion: spec.version,
-        volumes: snap.copies.map((c) => ({
+        volumes: snapCopies.map((c) => ({
           name: c.volume,
           sizeBytes: c.sizeBytes,
           sha256: sha(volumeMember(c.volume)),
@@ -186,7 +220,7 @@ export async function takeBackup(
       return made;
     });
     const started = clock.now();
-    const saved = await restic.backupStream(packed, {
+    const saving = restic.backupStream(packed, {
       filename: snapshotFile(appId),
       host: snapshotHost(input.deviceId),
       tags: pointTags({
@@ -194,9 +228,9 @@ export async function takeBackup(
         appName: spec.name,
         appVersion: spec.version,
         sizeBytes: total,
-        volumes: snap.copies.map((c) => c.volume),
+        volumes: pause.copies.map((c) => c.volume),
         takenAt,
-        pausedMs: snap.pausedMs,
+        pausedMs: pause.pausedMs,
       }),
       signal,
       expectedBytes: total,
@@ -208,6 +242,8 @@ export async function takeBackup(
         input.onProgress?.(done, total, estimate);
       },
     });
+    const saved = await saving;
+    const snap = await copied;
     // Every device stream ended cleanly (cat's exit status) or the tar would have failed; a
     // failure noticed only now means the snapshot cannot be trusted: it is forgotten.
     let made: BackupManifest;
@@ -216,7 +252,7 @@ export async function takeBackup(
       if (!manifest) throw new HearthError('BACKUP_FAILED');
       made = manifest;
     } catch (error) {
-      await restic.forgetIds([saved.snapshotId]).catch(() => undefined);
+      await restic.forgetIds([saved.snapshotId]).catch(ignore);
       throw error;
     }
     const identities = new Map(snap.copies.map((c) => [c.volume, c.identity]));
@@ -237,6 +273,10 @@ export async function takeBackup(
       manifest: made,
     };
   } finally {
+    // The device's copy has ended before its copies go (its worker holds their lock until then),
+    // even when restic or the image checks failed first.
+    await copying.catch(ignore);
+    await checking.catch(ignore);
     await device.removeVolumeCopies(appId, tag).catch((error: unknown) => {
       deps.log.warn({ err: error, appId }, 'the copies of a backup could not be removed yet');
     });

@@ -271,4 +271,21 @@ describe('packBackup and unpackBackup', () => {
       }),
     ).rejects.toBe(full);
   });
+
+  it('opens no member once its reader is gone, and closes the one that came unread', async () => {
+    let release!: () => void;
+    const later = new Promise<void>((resolve) => (release = resolve));
+    const second = chunked(randomBytes(MiB));
+    async function* members(): AsyncGenerator<BackupMember> {
+      // The copies are not ready yet when the reader (restic) goes away.
+      await later;
+      yield { name: volumeMember('data'), size: MiB, stream: second.stream };
+    }
+    const tarStream = packBackup(members(), (p) => manifestFor(p, Buffer.alloc(0)));
+    tarStream.on('error', () => undefined);
+    tarStream.destroy();
+    release();
+    await expect.poll(() => second.stream.destroyed).toBe(true);
+    expect(second.readSoFar()).toBe(0);
+  });
 });

@@ -57,6 +57,9 @@ export function packBackup(
   pack.on('error', () => {});
   const packed: PackedMember[] = [];
   const seen = new Set<string>();
+  // tar-stream's pack is a streamx stream; a Node Readable pulling from it keeps backpressure
+  // and carries its error through as an error (never as an end).
+  const out = Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 
   const writeBuffer = (name: string, content: Buffer) =>
     new Promise<void>(
@@ -105,6 +108,12 @@ export function packBackup(
 
   void (async () => {
     for await (const member of members) {
+      // A reader that is gone (restic stopped) reads nothing more: a member that comes after it
+      // is closed unread, so its source (a device's cat) is not left waiting.
+      if (out.destroyed) {
+        if ('stream' in member) member.stream.destroy();
+        return;
+      }
       checkName(member.name);
       if (member.name === MANIFEST_FILE || seen.has(member.name))
         throw new HearthError('INVALID_INPUT', undefined, {
@@ -135,10 +144,7 @@ export function packBackup(
     await writeBuffer(MANIFEST_FILE, Buffer.from(JSON.stringify(doc.data, null, 2) + '\n'));
     pack.finalize();
   })().catch((err: unknown) => pack.destroy(err instanceof Error ? err : new Error(String(err))));
-
-  // tar-stream's pack is a streamx stream; a Node Readable pulling from it keeps backpressure
-  // and carries its error through as an error (never as an end).
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  return out;
 }
 
 export interface UnpackedEntry {

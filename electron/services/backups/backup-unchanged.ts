@@ -32,17 +32,30 @@ const sameIdentity = (a: VolumeIdentity | null, b: VolumeIdentity | null) =>
   a.ctime === b.ctime &&
   a.inode === b.inode;
 
-/** True only when the last point provably holds this run's data and is still there. */
-export async function unchangedSinceLastPoint(o: UnchangedCheck): Promise<boolean> {
+/**
+ * What can be told without reading anything: the same image and spec, and volumes whose sizes
+ * and stat identities are the point's. False means a full run, for certain.
+ */
+export function mayBeUnchanged(
+  o: Pick<UnchangedCheck, 'previous' | 'imageSha256' | 'specSha256'> & {
+    copies: readonly Pick<VolumeCopy, 'volume' | 'sizeBytes' | 'identity'>[];
+  },
+): boolean {
   const { previous, copies } = o;
   if (previous.imageSha256 !== o.imageSha256 || previous.specSha256 !== o.specSha256) return false;
   if (previous.volumes.length !== copies.length) return false;
   const recorded = new Map(previous.volumes.map((v) => [v.name, v]));
-  for (const copy of copies) {
+  return copies.every((copy) => {
     const was = recorded.get(copy.volume);
-    if (!was || was.sizeBytes !== copy.sizeBytes || !sameIdentity(was.identity, copy.identity))
-      return false;
-  }
+    return was && was.sizeBytes === copy.sizeBytes && sameIdentity(was.identity, copy.identity);
+  });
+}
+
+/** True only when the last point provably holds this run's data and is still there. */
+export async function unchangedSinceLastPoint(o: UnchangedCheck): Promise<boolean> {
+  const { previous, copies } = o;
+  if (!mayBeUnchanged(o)) return false;
+  const recorded = new Map(previous.volumes.map((v) => [v.name, v]));
   try {
     const [hashes, snapshots] = await Promise.all([
       copies.length === 0

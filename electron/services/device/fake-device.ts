@@ -88,8 +88,11 @@ export class FakeDevice implements SshSession {
   onSnapshotPaused: ((appId: string) => void) | null = null;
   /** Whether a snapshot reports early, as snapshotScript does once the app runs again. */
   earlySnapshotReports = true;
-  /** Awaited between a snapshot's early report and its end (the device still copying). */
-  whileCopying: ((appId: string) => Promise<void>) | null = null;
+  /**
+   * Awaited between a snapshot's early report and its end (the device still copying); a result
+   * it returns is the snapshot's instead (a copy that failed after the app was resumed).
+   */
+  whileCopying: ((appId: string) => Promise<ExecResult | void>) | null = null;
   now = 1_795_000_000_000;
   readonly closed: Promise<void>;
   #close: () => void = () => undefined;
@@ -188,7 +191,8 @@ export class FakeDevice implements SshSession {
     const split = op === 'snapshot-volumes' ? result.stdout.indexOf(resumed) : -1;
     if (split >= 0) {
       options.onStdout?.(Buffer.from(result.stdout.slice(0, split + resumed.length)));
-      await this.whileCopying?.(args[0] ?? '');
+      const instead = await this.whileCopying?.(args[0] ?? '');
+      if (instead) return instead;
       options.onStdout?.(Buffer.from(result.stdout.slice(split + resumed.length)));
     } else if (result.stdout) options.onStdout?.(Buffer.from(result.stdout));
     return result;
