@@ -60,7 +60,7 @@ const liveCopyPerl = [
   '    $r = ask(qq({"execute":"blockdev-add","arguments":{"driver":"raw","node-name":"hearth-copy-$i","file":{"driver":"file","filename":"$dst"}}}));',
   '    if ($r =~ /"error"/) { print STDERR "qmp: $r"; exit 2 }',
   '    my $job = qq("job-id":"hearth-copy-$i","device":"$devs[$i]","target":"hearth-copy-$i","sync":"full","auto-dismiss":false);',
-  // copy_file_range: the kernel copies, not QEMU's threads (a third of the time on these
+  // copy_file_range: the kernel copies, not QEMU's threads (a third to half the time on these
   // machines). x-perf is experimental: a QEMU that does not know it is asked again without.
   '    $r = ask(qq({"execute":"blockdev-backup","arguments":{$job,"x-perf":{"use-copy-range":true}}}));',
   '    $r = ask(qq({"execute":"blockdev-backup","arguments":{$job}})) if $r =~ /"error".*x-perf/;',

@@ -57,6 +57,7 @@ import type { ScriptOptions, ScriptSession } from './remote-script';
 import { checkOperation, operationFailed, runOperation } from './remote-script';
 import type { RemoteShell } from './root-shell';
 import type { SshSession } from '../ssh/ssh-session';
+import { sha256Function } from './sha256-script';
 import { shellQuote } from './shell-quote';
 import { unitSandbox } from './unit-sandbox';
 import { DISK_FULL_STATUS, WORKER_FILES, snapshotWorker } from './volume-scripts';
@@ -229,6 +230,7 @@ LC_ALL=C
 export PATH LC_ALL
 umask 077
 refuse() { echo "hearth peer-backup: $1" >&2; exit 2; }
+${sha256Function}
 [ "$(id -un)" = ${w.user} ] || refuse "runs as the ${w.user} account only"
 [ $# -ge 2 ] || refuse "usage: peer-backup run|init|snapshots APP | fetch APP SNAPSHOT"
 cmd=$1
@@ -445,10 +447,10 @@ total=0
 skippable=yes
 record="image $image
 initrd \${initrd:--}
-spec $(sha256sum < "$work/${SPEC_FILE}" | cut -c1-64)"
+spec $(sha256_of "$work/${SPEC_FILE}" | cut -c1-64)"
 for v in $volumes; do
   size=$(stat -c %s "$work/volumes/$v.img")
-  sum=$(sha256sum < "$work/volumes/$v.img" | cut -c1-64)
+  sum=$(sha256_of "$work/volumes/$v.img" | cut -c1-64)
   identity=$(printf '%s\\n' "$report" | sed -n "s/^identity $v \\([0-9]\\{1,20\\} [0-9.]\\{11,\\} [0-9.]\\{11,\\} [0-9]\\{1,20\\}\\)$/\\1/p")
   [ -n "$identity" ] || skippable=no
   record="$record
@@ -957,12 +959,17 @@ export async function verifyRestored(
   manifest: BackupManifest,
 ): Promise<boolean> {
   const p = appPaths(app(appId));
-  const lines = manifest.volumes.map((v) => `${v.sha256}  volumes/${v.name}.img\n`).join('');
+  const checks = manifest.volumes
+    .map((v) => {
+      if (!/^[0-9a-f]{64}$/.test(v.sha256)) throw new Error('not a sha256');
+      return `h=$(sha256_of ${shellQuote(`volumes/${v.name}.img`)}) && [ "\${h%% *}" = ${v.sha256} ] || exit 1`;
+    })
+    .join('\n');
   const out = await runOperation(
     source,
     'restore-verify',
     [appId],
-    `cd ${shellQuote(p.restoreDir)} && printf %s ${shellQuote(lines)} | sha256sum -c --quiet --strict -`,
+    `cd ${shellQuote(p.restoreDir)} || exit 1\n${sha256Function}\n${checks}`,
     { timeoutMs: 30 * 60_000 },
   );
   return out.code === 0;
