@@ -663,6 +663,16 @@ describe('backups and restores', () => {
     ]);
   });
 
+  /** The snapshot's result is the final report, and onResumed was never called. */
+  async function expectNoEarlyReport() {
+    const early: unknown[] = [];
+    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
+      onResumed: (r) => early.push(r),
+    });
+    expect(early).toEqual([]);
+    expect(result.copies[0]?.sizeBytes).toBe(8);
+  }
+
   it('takes the final report for the result, and a garbled early one for none', async () => {
     fake.earlySnapshotReports = false;
     const original = fake.exec.bind(fake);
@@ -673,22 +683,12 @@ describe('backups and restores', () => {
       const result = await original(command, options);
       return { ...result, stdout: `${garbled}${result.stdout}` };
     };
-    const early: unknown[] = [];
-    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
-      onResumed: (r) => early.push(r),
-    });
-    expect(early).toEqual([]);
-    expect(result.copies[0]?.sizeBytes).toBe(8);
+    await expectNoEarlyReport();
   });
 
   it('never reports early for a device that does not', async () => {
     fake.earlySnapshotReports = false;
-    const early: unknown[] = [];
-    const result = await client.snapshotVolumes('counter', ['storage'], TAG, {
-      onResumed: (r) => early.push(r),
-    });
-    expect(early).toEqual([]);
-    expect(result.copies[0]?.sizeBytes).toBe(8);
+    await expectNoEarlyReport();
   });
 
   it('snapshots a stopped app without pausing it', async () => {
