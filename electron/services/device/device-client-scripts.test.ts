@@ -716,7 +716,8 @@ esac
     await expect
       .poll(() => pauses(), { timeout: 10_000 })
       .toEqual(['pause hearth-counter', 'unpause hearth-counter']);
-    expect(vmState()).toBe('running');
+    // The stand-in xl logs a command before it acts on it.
+    await expect.poll(() => vmState(), { timeout: 5_000 }).toBe('running');
     await expect.poll(() => cleanUp(), { timeout: 10_000 }).toBe('removed');
     expect(dataFiles()).toEqual(['storage.img']);
   });
