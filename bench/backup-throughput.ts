@@ -7,6 +7,8 @@
 // each round:
 //  - the baseline: OpenSSH's `ssh` as the hearth account with Hearth's key, `cat VOLUME` on
 //    the device into /dev/null here: the least anyone can do to get those bytes over that link;
+//  - the ceiling: the same `ssh cat` handed straight to restic's stdin (no Node, no copy, no
+//    tar): the most a laptop-side restic can make of that link on this machine;
 //  - Hearth: takeBackup (the run "Back up now" does: copy on the device while the app is
 //    paused, the copy and the image streamed as one tar into restic) into a fresh restic
 //    repository in a folder here, so the backup is a full one; its pausedMs as measured on the
@@ -21,6 +23,7 @@
 //  - Counter is started again, for the next round's pause.
 // Prints one JSON line.
 import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { openSync, closeSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -115,39 +118,77 @@ const hostLine = scanned.stdout
 if (!hostLine) throw new Error("ssh-keyscan did not see the device's pinned host key");
 writeFileSync(knownHosts, `${hostLine}\n`);
 
-/** `ssh hearth@device cat VOLUME > /dev/null`, in ms. */
-function sshCat(): Promise<number> {
-  const devNull = openSync('/dev/null', 'w');
-  const started = performance.now();
-  const child = spawn(
-    'ssh',
-    [
-      '-i',
-      key,
-      '-o',
-      'IdentitiesOnly=yes',
-      '-o',
-      'BatchMode=yes',
-      '-o',
-      `UserKnownHostsFile=${knownHosts}`,
-      '-o',
-      'StrictHostKeyChecking=yes',
-      `${HEARTH_USER}@${device.addresses[0]}`,
-      `cat ${shellQuote(volume)}`,
-    ],
-    { stdio: ['ignore', devNull, 'pipe'] },
-  );
+/** OpenSSH as the hearth account with Hearth's key and the pinned host key, running `command`. */
+const sshArgv = (command: string) => [
+  '-i',
+  key,
+  '-o',
+  'IdentitiesOnly=yes',
+  '-o',
+  'BatchMode=yes',
+  '-o',
+  `UserKnownHostsFile=${knownHosts}`,
+  '-o',
+  'StrictHostKeyChecking=yes',
+  `${HEARTH_USER}@${device.addresses[0]}`,
+  command,
+];
+
+/** Resolves with the child's time in ms when it exits 0. */
+function timedExit(child: ChildProcess, what: string, started: number): Promise<number> {
   let stderr = '';
   child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => {
-      const ms = performance.now() - started;
-      closeSync(devNull);
-      if (code === 0) resolve(ms);
-      else reject(new Error(`ssh cat exited ${code}: ${stderr.trim()}`));
+      if (code === 0) resolve(performance.now() - started);
+      else reject(new Error(`${what} exited ${code}: ${stderr.trim()}`));
     });
   });
+}
+
+/** `ssh hearth@device cat VOLUME > /dev/null`, in ms. */
+async function sshCat(): Promise<number> {
+  const devNull = openSync('/dev/null', 'w');
+  try {
+    const started = performance.now();
+    const child = spawn('ssh', sshArgv(`cat ${shellQuote(volume)}`), {
+      stdio: ['ignore', devNull, 'pipe'],
+    });
+    return await timedExit(child, 'ssh cat', started);
+  } finally {
+    closeSync(devNull);
+  }
+}
+
+/**
+ * `ssh hearth@device cat VOLUME | restic backup --stdin` into a fresh folder repository, in ms:
+ * OpenSSH's output handed to restic as its stdin (no Node, no copy, no tar in between). No
+ * laptop-side restic design gets more out of this link on this machine.
+ */
+async function sshCatIntoRestic(repo: string): Promise<number> {
+  const env = { ...process.env, RESTIC_PASSWORD: 'bench', RESTIC_PROGRESS_FPS: '2' };
+  execFileSync(resticBinary, ['init', '-q', '-r', repo], { env });
+  try {
+    const started = performance.now();
+    const ssh = spawn('ssh', sshArgv(`cat ${shellQuote(volume)}`), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const restic = spawn(
+      resticBinary,
+      ['-r', repo, 'backup', '--json', '--stdin', '--stdin-filename', '/piped', '--host', 'bench'],
+      { env, stdio: [ssh.stdout, 'ignore', 'pipe'] },
+    );
+    // restic has the pipe now; this process keeps no end of it (nor reads a byte of it).
+    ssh.stdout.destroy();
+    const [, ms] = await Promise.all([
+      timedExit(ssh, 'ssh cat', started),
+      timedExit(restic, 'restic behind ssh cat', started),
+    ]);
+    return ms;
+  } finally {
+    execFileSync('rm', ['-rf', repo]);
+  }
 }
 
 /**
@@ -214,6 +255,9 @@ export interface BackupRound {
   sshMs: number;
   /** The laptop's CPU seconds (ssh's) for the ssh cat, and Hearth's (Node and restic) for the full run. */
   sshCpuS: number;
+  /** `ssh cat` handed straight to restic (sshCatIntoRestic), and the laptop's CPU for it. */
+  pipeMs: number;
+  pipeCpuS: number;
   fullCpuS: number;
   fullMs: number;
   /** Of fullMs: the device's copy (snapshotVolumes), before anything is streamed. */
@@ -292,6 +336,7 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
   try {
     for (let i = 0; i < rounds; i++) {
       const ssh = await cpuOf(sshCat);
+      const pipe = await cpuOf(() => sshCatIntoRestic(join(hearth.dir, `pipe-${rate}-${i}`)));
       const where = join(hearth.dir, `repo-${rate}-${i}`);
       const restic = new Restic({
         binary: resticBinary,
@@ -310,6 +355,8 @@ for (const rate of values.shapes.split(',').map((s) => s.trim())) {
       done.push({
         sshMs: ssh.value,
         sshCpuS: ssh.cpuS,
+        pipeMs: pipe.value,
+        pipeCpuS: pipe.cpuS,
         fullCpuS,
         fullMs: full.ms,
         copyMs: full.copyMs,

@@ -228,9 +228,10 @@ export interface SnapshotScriptInput {
  * Starts the detached worker and waits for it; prints its report (`copy <vol> <size>`,
  * `identity <vol> <size> <mtime> <ctime> <inode>`, `paused-ms`, `was-running`) when it
  * succeeded. The same report comes early, followed by RESUMED_LINE, as soon as the app runs
- * again (QEMU's jobs may still be copying): the laptop starts its side then. If this foreground part dies with the SSH
- * connection, the worker still resumes the app, finishes or removes its copies, and leaves
- * its verdict in `.hearth-snapshot-<tag>` (removed by removeStaleCopies).
+ * again (QEMU's jobs may still be copying): the laptop starts its side then. If this
+ * foreground part dies with the SSH connection, the worker still resumes the app, finishes or
+ * removes its copies, and leaves its verdict in `.hearth-snapshot-<tag>` (removed by
+ * removeStaleCopies).
  */
 export function snapshotScript(input: SnapshotScriptInput): string {
   const res = shellQuote(`${input.dataDir}/.hearth-snapshot-${input.tag}`);
