@@ -145,6 +145,52 @@ describe('a running QEMU app is copied by QEMU while it runs', () => {
     60_000,
   );
 
+  const noStrace = has('strace') ? '' : ' (skipped: strace not installed; CI has it)';
+  it.skipIf(missing.length > 0 || noStrace !== '')(
+    `QEMU never syncs the copy to the disk: it is read once and removed${skip || noStrace}`,
+    async () => {
+      const volume = `${appDir}/data/disk.img`;
+      spawnSync('mv', [`${root}/disk.img`, volume]);
+      await bootCounter(volume);
+      // Every sync call of QEMU's threads (its copy job and node removal run in them) while the
+      // snapshot runs; a sync of the copy means the device writes it all out to its disk.
+      const log = `${root}/syncs.log`;
+      const tracer = spawn(
+        'strace',
+        [
+          '-f',
+          '-qq',
+          '-e',
+          'trace=fsync,fdatasync,sync_file_range,syncfs',
+          '-o',
+          log,
+          '-p',
+          String(vm!.pid),
+        ],
+        { stdio: 'ignore' },
+      );
+      const tracerPid = async () =>
+        /TracerPid:\s+(\d+)/.exec(await readFile(`/proc/${vm!.pid}/status`, 'utf8'))?.[1];
+      while ((await tracerPid()) === '0') await new Promise((r) => setTimeout(r, 20));
+      try {
+        const r = snapshot('t8');
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        expect(r.stdout).toContain('was-running yes\n');
+      } finally {
+        tracer.kill('SIGINT');
+        await new Promise((resolve) => tracer.on('exit', resolve));
+      }
+      expect(
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .filter((l) => /sync/.test(l)),
+      ).toEqual([]);
+      expectCopyKept('t8');
+    },
+    60_000,
+  );
+
   it.skipIf(missing.length > 0)(
     `reports the pause as soon as the app runs again, before the copy is done, as it ends${skip}`,
     async () => {
