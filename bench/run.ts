@@ -523,7 +523,7 @@ function backupRows({
     // of Hearth's in between. A goal above this ratio is out of this machine's reach.
     const pipe = mbps(median(rounds.map((r) => r.pipeMs)));
     console.log(
-      `${'backup:   ceiling, ssh cat | restic'.padEnd(34)} pipe   ${pipe.toFixed(0).padStart(6)} MB/s   ${'ssh cat'.padEnd(22)} ${ssh.toFixed(0).padStart(6)} MB/s   ratio ${(pipe / ssh).toFixed(2)}   (no Node, no copy, no tar; hearth ${(hearth / pipe).toFixed(2)} of it)   ${of}`,
+      `${'backup:   ceiling, ssh | restic'.padEnd(34)} pipe   ${pipe.toFixed(0).padStart(6)} MB/s   ${'ssh cat'.padEnd(22)} ${ssh.toFixed(0).padStart(6)} MB/s   ratio ${(pipe / ssh).toFixed(2)}   (no Node, no copy, no tar; hearth ${(hearth / pipe).toFixed(2)} of it)   ${of}`,
     );
     // The laptop's CPU for those bytes: on a machine shared with other work, throughput is
     // what the CPU left over allows, and this is the part of it that is Hearth's own.
